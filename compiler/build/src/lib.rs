@@ -1,0 +1,1 @@
+//! The `build` crate (being built; see DESIGN.md).

@@ -1,0 +1,1 @@
+//! The `codegen` crate (being built; see DESIGN.md).

@@ -1,0 +1,1 @@
+//! The `db` crate (being built; see DESIGN.md).

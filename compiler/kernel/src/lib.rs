@@ -1,0 +1,1 @@
+//! The `kernel` crate (being built; see DESIGN.md).

@@ -1,0 +1,1 @@
+//! The `syntax` crate (being built; see DESIGN.md).

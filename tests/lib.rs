@@ -1,0 +1,1 @@
+//! End-to-end and conformance tests of xstap; the test binaries live in `tests/it/`.
