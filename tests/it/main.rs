@@ -1,0 +1,1 @@
+//! End-to-end and conformance tests of xstap, one binary; each area is a module.
