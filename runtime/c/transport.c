@@ -1,0 +1,1 @@
+/* Placeholder: the transport (module <-> xstap-run) is being written. */
