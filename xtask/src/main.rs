@@ -10,6 +10,7 @@ mod bench;
 mod book;
 mod conformance;
 mod demo;
+mod test;
 mod vm;
 
 use std::process::ExitCode;
@@ -17,6 +18,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command> [args]
 
 commands:
+  test          make this machine ready (packages, rustup targets, test kernels) and
+                run every test; what CI runs
   demo          fetch an amd64 and an arm64 Debian kernel, build the example scripts
                 for both, boot each in qemu and show what the scripts printed
   vm            fetch kernels and busybox, build initramfs images, boot and run commands
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     };
     let result = match cmd.as_str() {
         "demo" => demo::run(rest),
+        "test" => test::run(rest),
         "vm" => vm::run(rest),
         "conformance" => conformance::run(rest),
         "bench" => bench::run(rest),

@@ -1,0 +1,85 @@
+//! `cargo xtask test`: the README's test command and what CI runs.
+//!
+//! It makes a fresh machine ready (host packages, rustup targets, the Debian
+//! target kernels the end-to-end tests use), then runs every test of the
+//! workspace and builds the book. Each step is idempotent and cheap when its
+//! work is already done, so developers run the same command locally.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The Debian kernels the test suite builds for and boots. Pinned so a run
+/// is reproducible; override with `XSTAP_TEST_KVERS` (space separated).
+pub const TEST_KERNELS: &[&str] = &["6.1.0-56-amd64", "6.1.0-56-arm64"];
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Where tests keep fetched kernels and profiles between runs.
+pub fn test_home() -> PathBuf {
+    std::env::var_os("XSTAP_TEST_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/xstap-home"))
+}
+
+pub fn test_kernels() -> Vec<String> {
+    match std::env::var("XSTAP_TEST_KVERS") {
+        Ok(v) if !v.trim().is_empty() => v.split_whitespace().map(String::from).collect(),
+        _ => TEST_KERNELS.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn run_cmd(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: $ {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+pub fn setup() -> Result<(), String> {
+    let root = workspace_root();
+    let script = root.join(".ci/setup-deps.sh");
+    if script.exists() {
+        run_cmd(Command::new("sh").arg(&script).current_dir(&root))?;
+    }
+    Ok(())
+}
+
+/// Fetch the test kernels (headers, image, profile) into the test home.
+pub fn fetch_kernels() -> Result<(), String> {
+    let root = workspace_root();
+    run_cmd(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "xstap"]).current_dir(&root))?;
+    let xstap = root.join("target/debug/xstap");
+    for k in test_kernels() {
+        run_cmd(
+            Command::new(&xstap)
+                .args(["target", "fetch", &format!("debian:{k}")])
+                .env("XSTAP_HOME", test_home()),
+        )?;
+    }
+    Ok(())
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let skip_setup = args.iter().any(|a| a == "--no-setup");
+    if !skip_setup {
+        setup()?;
+        fetch_kernels()?;
+    }
+    run_cmd(
+        Command::new(env!("CARGO"))
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("XSTAP_TEST_HOME", test_home())
+            .env("XSTAP_TEST_KVERS", test_kernels().join(" "))
+            .current_dir(&root),
+    )?;
+    if root.join("book/book.toml").exists() {
+        crate::book::run(&[])?;
+    }
+    Ok(())
+}
