@@ -3,6 +3,7 @@
 //! them. `xstap --explain` and the book's diagnostics index read [`lookup`].
 
 mod build;
+mod cli;
 mod codegen;
 mod internal;
 mod kernel;
@@ -26,6 +27,7 @@ pub const INTERNAL: &str = "E0901";
 /// Every registered code, in code order per layer.
 pub fn all() -> impl Iterator<Item = &'static Code> {
     [
+        cli::CODES,
         syntax::CODES,
         preprocess::CODES,
         kernel::CODES,

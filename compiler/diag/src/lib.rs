@@ -11,7 +11,7 @@
 //!   index are generated from that table (one source of truth), and a test
 //!   checks that every code in the tree is registered.
 //! - Codes are stable: a code is never reused for another meaning.
-//!   Ranges: E01xx syntax, E02xx preprocessor, E03xx target profiles,
+//!   Ranges: E00xx command line, E01xx syntax, E02xx preprocessor, E03xx target profiles,
 //!   E04xx names/probes/aliases, E05xx types and checks, E06xx code
 //!   generation, E07xx build and cache, E08xx loader, E09xx internal errors.
 //! - This crate depends on nothing but serde.
