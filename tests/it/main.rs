@@ -1,1 +1,3 @@
 //! End-to-end and conformance tests of xstap, one binary; each area is a module.
+
+mod conformance;

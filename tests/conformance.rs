@@ -1,0 +1,476 @@
+//! The conformance harness: runs SystemTap's own test scripts (the corpus in
+//! `../shared/conformance`, read in place, never copied) against the built
+//! `xstap` the way SystemTap's test suite drives them, and reports.
+//!
+//! For each `DIR/*.stp`: if line 1 is `#! stap ARGS`, run `xstap ARGS FILE`
+//! (adding `-pN` for the suite's pass when ARGS has no `-p`); otherwise run
+//! the file with the interpreter of its `#!` line, with a temporary directory
+//! first on `PATH` that holds a `stap` symlink to xstap. A `*ok` test passes
+//! on exit status 0; a `*ko` test passes on a non-zero exit status *with a
+//! diagnostic of the right kind* (the suite's code prefixes). A signal, an
+//! exit status of 128 or more from a script (a crashed child), an internal
+//! error (E0901) or a timeout always fails.
+//!
+//! The module is reused by every pass: a [`Suite`] names the directory, the
+//! expected outcome, the pass and the accepted codes; [`suites`] maps an area
+//! (`parse`, `sem`, `trans`, `build`) to its suites. Nothing here panics on
+//! odd test files: problems become failing or skipped outcomes.
+
+use std::fmt;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether the tests of a suite must succeed or fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Ok,
+    Ko,
+}
+
+/// One directory of the corpus and how to judge it.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// Directory name under the corpus root, e.g. `parseok`.
+    pub dir: &'static str,
+    pub expect: Expect,
+    /// The pass implied (`-pN`) when a `#! stap` line gives no `-p`.
+    pub pass: u8,
+    /// Code prefixes (`E01`, `E0203`) of the diagnostics that count as the
+    /// right kind of failure for a ko test.
+    pub ko_codes: &'static [&'static str],
+    /// Codes that never count as the right kind of failure, even when a prefix
+    /// matches (e.g. "pass not available").
+    pub ko_excluded: &'static [&'static str],
+    /// Files not run, with the reason.
+    pub skip: &'static [(&'static str, &'static str)],
+    /// Time allowed for one test.
+    pub timeout: Duration,
+}
+
+/// Codes that show the failure is "not implemented" or a crash: never a
+/// right-kind failure.
+pub const NOT_A_VERDICT: &[&str] = &["E0007", "E0901"];
+
+/// Parse failures: command-line errors (E00xx: stap reports bad options and
+/// unreadable scripts before pass 1 and keeps such tests in parseko), syntax
+/// (E01xx) and preprocessor (E02xx) errors.
+pub const PARSE_CODES: &[&str] = &["E00", "E01", "E02"];
+
+/// pass 1: `parseok` must parse, `parseko` must fail with a parse diagnostic.
+pub fn parse_suites() -> Vec<Suite> {
+    let timeout = Duration::from_secs(60);
+    vec![
+        Suite { dir: "parseok", expect: Expect::Ok, pass: 1, ko_codes: &[], ko_excluded: &[], skip: &[], timeout },
+        Suite {
+            dir: "parseko",
+            expect: Expect::Ko,
+            pass: 1,
+            ko_codes: PARSE_CODES,
+            ko_excluded: NOT_A_VERDICT,
+            skip: &[],
+            timeout,
+        },
+    ]
+}
+
+/// The suites of one area: `parse`, `sem`, `trans`, `build`, or `all`.
+/// Areas other than `parse` are filled in by the passes that implement them
+/// (give their suites here; the runner and report need no change).
+pub fn suites(area: &str) -> Option<Vec<Suite>> {
+    match area {
+        "parse" => Some(parse_suites()),
+        "sem" | "trans" | "build" => Some(Vec::new()),
+        "all" => Some(["parse", "sem", "trans", "build"].iter().flat_map(|a| suites(a).unwrap_or_default()).collect()),
+        _ => None,
+    }
+}
+
+/// What one test gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// One test's result.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub file: PathBuf,
+    pub verdict: Verdict,
+    /// The first diagnostic line xstap printed (`error[E0103]: ...`), if any.
+    pub first_diagnostic: Option<String>,
+    /// Every code seen on stderr, in order.
+    pub codes: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// The results of one suite.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub suite: Suite,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Report {
+    pub fn passed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.verdict == Verdict::Pass).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Fail(_))).count()
+    }
+    pub fn skipped(&self) -> usize {
+        self.outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Skip(_))).count()
+    }
+    /// Passed / (passed + failed); skipped tests are not counted. 1.0 when empty.
+    pub fn rate(&self) -> f64 {
+        let run = self.passed() + self.failed();
+        if run == 0 {
+            1.0
+        } else {
+            self.passed() as f64 / run as f64
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: {} passed, {} failed, {} skipped ({:.1} % of those run)",
+            self.suite.dir,
+            self.passed(),
+            self.failed(),
+            self.skipped(),
+            self.rate() * 100.0
+        )?;
+        for o in &self.outcomes {
+            let name = o.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            match &o.verdict {
+                Verdict::Pass => {}
+                Verdict::Fail(why) => {
+                    writeln!(f, "  FAIL {}/{name}: {why}", self.suite.dir)?;
+                    if let Some(d) = &o.first_diagnostic {
+                        writeln!(f, "       {d}")?;
+                    }
+                }
+                Verdict::Skip(why) => writeln!(f, "  skip {}/{name}: {why}", self.suite.dir)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything a run needs: the binary, the corpus and a scratch directory.
+pub struct Env {
+    pub xstap: PathBuf,
+    pub corpus: PathBuf,
+    /// Holds `bin/stap` (a symlink to xstap), `testsuite/` (symlinks to the
+    /// corpus directories, as `$SRCDIR/testsuite` for scripts that walk the
+    /// corpus) and `work/` (the scripts' working directory).
+    scratch: PathBuf,
+}
+
+impl Env {
+    pub fn new(xstap: PathBuf, corpus: PathBuf) -> Result<Env, String> {
+        let scratch = std::env::temp_dir().join(format!("xstap-conformance-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let io = |e: std::io::Error| format!("cannot set up {}: {e}", scratch.display());
+        std::fs::create_dir_all(scratch.join("bin")).map_err(io)?;
+        std::fs::create_dir_all(scratch.join("testsuite")).map_err(io)?;
+        std::fs::create_dir_all(scratch.join("work")).map_err(io)?;
+        std::os::unix::fs::symlink(&xstap, scratch.join("bin/stap")).map_err(io)?;
+        if let Ok(entries) = std::fs::read_dir(&corpus) {
+            for e in entries.flatten() {
+                if e.path().is_dir() {
+                    let _ = std::os::unix::fs::symlink(e.path(), scratch.join("testsuite").join(e.file_name()));
+                }
+            }
+        }
+        Ok(Env { xstap, corpus, scratch })
+    }
+
+    /// Runs every test of `suite`, in file-name order.
+    pub fn run_suite(&self, suite: &Suite) -> Report {
+        let dir = self.corpus.join(suite.dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "stp")).collect())
+            .unwrap_or_default();
+        files.sort();
+        let outcomes = files.iter().map(|f| self.run_one(suite, f)).collect();
+        Report { suite: suite.clone(), outcomes }
+    }
+
+    fn run_one(&self, suite: &Suite, file: &Path) -> Outcome {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let skipped = |why: String| Outcome {
+            file: file.to_path_buf(),
+            verdict: Verdict::Skip(why),
+            first_diagnostic: None,
+            codes: Vec::new(),
+            elapsed: Duration::ZERO,
+        };
+        if let Some((_, why)) = suite.skip.iter().find(|(n, _)| *n == name) {
+            return skipped((*why).to_owned());
+        }
+        let text = std::fs::read(file).unwrap_or_default();
+        let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first = String::from_utf8_lossy(first).into_owned();
+        let mut cmd = match shebang(&first) {
+            Shebang::Stap(args) => {
+                let mut c = Command::new(&self.xstap);
+                let has_pass = args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('p'));
+                if !has_pass {
+                    c.arg(format!("-p{}", suite.pass));
+                }
+                c.args(&args).arg(file);
+                c
+            }
+            Shebang::Interpreter(interp) => {
+                let body = String::from_utf8_lossy(&text);
+                if uses_command(&body, "staprun") {
+                    return skipped("drives `staprun` (the module loader's options), not stap".into());
+                }
+                let mut c = Command::new(&interp[0]);
+                c.args(&interp[1..]).arg(file);
+                c
+            }
+            Shebang::None => {
+                let mut c = Command::new("sh");
+                c.arg(file);
+                c
+            }
+        };
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut paths = vec![self.scratch.join("bin")];
+        paths.extend(std::env::split_paths(&path));
+        cmd.env("PATH", std::env::join_paths(paths).unwrap_or(path))
+            .env("SRCDIR", &self.scratch)
+            .env_remove("SYSTEMTAP_TAPSET")
+            .env_remove("TMPDIR")
+            .current_dir(self.scratch.join("work"));
+        let run = run_with_timeout(cmd, suite.timeout);
+        let (codes, first_diagnostic) = scan_diagnostics(&run.stderr);
+        let verdict = judge(suite, &run, &codes, matches!(shebang(&first), Shebang::Stap(_)));
+        Outcome { file: file.to_path_buf(), verdict, first_diagnostic, codes, elapsed: run.elapsed }
+    }
+}
+
+fn judge(suite: &Suite, run: &Run, codes: &[String], direct: bool) -> Verdict {
+    if run.timed_out {
+        return Verdict::Fail(format!("timed out after {:?}", suite.timeout));
+    }
+    if let Some(e) = &run.spawn_error {
+        return Verdict::Fail(format!("cannot run: {e}"));
+    }
+    if let Some(sig) = run.signal {
+        return Verdict::Fail(format!("killed by signal {sig}"));
+    }
+    if codes.iter().any(|c| c == "E0901") {
+        return Verdict::Fail("internal error (E0901)".into());
+    }
+    let code = run.code.unwrap_or(-1);
+    if !direct && code >= 128 {
+        return Verdict::Fail(format!("exit status {code}: a command in the script crashed"));
+    }
+    match suite.expect {
+        Expect::Ok if code == 0 => Verdict::Pass,
+        Expect::Ok => Verdict::Fail(format!("exit status {code}, expected 0")),
+        Expect::Ko if code == 0 => Verdict::Fail("exit status 0, expected a failure".into()),
+        Expect::Ko => {
+            let right = codes.iter().any(|c| {
+                suite.ko_codes.iter().any(|p| c.starts_with(p)) && !suite.ko_excluded.contains(&c.as_str())
+            });
+            if right {
+                Verdict::Pass
+            } else if codes.is_empty() {
+                Verdict::Fail(format!("exit status {code} without a diagnostic"))
+            } else {
+                Verdict::Fail(format!("failed with the wrong kind of diagnostic ({})", codes.join(", ")))
+            }
+        }
+    }
+}
+
+enum Shebang {
+    /// `#! stap ARGS`.
+    Stap(Vec<String>),
+    /// `#! /bin/sh ...`: the interpreter and its arguments.
+    Interpreter(Vec<String>),
+    None,
+}
+
+fn shebang(line: &str) -> Shebang {
+    let Some(rest) = line.strip_prefix("#!") else { return Shebang::None };
+    let words: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
+    match words.split_first() {
+        Some((w, args)) if w == "stap" || w.ends_with("/stap") => Shebang::Stap(args.to_vec()),
+        Some(_) => Shebang::Interpreter(words),
+        None => Shebang::None,
+    }
+}
+
+/// Whether `cmd` appears as a command word in a shell script (at the start
+/// of a line, after whitespace).
+fn uses_command(script: &str, cmd: &str) -> bool {
+    script.lines().any(|l| {
+        let l = l.trim_start();
+        !l.starts_with('#') && l.split_whitespace().next() == Some(cmd)
+    })
+}
+
+/// Diagnostic codes (`error[E0103]`, `"code":"E0103"`) in `stderr`, and the
+/// first diagnostic line.
+pub fn scan_diagnostics(stderr: &str) -> (Vec<String>, Option<String>) {
+    let mut codes = Vec::new();
+    let mut first = None;
+    for line in stderr.lines() {
+        let mut found = false;
+        for (i, _) in line.match_indices('E') {
+            let Some(code) = line.get(i..i + 5) else { continue };
+            let digits = code[1..].bytes().all(|b| b.is_ascii_digit());
+            let before = line[..i].chars().last();
+            let after = line[i + 5..].chars().next();
+            if digits && matches!(before, Some('[') | Some('"')) && matches!(after, Some(']') | Some('"')) {
+                codes.push(code.to_owned());
+                found = true;
+            }
+        }
+        if found && first.is_none() {
+            first = Some(line.trim().chars().take(200).collect());
+        }
+    }
+    (codes, first)
+}
+
+struct Run {
+    code: Option<i32>,
+    signal: Option<i32>,
+    timed_out: bool,
+    spawn_error: Option<String>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs `cmd` in its own process group with stdin closed, stdout discarded
+/// and stderr captured; kills the whole group at the timeout.
+fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Run {
+    let start = Instant::now();
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Run {
+                code: None,
+                signal: None,
+                timed_out: false,
+                spawn_error: Some(e.to_string()),
+                stderr: String::new(),
+                elapsed: start.elapsed(),
+            }
+        }
+    };
+    let mut stderr_pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = stderr_pipe.as_mut() {
+            // Keep at most 1 MB; read the rest to let the child finish.
+            let _ = p.take(1 << 20).read_to_end(&mut buf);
+            let _ = std::io::copy(p, &mut std::io::sink());
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let pgid = child.id();
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break Some(s),
+            Ok(None) if start.elapsed() > timeout => {
+                timed_out = true;
+                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+                let _ = child.kill();
+                break child.wait().ok();
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(_) => break None,
+        }
+    };
+    // Children left behind by a script would keep the pipe open.
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+    let stderr = reader.join().unwrap_or_default();
+    Run {
+        code: status.and_then(|s| s.code()),
+        signal: status.and_then(|s| s.signal()),
+        timed_out,
+        spawn_error: None,
+        stderr,
+        elapsed: start.elapsed(),
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The corpus: `XSTAP_CONFORMANCE`, else `../shared/conformance` beside the
+/// workspace. `Ok(None)` when it is absent outside CI; an error when it is
+/// absent in CI (`CI` set), where it must be present.
+pub fn corpus_dir() -> Result<Option<PathBuf>, String> {
+    let dir = match std::env::var_os("XSTAP_CONFORMANCE") {
+        Some(d) => PathBuf::from(d),
+        None => workspace_root().join("../shared/conformance"),
+    };
+    if dir.join("parseok").is_dir() {
+        return Ok(Some(dir.canonicalize().unwrap_or(dir)));
+    }
+    if std::env::var_os("CI").is_some() {
+        return Err(format!(
+            "the conformance corpus is missing at {} (CI must have it; set XSTAP_CONFORMANCE to its path)",
+            dir.display()
+        ));
+    }
+    Ok(None)
+}
+
+/// The xstap binary to test: `XSTAP_BIN` when set, else built now with
+/// `cargo build -p xstap` (in `--release` when asked) so the tests never run
+/// a stale binary.
+pub fn xstap_binary(release: bool) -> Result<PathBuf, String> {
+    if let Some(b) = std::env::var_os("XSTAP_BIN") {
+        return Ok(PathBuf::from(b));
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", "xstap", "--bin", "xstap", "--message-format=json"]);
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd
+        .current_dir(workspace_root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("`cargo build -p xstap` failed ({})", out.status));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in stdout.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if v["reason"] == "compiler-artifact" && v["target"]["name"] == "xstap" {
+            if let Some(exe) = v["executable"].as_str() {
+                return Ok(PathBuf::from(exe));
+            }
+        }
+    }
+    Err("`cargo build -p xstap` did not report the xstap executable".into())
+}

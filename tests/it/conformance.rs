@@ -1,0 +1,40 @@
+//! SystemTap's parse tests (`parseok`, `parseko`) against the built xstap.
+//! The test fails when a pass rate falls below the floor reached so far:
+//! raise the floors as the parser improves, never lower them silently.
+
+use xstap_tests::conformance::{self, Env, Report};
+
+/// parseok: share of the tests run (skips excluded) that must exit 0.
+/// Measured: see the report printed by the test (`cargo test -p xstap-tests -- --nocapture`).
+const PARSEOK_FLOOR: f64 = 0.0;
+/// parseko: share of the tests run that must fail with an E00xx/E01xx/E02xx diagnostic.
+const PARSEKO_FLOOR: f64 = 0.0;
+
+#[test]
+fn parse_conformance() {
+    let corpus = match conformance::corpus_dir() {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            eprintln!("conformance corpus not found (set XSTAP_CONFORMANCE); skipping");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let xstap = conformance::xstap_binary(false).unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new(xstap, corpus).unwrap_or_else(|e| panic!("{e}"));
+    let reports: Vec<Report> = conformance::parse_suites().iter().map(|s| env.run_suite(s)).collect();
+    for r in &reports {
+        eprintln!("{r}");
+    }
+    let floor = |dir: &str| if dir == "parseok" { PARSEOK_FLOOR } else { PARSEKO_FLOOR };
+    for r in &reports {
+        assert!(
+            r.rate() >= floor(r.suite.dir),
+            "{}: pass rate {:.3} fell below the floor {:.3}\n{r}",
+            r.suite.dir,
+            r.rate(),
+            floor(r.suite.dir)
+        );
+        assert!(r.passed() + r.failed() > 0, "{}: no test ran", r.suite.dir);
+    }
+}
