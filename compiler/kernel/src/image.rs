@@ -55,13 +55,7 @@ fn decompress(path: &Path, data: &[u8]) -> Result<(Vec<u8>, &'static str), Diagn
     let bad = |what: &str, e: String| errors::bad_image(path, format!("{what} payload: {e}"));
     let mut out = Vec::with_capacity(data.len() * 5);
     if data.starts_with(b"\xfd7zXZ\x00") {
-        let mut r = std::io::BufReader::new(data);
-        // Bytes after the xz stream (the kernel appends the size) are ignored.
-        match lzma_rs::xz_decompress(&mut r, &mut out) {
-            Ok(()) => {}
-            Err(e) if !out.is_empty() && format!("{e:?}").contains("padding") => {}
-            Err(e) => return Err(bad("xz", format!("{e:?}"))),
-        }
+        let out = crate::xz::decompress(data).map_err(|e| bad("xz", e))?;
         Ok((out, "xz"))
     } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         let mut src = data;

@@ -29,6 +29,7 @@ pub mod select;
 pub mod store;
 pub mod tree;
 pub mod types;
+pub mod xz;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
