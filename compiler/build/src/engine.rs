@@ -1,0 +1,356 @@
+//! Building: one job ([`build`]) and many at once ([`build_many`]).
+//!
+//! A job goes: resolve the compiler, compute the level-2 cache key and
+//! serve a hit without make; otherwise check the build tree, the tools and
+//! the exports, write the units, run kbuild with its output in
+//! `build.log`, turn failures into diagnostics, check the `.ko` (ELF
+//! machine, vermagic), place it atomically at the output path and store it
+//! in the cache.
+//!
+//! [`build_many`] runs jobs on a dedicated thread pool whose size, times
+//! the `-j` each make gets, never exceeds the parallelism asked for (`-j`,
+//! default: the number of CPUs), so targets do not oversubscribe the
+//! cores. Each job is independent: one failure never stops the others.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use diag::Diagnostic;
+use rayon::prelude::*;
+
+use crate::cache::{self, EntryMeta, Level2Inputs};
+use crate::gccdiag::{self, LogContext};
+use crate::report::Progress;
+use crate::{codes, fsutil, modinfo, preflight, toolchain, units};
+use crate::{BuildJob, BuildOptions, BuildOutcome, Built, Failed, Located};
+
+/// The log of the last make run, in the build directory.
+pub const BUILD_LOG: &str = "build.log";
+
+/// `DIR/KVER/NAME.ko`: where many-target builds place modules.
+pub fn output_path(dir: &Path, release: &str, name: &str) -> PathBuf {
+    dir.join(release).join(format!("{name}.ko"))
+}
+
+/// The parallelism to use when the user gave none.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The level-2 key of a job (needs the compiler, to ask its identity).
+pub fn cache_key_for_job(job: &BuildJob, opts: &BuildOptions) -> Result<cache::CacheKey, Diagnostic> {
+    let tc = toolchain::resolve(&job.target);
+    let identity = identity_of(&tc.cc, &job.target.release, &tc)?;
+    Ok(key_of(job, opts, &tc, &identity))
+}
+
+fn key_of(job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, identity: &str) -> cache::CacheKey {
+    cache::level2_key(&Level2Inputs {
+        module_name: &job.name,
+        units: &job.units,
+        release: &job.target.release,
+        arch: &tc.arch,
+        profile_hash: &job.target.profile_hash,
+        cross_compile: &tc.cross_compile,
+        compiler_identity: identity,
+        make_vars: &opts.make_vars,
+        xstap_version: &opts.xstap_version,
+    })
+}
+
+fn identity_of(cc: &str, release: &str, tc: &toolchain::Toolchain) -> Result<String, Diagnostic> {
+    let missing = || {
+        Diagnostic::error(codes::COMPILER_MISSING, format!("the compiler `{cc}` for {release} ({}) is not installed", tc.arch))
+            .with_note(format!("kbuild runs `{cc}` (CROSS_COMPILE=`{}`); it is not on PATH", tc.cross_compile))
+            .with_help(format!(
+                "install it: `apt-get install {}`, or choose another compiler with -B CC=...",
+                toolchain::debian_package_for(cc)
+            ))
+    };
+    let path = toolchain::which(cc).ok_or_else(missing)?;
+    toolchain::compiler_identity(&path).map_err(|_| missing())
+}
+
+/// A directory to build in, and whether to remove it afterwards.
+struct BuildDir {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl Drop for BuildDir {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Build one module for one target.
+pub fn build(job: &BuildJob, opts: &BuildOptions) -> BuildOutcome {
+    let start = Instant::now();
+    let mut kept = None;
+    let result = build_inner(job, opts, &mut kept);
+    let result = result.map_err(|diagnostics| Failed { diagnostics, build_dir: kept });
+    BuildOutcome {
+        name: job.name.clone(),
+        release: job.target.release.clone(),
+        arch: toolchain::kernel_arch(&job.target.arch),
+        wall: start.elapsed(),
+        result,
+    }
+}
+
+fn fail(d: Diagnostic) -> Vec<Located> {
+    vec![d.into()]
+}
+
+fn build_inner(job: &BuildJob, opts: &BuildOptions, kept: &mut Option<PathBuf>) -> Result<Built, Vec<Located>> {
+    units::check_module_name(&job.name).map_err(fail)?;
+    let target = &job.target;
+    let tc = toolchain::resolve(target);
+    let mut warnings: Vec<Located> = Vec::new();
+
+    // The cache first: a hit needs neither the build tree nor make.
+    let identity = identity_of(&tc.cc, &target.release, &tc);
+    let key = identity.as_ref().ok().map(|id| key_of(job, opts, &tc, id));
+    if let (Some(cache), Some(key)) = (&opts.cache, &key) {
+        match cache.fetch_to(key, &job.output) {
+            Ok(Some(meta)) => {
+                return Ok(Built {
+                    ko: job.output.clone(),
+                    ko_blake3: meta.ko_blake3,
+                    vermagic: meta.vermagic,
+                    cached: true,
+                    cache_key: key.to_hex(),
+                    recompiled: Vec::new(),
+                    build_dir: None,
+                    warnings,
+                })
+            }
+            Ok(None) => {}
+            Err(e) => warnings.push(cache_warning(cache, &format!("cannot place the cached module at {}: {e}", job.output.display()))),
+        }
+    }
+
+    // Preflight: the tree, the tools, the exports.
+    let mut errors: Vec<Located> = preflight::check_build_tree(target, &tc).into_iter().map(Located::from).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let identity = identity.map_err(fail)?;
+    let key = key.expect("the key exists when the compiler does");
+    if let Some(w) = preflight::check_compiler_version(target, &identity) {
+        warnings.push(w.into());
+    }
+    let exports = preflight::exports_of(target).map_err(fail)?;
+    errors.extend(preflight::check_exports(&job.required_symbols, &exports, target).into_iter().map(Located::from));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // The build directory.
+    let dir = match &job.build_dir {
+        Some(d) => BuildDir { path: d.clone(), remove: false },
+        None => {
+            let root = opts.tmp_root.clone().unwrap_or_else(std::env::temp_dir);
+            let path = fsutil::make_temp_dir(&root, &format!("build-{}", job.name)).map_err(|e| {
+                fail(
+                    Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot create a build directory under {}: {e}", root.display()))
+                        .with_help("check free space and permissions of TMPDIR"),
+                )
+            })?;
+            BuildDir { path, remove: !opts.keep }
+        }
+    };
+    if !dir.remove {
+        *kept = Some(dir.path.clone());
+    }
+    units::write_units(&dir.path, &job.name, &job.units).map_err(fail)?;
+
+    // make.
+    let log_path = dir.path.join(BUILD_LOG);
+    let status = run_make(&dir.path, &log_path, job, opts, &tc).map_err(fail)?;
+    let log = fs::read_to_string(&log_path).unwrap_or_default();
+    let unit_names: Vec<String> = job.units.iter().map(|u| u.file_name.clone()).collect();
+    let ctx = LogContext { release: &target.release, arch: &tc.arch, module: &job.name, build_dir: &dir.path, units: &unit_names };
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return Err(fail(
+                Diagnostic::error(codes::BUILD_INTERRUPTED, format!("the build for {} was interrupted (signal {sig})", target.release))
+                    .with_help("nothing was written to the cache or the output; run the build again"),
+            ));
+        }
+        return Err(gccdiag::diagnose_log(&log, &ctx, true));
+    }
+    warnings.extend(gccdiag::diagnose_log(&log, &ctx, false));
+
+    // Check the module.
+    let ko_built = dir.path.join(format!("{}.ko", job.name));
+    let bytes = fs::read(&ko_built).map_err(|e| {
+        fail(bad_output(target, &tc.arch, format!("kbuild succeeded but {} is unreadable: {e}", ko_built.display())))
+    })?;
+    let info = modinfo::read_modinfo(&bytes)
+        .map_err(|e| fail(bad_output(target, &tc.arch, format!("{}: {e}", ko_built.display()))))?;
+    if info.arch != tc.arch {
+        return Err(fail(bad_output(
+            target,
+            &tc.arch,
+            format!("the module is an ELF for {}, not for {} (is CROSS_COMPILE `{}` right?)", info.arch, tc.arch, tc.cross_compile),
+        )));
+    }
+    if modinfo::vermagic_release(&info.vermagic) != target.release {
+        return Err(fail(bad_output(
+            target,
+            &tc.arch,
+            format!("the build tree {} is for kernel `{}`, not `{}`", target.kdir.display(), modinfo::vermagic_release(&info.vermagic), target.release),
+        )));
+    }
+
+    // Place it, then cache it.
+    place(&ko_built, &job.output).map_err(|e| {
+        fail(
+            Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot write {}: {e}", job.output.display()))
+                .with_help("check free space and permissions of the output directory"),
+        )
+    })?;
+    let ko_blake3 = blake3::hash(&bytes).to_hex().to_string();
+    if let Some(cache) = &opts.cache {
+        let meta = EntryMeta {
+            name: job.name.clone(),
+            release: target.release.clone(),
+            arch: tc.arch.clone(),
+            vermagic: info.vermagic.clone(),
+            ko_len: bytes.len() as u64,
+            ko_blake3: ko_blake3.clone(),
+            created: cache::now_secs(),
+            xstap_version: opts.xstap_version.clone(),
+        };
+        if let Err(e) = cache.put(&key, &bytes, &meta) {
+            warnings.push(cache_warning(cache, &format!("cannot store the module: {e}")));
+        }
+    }
+    Ok(Built {
+        ko: job.output.clone(),
+        ko_blake3,
+        vermagic: info.vermagic,
+        cached: false,
+        cache_key: key.to_hex(),
+        recompiled: recompiled_objects(&log),
+        build_dir: kept.clone(),
+        warnings,
+    })
+}
+
+fn bad_output(target: &crate::BuildTarget, arch: &str, msg: String) -> Diagnostic {
+    Diagnostic::error(codes::BAD_MODULE_OUTPUT, format!("bad module for {} ({arch}): {msg}", target.release))
+        .with_help("check CROSS_COMPILE and the build tree; keep the build directory with -k to inspect it")
+}
+
+fn cache_warning(cache: &cache::Cache, msg: &str) -> Located {
+    Diagnostic::warning(codes::CACHE_IO, format!("module cache {}: {msg}", cache.root().display()))
+        .with_help("free space or fix permissions, run `xstap cache clean`, or pass --disable-cache")
+        .into()
+}
+
+fn place(src: &Path, dest: &Path) -> std::io::Result<()> {
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    fsutil::copy_atomic(src, dest)
+}
+
+/// The make command line for a job (without the program name).
+pub fn make_args(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain) -> Vec<String> {
+    let mut args = vec![
+        "-C".to_string(),
+        job.target.kdir.display().to_string(),
+        format!("M={}", dir.display()),
+        format!("ARCH={}", tc.arch),
+    ];
+    if !tc.cross_compile.is_empty() {
+        args.push(format!("CROSS_COMPILE={}", tc.cross_compile));
+    }
+    let user_cc = opts.make_vars.iter().any(|(k, _)| k == "CC");
+    if opts.distcc && !user_cc {
+        args.push(format!("CC=distcc {}", tc.cc));
+    } else if tc.pass_cc && !user_cc {
+        args.push(format!("CC={}", tc.cc));
+    }
+    for (k, v) in &opts.make_vars {
+        args.push(format!("{k}={v}"));
+    }
+    let inherit_jobserver =
+        opts.jobs.is_none() && std::env::var("MAKEFLAGS").is_ok_and(|f| f.contains("jobserver"));
+    if !inherit_jobserver {
+        args.push(format!("-j{}", opts.jobs.unwrap_or_else(default_jobs).max(1)));
+    }
+    args.push("modules".to_string());
+    args
+}
+
+fn run_make(
+    dir: &Path,
+    log_path: &Path,
+    job: &BuildJob,
+    opts: &BuildOptions,
+    tc: &toolchain::Toolchain,
+) -> Result<std::process::ExitStatus, Diagnostic> {
+    let io_err = |e: std::io::Error| {
+        Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot write {}: {e}", log_path.display()))
+            .with_help("check free space and permissions of the build directory")
+    };
+    let log = fs::File::create(log_path).map_err(io_err)?;
+    let log2 = log.try_clone().map_err(io_err)?;
+    let args = make_args(dir, job, opts, tc);
+    use std::io::Write;
+    let mut header = &log;
+    let _ = writeln!(header, "# make {}", args.join(" "));
+    Command::new("make")
+        .args(&args)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .status()
+        .map_err(|e| {
+            Diagnostic::error(codes::MAKE_NOT_RUNNABLE, format!("cannot run `make`: {e}"))
+                .with_help("install GNU make: `apt-get install make`")
+        })
+}
+
+/// Objects make compiled, from its `CC [M]  DIR/x.o` lines (the
+/// generated `NAME.mod.o` excluded).
+pub fn recompiled_objects(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("CC [M]"))
+        .map(|p| p.trim().rsplit('/').next().unwrap_or("").to_string())
+        .filter(|o| o.ends_with(".o") && !o.ends_with(".mod.o"))
+        .collect()
+}
+
+/// Build every job, in parallel without oversubscribing the cores, each
+/// from the cache when possible. Outcomes are in job order.
+pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progress) -> Vec<BuildOutcome> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let total = opts.jobs.unwrap_or_else(default_jobs).max(1);
+    let concurrent = total.min(jobs.len());
+    let per_make = (total / concurrent).max(1);
+    let mut job_opts = opts.clone();
+    job_opts.jobs = Some(per_make);
+    let run = |(i, job): (usize, &BuildJob)| {
+        progress.start(i, &format!("{} {} ({})", job.name, job.target.release, toolchain::kernel_arch(&job.target.arch)));
+        let outcome = build(job, &job_opts);
+        progress.finish(i, &outcome);
+        outcome
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(concurrent).build() {
+        Ok(pool) => pool.install(|| jobs.par_iter().enumerate().map(run).collect()),
+        // No threads available: build one after the other.
+        Err(_) => jobs.iter().enumerate().map(run).collect(),
+    }
+}
