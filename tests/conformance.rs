@@ -44,6 +44,9 @@ pub struct Suite {
     /// Codes that never count as the right kind of failure, even when a prefix
     /// matches (e.g. "pass not available").
     pub ko_excluded: &'static [&'static str],
+    /// Codes that count as the right kind of failure for a ko test whose
+    /// script drives `staprun` (the loader's command line) instead of stap.
+    pub staprun_codes: &'static [&'static str],
     /// Files not run, with the reason.
     pub skip: &'static [(&'static str, &'static str)],
     /// Time allowed for one test.
@@ -59,17 +62,30 @@ pub const NOT_A_VERDICT: &[&str] = &["E0007", "E0901"];
 /// (E01xx) and preprocessor (E02xx) errors.
 pub const PARSE_CODES: &[&str] = &["E00", "E01", "E02"];
 
+/// The loader's "bad command line" code: parseko keeps staprun's option checks.
+pub const STAPRUN_USAGE_CODES: &[&str] = &["E0801"];
+
 /// pass 1: `parseok` must parse, `parseko` must fail with a parse diagnostic.
 pub fn parse_suites() -> Vec<Suite> {
     let timeout = Duration::from_secs(60);
     vec![
-        Suite { dir: "parseok", expect: Expect::Ok, pass: 1, ko_codes: &[], ko_excluded: &[], skip: &[], timeout },
+        Suite {
+            dir: "parseok",
+            expect: Expect::Ok,
+            pass: 1,
+            ko_codes: &[],
+            ko_excluded: &[],
+            staprun_codes: &[],
+            skip: &[],
+            timeout,
+        },
         Suite {
             dir: "parseko",
             expect: Expect::Ko,
             pass: 1,
             ko_codes: PARSE_CODES,
             ko_excluded: NOT_A_VERDICT,
+            staprun_codes: STAPRUN_USAGE_CODES,
             skip: &[],
             timeout,
         },
@@ -164,18 +180,21 @@ impl fmt::Display for Report {
     }
 }
 
-/// Everything a run needs: the binary, the corpus and a scratch directory.
+/// Everything a run needs: the binaries, the corpus and a scratch directory.
 pub struct Env {
     pub xstap: PathBuf,
+    /// The loader, run as `staprun` by the scripts that test its options;
+    /// those scripts are skipped without it.
+    pub xstap_run: Option<PathBuf>,
     pub corpus: PathBuf,
-    /// Holds `bin/stap` (a symlink to xstap), `testsuite/` (symlinks to the
+    /// Holds `bin/stap` (a symlink to xstap), `bin/staprun` (to xstap-run), `testsuite/` (symlinks to the
     /// corpus directories, as `$SRCDIR/testsuite` for scripts that walk the
     /// corpus) and `work/` (the scripts' working directory).
     scratch: PathBuf,
 }
 
 impl Env {
-    pub fn new(xstap: PathBuf, corpus: PathBuf) -> Result<Env, String> {
+    pub fn new(xstap: PathBuf, xstap_run: Option<PathBuf>, corpus: PathBuf) -> Result<Env, String> {
         let scratch = std::env::temp_dir().join(format!("xstap-conformance-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
         let io = |e: std::io::Error| format!("cannot set up {}: {e}", scratch.display());
@@ -183,6 +202,9 @@ impl Env {
         std::fs::create_dir_all(scratch.join("testsuite")).map_err(io)?;
         std::fs::create_dir_all(scratch.join("work")).map_err(io)?;
         std::os::unix::fs::symlink(&xstap, scratch.join("bin/stap")).map_err(io)?;
+        if let Some(run) = &xstap_run {
+            std::os::unix::fs::symlink(run, scratch.join("bin/staprun")).map_err(io)?;
+        }
         if let Ok(entries) = std::fs::read_dir(&corpus) {
             for e in entries.flatten() {
                 if e.path().is_dir() {
@@ -190,7 +212,7 @@ impl Env {
                 }
             }
         }
-        Ok(Env { xstap, corpus, scratch })
+        Ok(Env { xstap, xstap_run, corpus, scratch })
     }
 
     /// Runs every test of `suite`, in file-name order.
@@ -219,6 +241,7 @@ impl Env {
         let text = std::fs::read(file).unwrap_or_default();
         let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
         let first = String::from_utf8_lossy(first).into_owned();
+        let mut staprun = false;
         let mut cmd = match shebang(&first) {
             Shebang::Stap(args) => {
                 let mut c = Command::new(&self.xstap);
@@ -232,7 +255,10 @@ impl Env {
             Shebang::Interpreter(interp) => {
                 let body = String::from_utf8_lossy(&text);
                 if uses_command(&body, "staprun") {
-                    return skipped("drives `staprun` (the module loader's options), not stap".into());
+                    if self.xstap_run.is_none() {
+                        return skipped("drives `staprun` and no xstap-run binary was given".into());
+                    }
+                    staprun = true;
                 }
                 let mut c = Command::new(&interp[0]);
                 c.args(&interp[1..]).arg(file);
@@ -254,12 +280,13 @@ impl Env {
             .current_dir(self.scratch.join("work"));
         let run = run_with_timeout(cmd, suite.timeout);
         let (codes, first_diagnostic) = scan_diagnostics(&run.stderr);
-        let verdict = judge(suite, &run, &codes, matches!(shebang(&first), Shebang::Stap(_)));
+        let accepted = if staprun { suite.staprun_codes } else { suite.ko_codes };
+        let verdict = judge(suite, accepted, &run, &codes, matches!(shebang(&first), Shebang::Stap(_)));
         Outcome { file: file.to_path_buf(), verdict, first_diagnostic, codes, elapsed: run.elapsed }
     }
 }
 
-fn judge(suite: &Suite, run: &Run, codes: &[String], direct: bool) -> Verdict {
+fn judge(suite: &Suite, accepted: &[&str], run: &Run, codes: &[String], direct: bool) -> Verdict {
     if run.timed_out {
         return Verdict::Fail(format!("timed out after {:?}", suite.timeout));
     }
@@ -282,7 +309,7 @@ fn judge(suite: &Suite, run: &Run, codes: &[String], direct: bool) -> Verdict {
         Expect::Ko if code == 0 => Verdict::Fail("exit status 0, expected a failure".into()),
         Expect::Ko => {
             let right = codes.iter().any(|c| {
-                suite.ko_codes.iter().any(|p| c.starts_with(p)) && !suite.ko_excluded.contains(&c.as_str())
+                accepted.iter().any(|p| c.starts_with(p)) && !suite.ko_excluded.contains(&c.as_str())
             });
             if right {
                 Verdict::Pass
@@ -449,9 +476,23 @@ pub fn xstap_binary(release: bool) -> Result<PathBuf, String> {
     if let Some(b) = std::env::var_os("XSTAP_BIN") {
         return Ok(PathBuf::from(b));
     }
+    build_binary("xstap", "xstap", release)
+}
+
+/// The loader (`xstap-run`), for the scripts that call `staprun`:
+/// `XSTAP_RUN_BIN` when set, else built now; `None` when it does not build.
+pub fn xstap_run_binary(release: bool) -> Option<PathBuf> {
+    if let Some(b) = std::env::var_os("XSTAP_RUN_BIN") {
+        return Some(PathBuf::from(b));
+    }
+    build_binary("xstap-run", "xstap-run", release).ok()
+}
+
+/// Builds `bin` of `package` with cargo and returns the executable's path.
+pub fn build_binary(package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "xstap", "--bin", "xstap", "--message-format=json"]);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", bin, "--message-format=json"]);
     if release {
         cmd.arg("--release");
     }
@@ -461,16 +502,16 @@ pub fn xstap_binary(release: bool) -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !out.status.success() {
-        return Err(format!("`cargo build -p xstap` failed ({})", out.status));
+        return Err(format!("`cargo build -p {package}` failed ({})", out.status));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in stdout.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        if v["reason"] == "compiler-artifact" && v["target"]["name"] == "xstap" {
+        if v["reason"] == "compiler-artifact" && v["target"]["name"] == bin {
             if let Some(exe) = v["executable"].as_str() {
                 return Ok(PathBuf::from(exe));
             }
         }
     }
-    Err("`cargo build -p xstap` did not report the xstap executable".into())
+    Err(format!("`cargo build -p {package}` did not report the {bin} executable"))
 }

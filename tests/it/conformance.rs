@@ -21,7 +21,7 @@ fn parse_conformance() {
         Err(e) => panic!("{e}"),
     };
     let xstap = conformance::xstap_binary(false).unwrap_or_else(|e| panic!("{e}"));
-    let env = Env::new(xstap, corpus).unwrap_or_else(|e| panic!("{e}"));
+    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus).unwrap_or_else(|e| panic!("{e}"));
     let reports: Vec<Report> = conformance::parse_suites().iter().map(|s| env.run_suite(s)).collect();
     for r in &reports {
         eprintln!("{r}");

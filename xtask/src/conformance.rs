@@ -34,7 +34,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let xstap = conformance::xstap_binary(release)?;
     println!("corpus: {}\nxstap:  {}\n", corpus.display(), xstap.display());
-    let env = Env::new(xstap, corpus)?;
+    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)?;
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
     for s in &suites {
         let r = env.run_suite(s);

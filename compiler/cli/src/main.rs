@@ -102,6 +102,13 @@ fn install_panic_hook() {
 
 /// Runs what the command line asks for and returns the exit status.
 fn dispatch(argv: &[OsString]) -> ExitCode {
+    // Subcommands come first; each is a module of its own (`target.rs`,
+    // `build.rs`, ...) taking the remaining arguments. Everything else is
+    // the stap-compatible command line.
+    if let Some(sub @ ("target" | "build")) = argv.first().and_then(|a| a.to_str()) {
+        emit_alone(&not_available(&format!("the `xstap {sub}` subcommand")));
+        return ExitCode::from(1);
+    }
     let action = match args::parse(argv) {
         Ok(a) => a,
         Err(d) => {

@@ -29,6 +29,11 @@ pub fn parse(sess: &mut Session) -> Output {
     let mut pretty = None;
     match input::read_script(&sess.opts.script, &mut sess.sources) {
         Err(d) => sess.report(d),
+        Ok(file) if sess.sources.text(file).trim().is_empty() => {
+            sess.report(Diagnostic::error("E0010", format!("the script `{}` is empty", sess.sources.name(file))).with_help(
+                "give a script with at least one probe, e.g. `-e 'probe begin { println(\"hello\"); exit() }'`",
+            ));
+        }
         Ok(file) => {
             let text = sess.sources.text(file).to_owned();
             let mut parsed = frontend::parse(&text, file, &sess.opts);

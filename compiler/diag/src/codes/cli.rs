@@ -73,4 +73,13 @@ digits, `/`, `.`, `_`, `-` and `+`, or unset it.",
 registers. Codes look like `E0103`: the letter E and four digits.\n\nCheck the code in \
 the diagnostic you saw; the book's diagnostics index lists every code.",
     },
+    Code {
+        code: "E0010",
+        title: "empty script",
+        explanation: "The script has nothing in it but white space: there is no probe, \
+function or global to compile. An empty file or an empty `-e ''` is most often a \
+mistake in the command line (a shell variable that expanded to nothing, a heredoc that \
+was not fed).\n\nGive a script with at least one probe, for example \
+`xstap -e 'probe begin { println(\"hello\"); exit() }'`.",
+    },
 ];
