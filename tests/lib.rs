@@ -4,5 +4,9 @@
 //! [`conformance`] runs SystemTap's test corpus against the built binary and
 //! reports; it depends on nothing of the compiler (it drives the `xstap`
 //! executable), so it works whatever state the passes are in.
+//!
+//! [`vm`] boots Debian target kernels in qemu with a busybox initramfs and runs
+//! snippets there (the end-to-end tests and `cargo xtask vm` use it).
 
 pub mod conformance;
+pub mod vm;
