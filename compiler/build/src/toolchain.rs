@@ -139,7 +139,9 @@ pub fn debian_package_for(cc: &str) -> String {
 /// The compiler's `--version` output, memoised per binary path, size and
 /// modification time (an upgrade changes the identity).
 pub fn compiler_identity(cc_path: &Path) -> std::io::Result<String> {
-    static MEMO: OnceLock<Mutex<HashMap<(PathBuf, u64, Option<SystemTime>), String>>> = OnceLock::new();
+    /// (resolved path, size, modification time) -> identity.
+    type Memo = Mutex<HashMap<(PathBuf, u64, Option<SystemTime>), String>>;
+    static MEMO: OnceLock<Memo> = OnceLock::new();
     let real = fs::canonicalize(cc_path)?;
     let meta = fs::metadata(&real)?;
     let key = (real.clone(), meta.len(), meta.modified().ok());
