@@ -24,5 +24,25 @@ fn main() {
                 t1.elapsed()
             );
         }
+        let dir = store.dir_of(&rel);
+        if let Ok(blob) = std::fs::read(dir.join(kernel::store::BTF_FILE)) {
+            let t = Instant::now();
+            let n = kernel::btf::parse(&blob, "bench").map(|p| p.types.len());
+            println!("  btf::parse alone: {:?} ({n:?} types)", t.elapsed());
+        }
+        if let Ok(text) = std::fs::read_to_string(dir.join(kernel::store::SYMVERS_FILE)) {
+            let t = Instant::now();
+            let n = kernel::tree::parse_symvers(&text, &dir).map(|s| s.len());
+            println!("  parse_symvers alone: {:?} ({n:?} exports)", t.elapsed());
+        }
+        if let Ok(text) = std::fs::read(dir.join(kernel::store::TRACEPOINTS_FILE)) {
+            let t = Instant::now();
+            let n = serde_json::from_slice::<Vec<kernel::Tracepoint>>(&text).map(|s| s.len());
+            println!("  tracepoints.json alone: {:?} ({:?})", t.elapsed(), n.ok());
+        }
     }
 }
+
+/// Time the parts of a table load, for the first stored profile.
+#[allow(dead_code)]
+fn parts() {}

@@ -10,6 +10,7 @@ fn main() {
             println!("{} {} cc={:?} btf={:?}", r.profile.meta.release, r.profile.meta.arch, r.profile.meta.cc, r.profile.meta.btf_source);
             let nsys = r.profile.tracepoints.iter().filter(|t| !t.system.is_empty()).count();
             println!("tracepoints with system: {nsys}/{}", r.profile.tracepoints.len());
+            let miss: Vec<&str> = r.profile.tracepoints.iter().filter(|t| t.system.is_empty()).map(|t| t.name.as_str()).collect(); println!("no system: {}", miss.join(" "));
             for w in r.warnings { println!("warning: {w:?}"); }
         }
         Err(d) => println!("error: {d:?}"),

@@ -143,7 +143,10 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
             .iter()
             .position(|&b| b == 0)
             .ok_or_else(|| errors::bad_btf(what, "unterminated string".to_string()))?;
-        Ok(String::from_utf8_lossy(&tail[..end]).into_owned())
+        Ok(match std::str::from_utf8(&tail[..end]) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(&tail[..end]).into_owned(),
+        })
     };
     let opt_name = |off: u32| -> Result<Option<String>, Diagnostic> {
         let n = name(off)?;
@@ -297,7 +300,7 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
         };
         functions.push(Function { name: f.name.clone(), ret: *ret, params: params.clone(), variadic: *variadic, linkage });
     }
-    functions.sort_by(|a, b| a.name.cmp(&b.name));
+    functions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
 
     let tracepoints = tracepoints(&table, &protos_by_name);
     Ok(Parsed { types: table, functions, tracepoints })
@@ -348,7 +351,7 @@ fn tracepoints(table: &TypeTable, bpf_trace: &HashMap<&str, u32>) -> Vec<Tracepo
             .collect();
         out.push(Tracepoint { system: String::new(), name: event.to_string(), args });
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     out
 }
 

@@ -20,6 +20,7 @@
 
 pub mod btf;
 pub mod errors;
+pub mod fetch;
 pub mod fixtures;
 pub mod glob;
 pub mod image;

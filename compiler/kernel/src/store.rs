@@ -210,23 +210,38 @@ pub(crate) fn load_tables(dir: &Path, meta: &ProfileMeta) -> Result<Tables, Diag
         return Ok(t);
     }
     let mut tables = Tables::default();
-    let bp = dir.join(BTF_FILE);
-    if bp.is_file() {
-        let data = fs::read(&bp).map_err(|e| errors::io(&bp, "read", &e))?;
-        let parsed = btf::parse(&data, &bp.display().to_string())?;
+    // Module.symvers parses on a second thread while the BTF is read.
+    let sp = dir.join(SYMVERS_FILE);
+    let (btf, symvers) = std::thread::scope(|s| {
+        let sym = s.spawn(|| -> Result<_, Diagnostic> {
+            if !sp.is_file() {
+                return Ok(Vec::new());
+            }
+            let text = fs::read_to_string(&sp).map_err(|e| errors::io(&sp, "read", &e))?;
+            tree::parse_symvers(&text, &sp)
+        });
+        let bp = dir.join(BTF_FILE);
+        let btf = if bp.is_file() {
+            fs::read(&bp)
+                .map_err(|e| errors::io(&bp, "read", &e))
+                .and_then(|data| btf::parse(&data, &bp.display().to_string()))
+                .map(Some)
+        } else {
+            Ok(None)
+        };
+        let symvers = sym.join().unwrap_or_else(|_| Err(Diagnostic::bug("Module.symvers reader panicked")));
+        (btf, symvers)
+    });
+    if let Some(parsed) = btf? {
         tables.types = parsed.types;
         tables.functions = parsed.functions;
         tables.tracepoints = parsed.tracepoints;
     }
+    tables.symvers = symvers?;
     let tpp = dir.join(TRACEPOINTS_FILE);
     if tpp.is_file() {
         let text = fs::read(&tpp).map_err(|e| errors::io(&tpp, "read", &e))?;
         tables.tracepoints = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tpp, e.to_string()))?;
-    }
-    let sp = dir.join(SYMVERS_FILE);
-    if sp.is_file() {
-        let text = fs::read_to_string(&sp).map_err(|e| errors::io(&sp, "read", &e))?;
-        tables.symvers = tree::parse_symvers(&text, &sp)?;
     }
     let mp = dir.join(SYSTEM_MAP_FILE);
     if meta.has_system_map && mp.is_file() {

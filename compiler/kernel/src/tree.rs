@@ -9,7 +9,7 @@
 //! (a release, `.config`, `Module.symvers`); a missing optional part becomes a
 //! warning beside the profile, never a failure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -132,7 +132,7 @@ pub fn parse_symvers(text: &str, path: &Path) -> Result<Vec<ExportedSymbol>, Dia
             namespace,
         });
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
@@ -211,58 +211,110 @@ fn header_roots(tree: &Path) -> Vec<PathBuf> {
     roots
 }
 
-/// Event name -> (system, class) from `TRACE_EVENT*`/`DEFINE_EVENT*` in the
-/// headers' trace event files.
-pub fn trace_systems(tree: &Path, arch: &Arch) -> HashMap<String, (String, String)> {
+/// Event name -> (system, class) from the trace headers of the tree (and
+/// its `-common` tree): every `*.h` under `include/` and
+/// `arch/ARCH/include/` that defines `TRACE_SYSTEM`. `known` are the
+/// tracepoint names from BTF; events made by a header's own macros are
+/// matched when their name appears as an identifier in the header.
+pub fn trace_systems(tree: &Path, arch: &Arch, known: &HashSet<&str>) -> HashMap<String, (String, String)> {
     let mut out = HashMap::new();
+    let mut loose = HashMap::new();
     for root in header_roots(tree) {
-        let dirs = [
-            root.join("include/trace/events"),
-            root.join(format!("arch/{}/include/asm/trace", arch.kbuild_arch())),
-        ];
+        let dirs = [root.join("include"), root.join(format!("arch/{}/include", arch.kbuild_arch()))];
         for d in dirs {
-            let Ok(rd) = fs::read_dir(&d) else { continue };
-            let mut files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            let mut files = Vec::new();
+            headers_under(&d, &mut files, 0);
             files.sort();
             for f in files {
-                if let Some(text) = read_opt(&f) {
-                    scan_trace_header(&text, &mut out);
+                let Ok(bytes) = fs::read(&f) else { continue };
+                if !bytes.windows(12).any(|w| w == b"TRACE_SYSTEM") {
+                    continue;
                 }
+                let text = String::from_utf8_lossy(&bytes);
+                scan_trace_header(&text, known, &mut out, &mut loose);
             }
         }
+    }
+    for (k, v) in loose {
+        out.entry(k).or_insert(v);
     }
     out
 }
 
-/// Scan one trace header (see [`trace_systems`]).
-pub fn scan_trace_header(text: &str, out: &mut HashMap<String, (String, String)>) {
+fn headers_under(dir: &Path, out: &mut Vec<PathBuf>, depth: u32) {
+    if depth > 12 {
+        return;
+    }
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let Ok(ft) = e.file_type() else { continue };
+        let p = e.path();
+        if ft.is_dir() {
+            headers_under(&p, out, depth + 1);
+        } else if ft.is_file() && p.extension().is_some_and(|x| x == "h") {
+            out.push(p);
+        }
+    }
+}
+
+/// Scan one trace header (see [`trace_systems`]). Standard macros go to
+/// `out` with their class; other identifiers naming a known tracepoint go
+/// to `loose` (used only where no standard macro named the event).
+pub fn scan_trace_header(
+    text: &str,
+    known: &HashSet<&str>,
+    out: &mut HashMap<String, (String, String)>,
+    loose: &mut HashMap<String, (String, String)>,
+) {
     let Some(system) = header_define(text, "TRACE_SYSTEM") else { return };
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let ident = |s: &str| -> Option<String> {
         let s = s.trim();
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then(|| s.to_string())
+        (!s.is_empty() && s.bytes().all(is_ident)).then(|| s.to_string())
     };
-    for (i, _) in text.match_indices("EVENT") {
-        // Find the macro name around this match.
-        let start = text[..i].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |p| p + 1);
-        let end = i + text[i..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len() - i);
-        let mac = &text[start..end];
-        let rest = &text[end..];
-        let Some(args) = rest.strip_prefix('(') else { continue };
-        let mut parts = args.splitn(3, ',');
-        let a = parts.next().and_then(ident);
-        let b = parts.next().and_then(ident);
-        let (class, name) = match mac {
-            "TRACE_EVENT" | "TRACE_EVENT_FN" | "TRACE_EVENT_CONDITION" | "TRACE_EVENT_FN_COND" => {
-                let Some(a) = a else { continue };
-                (a.clone(), a)
+    let bytes = text.as_bytes();
+    let generated_pairs = text.contains("##_entry");
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_ident(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_ident(bytes[i]) {
+            i += 1;
+        }
+        let word = &text[start..i];
+        let rest = &text[i..];
+        if let Some(args) = rest.strip_prefix('(') {
+            let mut parts = args.splitn(3, ',');
+            let a = parts.next().and_then(ident);
+            let b = parts.next().and_then(ident);
+            let pair = match word {
+                "TRACE_EVENT" | "TRACE_EVENT_FN" | "TRACE_EVENT_CONDITION" | "TRACE_EVENT_FN_COND" => {
+                    a.map(|a| (a.clone(), a))
+                }
+                "DEFINE_EVENT" | "DEFINE_EVENT_FN" | "DEFINE_EVENT_PRINT" | "DEFINE_EVENT_CONDITION" => {
+                    a.zip(b)
+                }
+                _ => None,
+            };
+            if let Some((class, name)) = pair {
+                out.entry(name).or_insert_with(|| (system.clone(), class));
+                continue;
             }
-            "DEFINE_EVENT" | "DEFINE_EVENT_FN" | "DEFINE_EVENT_PRINT" | "DEFINE_EVENT_CONDITION" => {
-                let (Some(a), Some(b)) = (a, b) else { continue };
-                (a, b)
+        }
+        if known.contains(word) {
+            loose.entry(word.to_string()).or_insert_with(|| (system.clone(), word.to_string()));
+        }
+        if generated_pairs {
+            for sfx in ["_entry", "_exit"] {
+                let n = format!("{word}{sfx}");
+                if known.contains(n.as_str()) {
+                    loose.entry(n.clone()).or_insert_with(|| (system.clone(), n));
+                }
             }
-            _ => continue,
-        };
-        out.entry(name).or_insert_with(|| (system.clone(), class));
+        }
     }
 }
 
@@ -343,7 +395,8 @@ pub fn read(tree: &Path, image_path: Option<&Path>) -> Result<ReadTree, Diagnost
         None => btf::Parsed::default(),
     };
     let mut tracepoints: Vec<Tracepoint> = parsed.tracepoints.clone();
-    let systems = trace_systems(tree, &arch);
+    let known: HashSet<&str> = parsed.tracepoints.iter().map(|t| t.name.as_str()).collect();
+    let systems = trace_systems(tree, &arch, &known);
     for tp in &mut tracepoints {
         if let Some((sys, class)) = systems.get(&tp.name) {
             tp.system = sys.clone();

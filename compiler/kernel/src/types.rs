@@ -220,9 +220,18 @@ impl Tables {
 
     /// Restore the sort invariants after building tables by hand.
     pub fn sort(&mut self) {
-        self.functions.sort_by(|a, b| a.name.cmp(&b.name));
-        self.tracepoints.sort_by(|a, b| a.name.cmp(&b.name));
-        self.symvers.sort_by(|a, b| a.name.cmp(&b.name));
-        self.system_map.sort_by(|a, b| a.addr.cmp(&b.addr));
+        // Tables read from disk are already sorted; checking is cheap.
+        if !self.functions.is_sorted_by(|a, b| a.name <= b.name) {
+            self.functions.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if !self.tracepoints.is_sorted_by(|a, b| a.name <= b.name) {
+            self.tracepoints.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if !self.symvers.is_sorted_by(|a, b| a.name <= b.name) {
+            self.symvers.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if !self.system_map.is_sorted_by(|a, b| a.addr <= b.addr) {
+            self.system_map.sort_by(|a, b| a.addr.cmp(&b.addr));
+        }
     }
 }
