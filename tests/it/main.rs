@@ -1,3 +1,4 @@
 //! End-to-end and conformance tests of xstap, one binary; each area is a module.
 
 mod conformance;
+mod e2e;

@@ -11,7 +11,7 @@
  * mode=error           begin prints an "ERROR:" line to stderr and asks to exit
  * mode=failstart       xs_session_start fails with -EINVAL after an ERROR line
  * mode=initfail        module_init fails with -ENOENT
- * mode=flood           begin prints `lines` lines at once (to overflow buffers)
+ * mode=flood           begin prints `lines` lines at once (to overflow buffers), then exits
  * mode=kprobe          counts hits of a kprobe on `symbol` (vfs_read), prints
  *                      the count at end; timer exit after delay_ms if nonzero
  * Every mode prints "xs_test: end" (and "xs_test: dropped N") from stop.
@@ -94,6 +94,8 @@ int xs_session_start(void)
 	}
 	for (i = 0; i < lines; i++)
 		out("xs_test: line %d of %d\n", i + 1, lines);
+	if (!strcmp(mode, "flood"))
+		xs_request_exit();
 	if (!strcmp(mode, "wait") || !strcmp(mode, "flood") ||
 	    (!strcmp(mode, "kprobe") && delay_ms == 0))
 		return 0;
