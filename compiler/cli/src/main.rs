@@ -21,6 +21,7 @@ mod render;
 mod session;
 mod stats;
 mod tapsets;
+mod target;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -105,6 +106,12 @@ fn dispatch(argv: &[OsString]) -> ExitCode {
     // Subcommands come first; each is a module of its own (`target.rs`,
     // `build.rs`, ...) taking the remaining arguments. Everything else is
     // the stap-compatible command line.
+    if argv.first().and_then(|a| a.to_str()) == Some("target") {
+        let out = target::main(&argv[1..], &kernel::store::home());
+        print!("{}", out.stdout);
+        out.diags.iter().for_each(emit_alone);
+        return ExitCode::from(u8::from(out.diags.iter().any(Diagnostic::is_error)));
+    }
     if let Some(sub @ ("target" | "build")) = argv.first().and_then(|a| a.to_str()) {
         emit_alone(&not_available(&format!("the `xstap {sub}` subcommand")));
         return ExitCode::from(1);
@@ -153,8 +160,16 @@ fn run(opts: Options) -> ExitCode {
         sess.report(d);
         return sess.finish();
     }
-    if sess.opts.listing.is_some() {
-        sess.report(not_available("listing probe points (`-l`/`-L`)"));
+    if let Some(listing) = sess.opts.listing.clone() {
+        let (point, with_vars) = match listing {
+            args::Listing::Probes(p) => (p, false),
+            args::Listing::ProbesWithVars(p) => (p, true),
+        };
+        let (r, a) = (sess.opts.kernel_release.as_deref(), sess.opts.arch.as_deref());
+        match target::listing(&kernel::store::home(), r, a, &point, with_vars) {
+            Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+            Err(d) => sess.report(d),
+        }
         return sess.finish();
     }
     match sess.opts.pass {
