@@ -138,6 +138,16 @@ pub fn read_image(path: &Path) -> Result<ImageInfo, Diagnostic> {
 
 /// [`read_image`] on bytes already in memory (`path` names them).
 pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnostic> {
+    if btf::is_btf(data) {
+        return Ok(ImageInfo {
+            kind: ImageKind::RawBtf,
+            arch: None,
+            compression: None,
+            btf: Some((data.to_vec(), "raw BTF blob".to_string())),
+            directly_bootable: false,
+            payload: None,
+        });
+    }
     if data.len() < 64 {
         return Err(errors::bad_image(path, format!("only {} bytes", data.len())));
     }
@@ -149,16 +159,6 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
             compression: None,
             btf,
             directly_bootable: true,
-            payload: None,
-        });
-    }
-    if btf::is_btf(data) {
-        return Ok(ImageInfo {
-            kind: ImageKind::RawBtf,
-            arch: None,
-            compression: None,
-            btf: Some((data.to_vec(), "raw BTF blob".to_string())),
-            directly_bootable: false,
             payload: None,
         });
     }
@@ -204,9 +204,6 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
     } else if is_arm64_image(kernel) {
         let b = scan_btf(kernel).map(|(o, n)| (kernel[o..o + n].to_vec(), "raw scan for a BTF header".to_string()));
         (Some(Arch::Arm64), b)
-    } else if kind == ImageKind::BzImage {
-        let b = scan_btf(kernel).map(|(o, n)| (kernel[o..o + n].to_vec(), "raw scan for a BTF header".to_string()));
-        (Some(Arch::X86_64), b)
     } else {
         return Err(errors::bad_image(path, "the decompressed payload is neither an ELF vmlinux nor an arm64 Image"));
     };

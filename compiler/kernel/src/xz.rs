@@ -44,6 +44,9 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>, String> {
         let hb = *data.get(pos).ok_or("truncated: no index")?;
         if hb == 0 {
             // The index: the stream is complete.
+            if out.is_empty() {
+                return Err("the stream holds no data (truncated?)".to_string());
+            }
             return Ok(out);
         }
         let hsize = (hb as usize + 1) * 4;
