@@ -1,12 +1,9 @@
 //! What a boot needs, found or fetched: kernel images and build trees,
 //! busybox-static, the static `xstap-run`, and modules built with kbuild.
 //!
-//! Kernels are looked up, in order: in `$XSTAP_VM_KERNELS` (a directory in
-//! the test-bed layout: `kernels/REL/boot/*`, `headers/REL/usr/src/linux-headers-REL`),
-//! in the vm cache (`<vm home>/kernels/REL`, filled by [`fetch_kernel`] with
-//! `apt-get download` + `dpkg -x`, no root files touched), and in
-//! `/var/tmp/testbed` (the shared test-bed's downloads, for development).
-//! The vm home is `$XSTAP_TEST_HOME/vm`, else `<workspace>/target/xstap-home/vm`.
+//! Kernels come from the `kernel` crate's fetcher (see [`kernel()`]); busybox
+//! from `apt-get download busybox-static:ARCH` + `dpkg -x` into the vm home,
+//! `$XSTAP_TEST_HOME/vm`, else `<workspace>/target/xstap-home/vm`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +63,13 @@ fn dpkg_x(deb: &Path, dest: &Path) -> Result<(), String> {
     run(Command::new("dpkg").arg("-x").arg(deb).arg(dest)).map(|_| ())
 }
 
+/// Whether the shared test-bed's downloads in /var/tmp/testbed may be used
+/// (a development shortcut; `XSTAP_VM_NO_TESTBED=1` turns it off to
+/// exercise the fetchers as CI on a fresh machine does).
+fn use_testbed() -> bool {
+    std::env::var_os("XSTAP_VM_NO_TESTBED").is_none()
+}
+
 /// busybox-static for `arch` (a static binary for the guest).
 pub fn busybox(arch: Arch) -> Result<PathBuf, String> {
     let cached = vm_home().join("busybox").join(arch.deb()).join("busybox");
@@ -73,7 +77,7 @@ pub fn busybox(arch: Arch) -> Result<PathBuf, String> {
         return Ok(cached);
     }
     let testbed = PathBuf::from(format!("/var/tmp/testbed/busybox/{}/bin/busybox", arch.deb()));
-    if testbed.is_file() {
+    if testbed.is_file() && use_testbed() {
         return Ok(testbed);
     }
     let deb = apt_download(&format!("busybox-static:{}", arch.deb()), &vm_home().join("debs"))
@@ -108,177 +112,56 @@ fn kernel_in(root: &Path, release: &str, arch: Arch) -> Option<Kernel> {
     })
 }
 
-/// A kernel release ready to boot (image) and, when present, to build for.
+/// The data directory tests share with `xstap` (`XSTAP_HOME` layout):
+/// `$XSTAP_TEST_HOME`, else `<workspace>/target/xstap-home` (what `cargo xtask test` uses).
+pub fn test_home() -> PathBuf {
+    match std::env::var_os("XSTAP_TEST_HOME").filter(|v| !v.is_empty()) {
+        Some(h) => PathBuf::from(h),
+        None => workspace_root().join("target/xstap-home"),
+    }
+}
+
+fn from_fetched(f: kernel::fetch::FetchedKernel, arch: Arch) -> Kernel {
+    Kernel { release: f.release, arch, image: f.bootable_image, kdir: Some(f.kdir), btf: f.btf }
+}
+
+/// A kernel release ready to boot (image) and to build for (headers).
+///
+/// Looked up in `$XSTAP_VM_KERNELS` (test-bed layout), then among the
+/// kernels already fetched into [`test_home`], then in `/var/tmp/testbed`
+/// (the shared test-bed's downloads, for development), and otherwise
+/// fetched into [`test_home`] with `kernel::fetch::fetch_debian` (apt-get
+/// download + dpkg -x; for arm64 the host needs `dpkg --add-architecture arm64`).
 pub fn kernel(release: &str) -> Result<Kernel, String> {
     let arch = Arch::from_release(release).ok_or_else(|| format!("`{release}` is not a Debian amd64/arm64 kernel release"))?;
-    let mut roots = Vec::new();
     if let Some(d) = std::env::var_os("XSTAP_VM_KERNELS").filter(|v| !v.is_empty()) {
-        roots.push(PathBuf::from(d));
-    }
-    roots.push(vm_home());
-    roots.push(PathBuf::from("/var/tmp/testbed"));
-    for r in &roots {
-        if let Some(k) = kernel_in(r, release, arch) {
-            if k.kdir.is_some() {
-                return Ok(k);
-            }
+        if let Some(k) = kernel_in(Path::new(&d), release, arch).filter(|k| k.kdir.is_some()) {
+            return Ok(k);
         }
     }
-    fetch_kernel(release)
+    let home = test_home();
+    let base = home.join("kernels").join(release);
+    let fetched = base.join("root/.xstap-ready").is_file() && base.join(".xstap-boot-ready").is_file();
+    if !fetched && use_testbed() {
+        if let Some(k) = kernel_in(Path::new("/var/tmp/testbed"), release, arch).filter(|k| k.kdir.is_some()) {
+            return Ok(k);
+        }
+    }
+    let f = kernel::fetch::fetch_debian(release, &home).map_err(|d| {
+        format!("cannot fetch {release}: {}{}", d.message, d.help.map(|h| format!(" (help: {h})")).unwrap_or_default())
+    })?;
+    Ok(from_fetched(f, arch))
 }
 
-/// Fetch a Debian kernel into the vm cache: the image's `boot/` (plus the
-/// x86 PVH `vmlinux` and the offline BTF) and the headers + kbuild tree.
-// FIXME(integration): use kernel::fetch::fetch_debian once the kernel crate
-// provides it, so tests and `xstap` share one download.
+/// A kernel fetched into [`test_home`] by `kernel::fetch::fetch_debian`,
+/// with its profile stored there (what `xstap -r RELEASE` needs, with
+/// `XSTAP_HOME` set to [`test_home`]); never the test-bed shortcut.
 pub fn fetch_kernel(release: &str) -> Result<Kernel, String> {
     let arch = Arch::from_release(release).ok_or_else(|| format!("`{release}` is not a Debian amd64/arm64 kernel release"))?;
-    let home = vm_home();
-    let debs = home.join("debs");
-    let kroot = home.join("kernels").join(release);
-    let hroot = home.join("headers").join(release);
-    let img = apt_download(&format!("linux-image-{release}:{}", arch.deb()), &debs)
-        .or_else(|_| apt_download(&format!("linux-image-{release}-unsigned:{}", arch.deb()), &debs))?;
-    let boot = kroot.join("boot");
-    if !boot.join(format!("vmlinuz-{release}")).is_file() {
-        // Unpack only ./boot of the 60-100 MB image package.
-        let tmp = scratch_dir("image")?;
-        run(Command::new("sh").arg("-c").arg(format!(
-            "dpkg-deb --fsys-tarfile '{}' | tar -x -C '{}' ./boot",
-            img.display(),
-            tmp.display()
-        )))?;
-        std::fs::create_dir_all(&kroot).map_err(|e| e.to_string())?;
-        let _ = std::fs::remove_dir_all(&boot);
-        std::fs::rename(tmp.join("boot"), &boot).map_err(|e| e.to_string())?;
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    let vmlinuz = boot.join(format!("vmlinuz-{release}"));
-    match arch {
-        Arch::X86_64 => {
-            let out = boot.join(format!("vmlinux-{release}"));
-            if !out.is_file() {
-                let config = std::fs::read_to_string(boot.join(format!("config-{release}"))).unwrap_or_default();
-                if config.contains("CONFIG_PVH=y") {
-                    if let Ok(elf) = decompress_bzimage(&vmlinuz) {
-                        std::fs::write(&out, elf).map_err(|e| e.to_string())?;
-                    }
-                }
-            }
-        }
-        Arch::Arm64 => {
-            let out = boot.join(format!("Image-{release}"));
-            if !out.is_file() {
-                let data = std::fs::read(&vmlinuz).map_err(|e| e.to_string())?;
-                if data.starts_with(&[0x1f, 0x8b]) {
-                    let raw = run(Command::new("sh").arg("-c").arg(format!("gzip -dc '{}' > '{}'", vmlinuz.display(), out.display())));
-                    raw?;
-                } else {
-                    std::fs::copy(&vmlinuz, &out).map_err(|e| e.to_string())?;
-                }
-            }
-        }
-    }
-    let btf = boot.join(format!("vmlinux-{release}.btf"));
-    if !btf.is_file() {
-        let src = match arch {
-            Arch::X86_64 => boot.join(format!("vmlinux-{release}")),
-            Arch::Arm64 => boot.join(format!("Image-{release}")),
-        };
-        if let Some(blob) = std::fs::read(&src).ok().and_then(|d| extract_btf(&d).map(<[u8]>::to_vec)) {
-            std::fs::write(&btf, blob).map_err(|e| e.to_string())?;
-        }
-    }
-    // Headers: the arch package, -common, and the host's kbuild, in one root.
-    let kdir = hroot.join("usr/src").join(format!("linux-headers-{release}"));
-    if !kdir.join(".xs-ready").is_file() {
-        let hdr = apt_download(&format!("linux-headers-{release}:{}", arch.deb()), &debs)?;
-        let fields = run(Command::new("dpkg-deb").args(["-f"]).arg(&hdr).arg("Depends"))?;
-        let mut pkgs = vec![hdr];
-        for dep in fields.split(',').map(|d| d.split_whitespace().next().unwrap_or("")) {
-            if dep.starts_with("linux-headers-") && dep.ends_with("-common") || dep.starts_with("linux-kbuild-") {
-                pkgs.push(apt_download(dep, &debs)?);
-            }
-        }
-        for p in &pkgs {
-            dpkg_x(p, &hroot)?;
-        }
-        // The Makefile includes the -common tree by an absolute path; make it ours.
-        let mk = kdir.join("Makefile");
-        let text = std::fs::read_to_string(&mk).map_err(|e| format!("{}: {e}", mk.display()))?;
-        let fixed = text.replace("include /usr/src/", &format!("include {}/usr/src/", hroot.display()));
-        std::fs::write(&mk, fixed).map_err(|e| e.to_string())?;
-        std::fs::write(kdir.join(".xs-ready"), "").map_err(|e| e.to_string())?;
-    }
-    kernel_in(&home, release, arch).ok_or_else(|| format!("fetched {release} but found no bootable image in {}", boot.display()))
-}
-
-/// The uncompressed ELF vmlinux inside an x86 bzImage (xz or zstd payload),
-/// for qemu's PVH boot. Uses the xz / zstd tools.
-pub fn decompress_bzimage(bz: &Path) -> Result<Vec<u8>, String> {
-    let data = std::fs::read(bz).map_err(|e| e.to_string())?;
-    let tools: [(&[u8], &str); 2] = [(b"\xfd7zXZ\x00", "xz -dc --single-stream"), (b"\x28\xb5\x2f\xfd", "zstd -dcq")];
-    for (magic, tool) in tools {
-        let Some(at) = data.windows(magic.len()).position(|w| w == magic) else { continue };
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("{tool} 2>/dev/null"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut stdin = child.stdin.take().unwrap();
-        let payload = data[at..].to_vec();
-        let feeder = std::thread::spawn(move || {
-            use std::io::Write;
-            let _ = stdin.write_all(&payload);
-        });
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let _ = feeder.join();
-        if out.stdout.starts_with(b"\x7fELF") {
-            return Ok(out.stdout);
-        }
-    }
-    Err(format!("{}: no xz/zstd payload that decompresses to an ELF vmlinux", bz.display()))
-}
-
-/// The raw BTF blob of a kernel image: the `.BTF` section of an ELF vmlinux,
-/// or (arm64 `Image`, no section table) the first self-consistent BTF header.
-pub fn extract_btf(img: &[u8]) -> Option<&[u8]> {
-    let u16le = |o: usize| img.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32le = |o: usize| img.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
-    let u64le = |o: usize| img.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()));
-    if img.starts_with(b"\x7fELF\x02\x01") {
-        let shoff = u64le(0x28)? as usize;
-        let (shentsize, shnum, shstrndx) = (u16le(0x3a)? as usize, u16le(0x3c)? as usize, u16le(0x3e)? as usize);
-        let sec = |i: usize| -> Option<(u32, usize, usize)> {
-            let h = shoff + i * shentsize;
-            Some((u32le(h)?, u64le(h + 0x18)? as usize, u64le(h + 0x20)? as usize))
-        };
-        let (_, stroff, _) = sec(shstrndx)?;
-        for i in 0..shnum {
-            let (name, off, size) = sec(i)?;
-            let n = img.get(stroff + name as usize..)?;
-            if n.starts_with(b".BTF\0") {
-                return img.get(off..off + size);
-            }
-        }
-        return None;
-    }
-    let mut at = 0;
-    while let Some(p) = img[at..].windows(4).position(|w| w == [0x9f, 0xeb, 0x01, 0x00]) {
-        let h = at + p;
-        let ok = (|| {
-            let hdr_len = u32le(h + 4)? as usize;
-            let (toff, tlen, soff, slen) = (u32le(h + 8)? as usize, u32le(h + 12)? as usize, u32le(h + 16)? as usize, u32le(h + 20)? as usize);
-            (hdr_len == 24 && toff == 0 && soff == tlen && tlen > 0 && slen > 0).then_some(h + 24 + soff + slen)
-        })();
-        if let Some(end) = ok {
-            return img.get(h..end);
-        }
-        at = h + 1;
-    }
-    None
+    let f = kernel::fetch::fetch_debian(release, &test_home()).map_err(|d| {
+        format!("cannot fetch {release}: {}{}", d.message, d.help.map(|h| format!(" (help: {h})")).unwrap_or_default())
+    })?;
+    Ok(from_fetched(f, arch))
 }
 
 /// Build the out-of-tree module sources in `src` (a directory with a Kbuild
