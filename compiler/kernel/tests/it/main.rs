@@ -3,4 +3,5 @@
 
 mod btf;
 mod fixture;
+mod real;
 mod tree;
