@@ -1,0 +1,355 @@
+//! Resolution of built-in probe points (after alias expansion) against a
+//! target profile: `begin`/`end`/`error`/`never`, `timer.*`,
+//! `kernel.function`/`kprobe.function` (with `.call`, `.return`,
+//! `.maxactive(N)`, wildcards over the profile's functions) and
+//! `kernel.trace` over its tracepoints; and the typing of target variables
+//! (`$param`, `$return`, `$var->field`, `@cast`) from BTF into
+//! [`ir::TargetExpr`]s.
+//!
+//! Plain functions over [`kernel::Tables`]; the salsa query in `lib.rs`
+//! caches [`resolve_point`] per distinct point text. Errors are
+//! [`PointError`] values without spans: the caller attaches the span of the
+//! point as written.
+
+use kernel::{Tables, Type as KType, TypeId};
+
+use crate::hir::{Component, Lit};
+
+/// One resolved point with what its body may read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedPoint {
+    pub pp: String,
+    pub kind: ir::PointKind,
+    pub ctx: PointCtx,
+}
+
+/// What target variables a point offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PointCtx {
+    None,
+    Function { name: String, params: Vec<kernel::Param>, ret: TypeId, is_return: bool },
+    Tracepoint { args: Vec<kernel::Param> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointError {
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+fn err(code: &'static str, message: impl Into<String>, help: Option<&str>) -> PointError {
+    PointError { code, message: message.into(), help: help.map(str::to_string) }
+}
+
+/// Facts about the target that point resolution needs.
+pub struct TargetView<'a> {
+    pub release: &'a str,
+    pub arch: &'a str,
+    pub tables: &'a Tables,
+    pub hz: u64,
+}
+
+fn arg_long(c: &Component) -> Option<i64> {
+    match &c.arg {
+        Some(Lit::Long(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+fn arg_str(c: &Component) -> Option<&str> {
+    match &c.arg {
+        Some(Lit::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn text_of(comps: &[Component]) -> String {
+    crate::hir::PointSpec { components: comps.to_vec(), optional: false, sufficient: false, condition: None, span: crate::NO_SPAN }
+        .text()
+}
+
+/// Resolve one built-in point. An empty `Ok` list means "matched nothing"
+/// (the caller decides whether that is an error, given `?`).
+pub fn resolve_point(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    let none = |pp: String, kind| Ok(vec![ResolvedPoint { pp, kind, ctx: PointCtx::None }]);
+    let first = comps.first().map(|c| c.name.as_str()).unwrap_or("");
+    let seq = comps.first().and_then(arg_long).unwrap_or(0);
+    match (first, comps.len()) {
+        ("begin", 1) => return none(text_of(comps), ir::PointKind::Begin { seq }),
+        ("end", 1) => return none(text_of(comps), ir::PointKind::End { seq }),
+        ("error", 1) => return none(text_of(comps), ir::PointKind::Error { seq }),
+        ("never", 1) => return none(text_of(comps), ir::PointKind::Never),
+        _ => {}
+    }
+    match first {
+        "timer" => resolve_timer(comps),
+        "kernel" | "kprobe" => resolve_kernel(comps, t),
+        "process" | "module" | "perf" | "procfs" | "netfilter" | "java" | "python2" | "python3" | "input"
+        | "hw_breakpoint" | "kprobe_module" | "nd_syscall" => Err(err(
+            "E0411",
+            format!("probe point family `{first}` is not supported by xstap yet"),
+            Some("xstap supports begin, end, error, never, timer.*, kernel.function, kprobe.function and kernel.trace"),
+        )),
+        _ => Err(err(
+            "E0402",
+            format!("unknown probe point `{}`", text_of(comps)),
+            Some("run `xstap -l 'PATTERN'` to list the probe points and aliases that exist"),
+        )),
+    }
+}
+
+fn resolve_timer(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = || err("E0402", format!("unknown timer probe point `{pp}`"), Some("use timer.s(N), timer.ms(N), timer.us(N), timer.ns(N), timer.hz(N), timer.jiffies(N) or timer.profile"));
+    let c = comps.get(1).ok_or_else(bad)?;
+    if c.name == "profile" && (comps.len() == 2 || (comps.len() == 3 && comps[2].name == "tick" && comps[2].arg.is_none())) {
+        return Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Profile, ctx: PointCtx::None }]);
+    }
+    let unit = match c.name.as_str() {
+        "jiffies" => ir::TimerUnit::Jiffies,
+        "s" | "sec" => ir::TimerUnit::S,
+        "ms" | "msec" => ir::TimerUnit::Ms,
+        "us" | "usec" => ir::TimerUnit::Us,
+        "ns" | "nsec" => ir::TimerUnit::Ns,
+        "hz" => ir::TimerUnit::Hz,
+        _ => return Err(bad()),
+    };
+    let interval = arg_long(c).ok_or_else(bad)?;
+    if interval <= 0 {
+        return Err(err("E0403", format!("timer interval must be positive in `{pp}`"), None));
+    }
+    let mut randomize = 0;
+    match comps.get(2) {
+        None => {}
+        Some(r) if r.name == "randomize" && comps.len() == 3 => randomize = arg_long(r).ok_or_else(bad)?.max(0) as u64,
+        _ => return Err(bad()),
+    }
+    Ok(vec![ResolvedPoint {
+        pp,
+        kind: ir::PointKind::Timer { unit, interval: interval as u64, randomize },
+        ctx: PointCtx::None,
+    }])
+}
+
+fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = || err("E0402", format!("unknown probe point `{pp}`"), Some("run `xstap -l 'kernel.function(\"PATTERN\")'` to list what the target offers"));
+    let second = comps.get(1).ok_or_else(bad)?;
+    let first = comps[0].name.as_str();
+    match second.name.as_str() {
+        "trace" if first == "kernel" && comps.len() == 2 => {
+            let arg = arg_str(second).ok_or_else(bad)?;
+            let (sys, name) = match arg.split_once(':') {
+                Some((s, n)) => (Some(s), n),
+                None => (None, arg),
+            };
+            let mut out = Vec::new();
+            for tp in kernel::listing::matching_tracepoints(t.tables, sys, name) {
+                out.push(ResolvedPoint {
+                    pp: format!("kernel.trace(\"{}:{}\")", tp.system, tp.name),
+                    kind: ir::PointKind::Tracepoint {
+                        system: tp.system.clone(),
+                        name: tp.name.clone(),
+                        args: tp.args.iter().map(|p| ctype(t.tables, p.ty, ptr_size(t))).collect(),
+                    },
+                    ctx: PointCtx::Tracepoint { args: tp.args.clone() },
+                });
+            }
+            Ok(out)
+        }
+        "function" => {
+            let arg = arg_str(second).ok_or_else(bad)?;
+            if arg.contains(':') {
+                return Err(err(
+                    "E0412",
+                    format!("`{pp}` names a source line, which needs DWARF debug information"),
+                    Some("xstap resolves probes from BTF; probe the function instead, e.g. kernel.function(\"NAME\")"),
+                ));
+            }
+            let pattern = arg.split('@').next().unwrap_or(arg);
+            let mut is_return = false;
+            let mut maxactive = None;
+            for c in &comps[2..] {
+                match c.name.as_str() {
+                    "call" | "exported" => {}
+                    "return" => is_return = true,
+                    "maxactive" if is_return => maxactive = arg_long(c).map(|n| n.max(0) as u32),
+                    "inline" | "statement" | "label" | "callee" | "callees" => {
+                        return Err(err(
+                            "E0412",
+                            format!("`.{}` probes need DWARF debug information", c.name),
+                            Some("xstap resolves probes from BTF, which has no inline or statement information"),
+                        ))
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            let mut out = Vec::new();
+            for f in kernel::listing::matching_functions(t.tables, pattern) {
+                if !seen.insert(f.name.clone()) {
+                    continue;
+                }
+                let base = format!("{first}.function(\"{}\")", f.name);
+                let (pp, kind) = if is_return {
+                    (format!("{base}.return"), ir::PointKind::Kretprobe { symbol: f.name.clone(), maxactive })
+                } else if comps.iter().any(|c| c.name == "call") {
+                    (format!("{base}.call"), ir::PointKind::Kprobe { symbol: f.name.clone(), offset: 0 })
+                } else {
+                    (base, ir::PointKind::Kprobe { symbol: f.name.clone(), offset: 0 })
+                };
+                out.push(ResolvedPoint {
+                    pp,
+                    kind,
+                    ctx: PointCtx::Function { name: f.name.clone(), params: f.params.clone(), ret: f.ret, is_return },
+                });
+            }
+            Ok(out)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Pointer size of the target in bytes.
+pub fn ptr_size(t: &TargetView<'_>) -> u32 {
+    kernel::Arch::normalize(t.arch).pointer_size()
+}
+
+/// The [`ir::CType`] of a BTF type.
+pub fn ctype(tables: &Tables, id: TypeId, ptr: u32) -> ir::CType {
+    let types = &tables.types;
+    let r = types.resolve(id);
+    let spelling = types.type_name(id);
+    let size = types.size_of(id, ptr).unwrap_or(0);
+    let (kind, signed) = match types.get(r) {
+        KType::Int { signed, bool: true, .. } => (ir::CTypeKind::Bool, *signed),
+        KType::Int { signed, .. } => (ir::CTypeKind::Integer, *signed),
+        KType::Enum { signed, .. } => (ir::CTypeKind::Enum, *signed),
+        KType::Ptr { to } => {
+            let to = types.resolve(*to);
+            let is_char = matches!(types.get(to), KType::Int { char: true, .. })
+                || matches!(types.get(to), KType::Int { name, size: 1, .. } if name.contains("char"));
+            (if is_char { ir::CTypeKind::CharPointer } else { ir::CTypeKind::Pointer }, false)
+        }
+        KType::Array { .. } => (ir::CTypeKind::Array, false),
+        KType::Struct(_) | KType::Union(_) | KType::Fwd { .. } => (ir::CTypeKind::Struct, false),
+        _ => (ir::CTypeKind::Integer, true),
+    };
+    ir::CType { spelling, size, signed, kind }
+}
+
+/// A failed target-variable lookup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetError {
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// One step of a member path as written.
+pub enum PathStep<'e> {
+    Field(&'e str),
+    Index(ir::Expr),
+}
+
+/// Walk `path` from a value of type `start` and produce the access steps,
+/// the final type and how to convert it.
+pub fn walk_path(
+    tables: &Tables,
+    ptr: u32,
+    start: TypeId,
+    path: Vec<PathStep<'_>>,
+    pretty: Option<bool>,
+    address_of: bool,
+) -> Result<(Vec<ir::TargetStep>, TypeId, ir::TargetConvert), TargetError> {
+    let types = &tables.types;
+    let mut steps = Vec::new();
+    let mut cur = start;
+    for step in path {
+        let r = types.resolve(cur);
+        match step {
+            PathStep::Field(name) => {
+                // `->` through a pointer dereferences; `.` on a struct offsets.
+                let (base, deref) = match types.get(r) {
+                    KType::Ptr { to } => (*to, true),
+                    _ => (r, false),
+                };
+                let Some(found) = types.member(base, name) else {
+                    let tn = types.type_name(base);
+                    let avail: Vec<String> = types
+                        .composite(base)
+                        .map(|c| c.members.iter().filter_map(|m| m.name.clone()).take(12).collect())
+                        .unwrap_or_default();
+                    return Err(TargetError {
+                        message: format!("`{tn}` has no member `{name}`"),
+                        help: (!avail.is_empty()).then(|| format!("members include: {}", avail.join(", "))),
+                    });
+                };
+                let off = (found.bit_offset / 8) as u64;
+                steps.push(if deref { ir::TargetStep::Deref { offset: off } } else { ir::TargetStep::Offset { offset: off } });
+                if let Some(bits) = found.member.bitfield_size {
+                    steps.push(ir::TargetStep::Bits { shift: found.bit_offset % 8, bits });
+                }
+                cur = found.member.ty;
+            }
+            PathStep::Index(index) => match types.get(r) {
+                KType::Ptr { to } => {
+                    let elem_size = types.size_of(*to, ptr).unwrap_or(1) as u64;
+                    steps.push(ir::TargetStep::Index { index: Box::new(index), elem_size, deref: true });
+                    cur = *to;
+                }
+                KType::Array { elem, .. } => {
+                    let elem_size = types.size_of(*elem, ptr).unwrap_or(1) as u64;
+                    steps.push(ir::TargetStep::Index { index: Box::new(index), elem_size, deref: false });
+                    cur = *elem;
+                }
+                _ => {
+                    return Err(TargetError {
+                        message: format!("cannot index a value of type `{}`", types.type_name(cur)),
+                        help: None,
+                    })
+                }
+            },
+        }
+    }
+    let r = types.resolve(cur);
+    let convert = if address_of {
+        ir::TargetConvert::Address
+    } else if let Some(deep) = pretty {
+        ir::TargetConvert::Pretty { deep }
+    } else {
+        match types.get(r) {
+            KType::Int { .. } | KType::Enum { .. } | KType::Ptr { .. } => ir::TargetConvert::Long,
+            KType::Array { elem, .. }
+                if matches!(types.get(types.resolve(*elem)), KType::Int { size: 1, .. }) =>
+            {
+                ir::TargetConvert::String
+            }
+            KType::Struct(_) | KType::Union(_) | KType::Array { .. } => ir::TargetConvert::Address,
+            KType::Void => {
+                return Err(TargetError { message: "the value has type `void`".into(), help: None });
+            }
+            _ => {
+                return Err(TargetError {
+                    message: format!("values of type `{}` cannot be read", types.type_name(cur)),
+                    help: None,
+                })
+            }
+        }
+    };
+    Ok((steps, cur, convert))
+}
+
+/// Find a struct/union/typedef by the name written in `@cast` (`"task_struct"`,
+/// `"struct file"`, `"union foo"`, `"struct file *"`): the id of the type
+/// the address points to.
+pub fn find_cast_type(tables: &Tables, name: &str) -> Option<TypeId> {
+    let n = name.trim().trim_end_matches('*').trim();
+    if let Some(s) = n.strip_prefix("struct ") {
+        return tables.types.find_composite(s.trim(), false);
+    }
+    if let Some(s) = n.strip_prefix("union ") {
+        return tables.types.find_composite(s.trim(), true);
+    }
+    tables.types.find_composite(n, false).or_else(|| tables.types.find_typedef(n)).or_else(|| tables.types.find_composite(n, true))
+}
