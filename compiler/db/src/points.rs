@@ -320,11 +320,6 @@ pub fn walk_path(
     } else {
         match types.get(r) {
             KType::Int { .. } | KType::Enum { .. } | KType::Ptr { .. } => ir::TargetConvert::Long,
-            KType::Array { elem, .. }
-                if matches!(types.get(types.resolve(*elem)), KType::Int { size: 1, .. }) =>
-            {
-                ir::TargetConvert::String
-            }
             KType::Struct(_) | KType::Union(_) | KType::Array { .. } => ir::TargetConvert::Address,
             KType::Void => {
                 return Err(TargetError { message: "the value has type `void`".into(), help: None });

@@ -1,1 +1,65 @@
-//! placeholder
+//! Data-driven checks: every `test_data/check/*.stp` is elaborated against
+//! the tiny fixture profile with the tapset library. A trailing comment
+//! `# error: E0xxx` (or `# warning: E0xxx`) on a line says a diagnostic with
+//! that code must start on that line; every error must be annotated so.
+//! The rendered diagnostics and the `-p2` text are compared with
+//! `NAME.out` beside the script (refresh with `UPDATE_EXPECT=1`).
+
+use std::path::PathBuf;
+
+use crate::{render, session};
+
+#[test]
+fn check_files() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data/check");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("test_data/check exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stp"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5, "the check corpus is missing");
+    let mut failures = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("readable test file");
+        let s = session(&text);
+        let (program, diags) = s.elaborate();
+        let mut expected: Vec<(usize, String)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            for marker in ["# error: ", "# warning: "] {
+                if let Some(pos) = line.find(marker) {
+                    let code = line[pos + marker.len()..].split_whitespace().next().unwrap_or("").to_string();
+                    expected.push((i + 1, code));
+                }
+            }
+        }
+        let mut got: Vec<(usize, String, bool)> = Vec::new();
+        for d in &diags {
+            if let Some(l) = &d.primary {
+                if l.span.file == diag::FileId(0) {
+                    let line = text[..(l.span.start as usize).min(text.len())].matches('\n').count() + 1;
+                    got.push((line, d.code.to_string(), d.is_error()));
+                    continue;
+                }
+            }
+            got.push((0, d.code.to_string(), d.is_error()));
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for (line, code) in &expected {
+            if !got.iter().any(|(l, c, _)| l == line && c == code) {
+                failures.push(format!("{name}:{line}: expected {code}, not reported"));
+            }
+        }
+        for (line, code, is_err) in &got {
+            if *is_err && !expected.iter().any(|(l, c)| l == line && c == code) {
+                failures.push(format!("{name}:{line}: unexpected error {code}"));
+            }
+        }
+        if expected.iter().all(|(_, c)| c.is_empty()) && name.starts_with("ok_") {
+            assert!(program.is_some(), "{name} must elaborate:\n{}", render(&s, &diags));
+        }
+        let out = format!("{}--- p2\n{}", render(&s, &diags), s.dump_p2());
+        expect_test::expect_file![path.with_extension("out")].assert_eq(&out);
+    }
+    assert!(failures.is_empty(), "check failures:\n{}", failures.join("\n"));
+}
