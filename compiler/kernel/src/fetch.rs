@@ -59,7 +59,7 @@ pub fn deb_arch_of(kver: &str) -> Option<&'static str> {
     let last = kver.rsplit('-').next()?;
     Some(match last {
         "amd64" => "amd64",
-        "arm64" | "arm64k16" => "arm64",
+        "arm64" | "16k" => "arm64",
         "686" | "pae" => "i386",
         "armmp" | "lpae" | "marvell" | "rpi" => {
             if kver.contains("-rpi") || kver.contains("-marvell") {
@@ -291,9 +291,10 @@ fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Pat
             })?
         }
     };
-    let word = |prefix: &str, suffix: &str| {
+    // `-common` (or `-common-rt` for the rt flavour) and the kbuild tools.
+    let word = |prefix: &str, infix: &str| {
         deps.split([',', ' ', '|', '(', ')'])
-            .find(|w| w.starts_with(prefix) && w.ends_with(suffix))
+            .find(|w| w.starts_with(prefix) && w.contains(infix))
             .map(|w| w.split(':').next().unwrap_or(w).to_string())
     };
     let common = word("linux-headers-", "-common");

@@ -1,5 +1,5 @@
 //! Kernel images: find the architecture and the BTF blob of an ELF
-//! `vmlinux`, an x86 bzImage (xz, zstd or gzip payload, which is an ELF
+//! `vmlinux`, an x86 bzImage (xz, zstd, gzip, lz4 or lzma payload, which is an ELF
 //! `vmlinux`), an arm64 `Image` (raw, gzip'ed, or EFI zboot; it has no
 //! section table, so the BTF blob is found by scanning for a
 //! self-consistent BTF header), or a raw BTF blob; and write an image qemu
@@ -66,11 +66,18 @@ fn decompress(path: &Path, data: &[u8]) -> Result<(Vec<u8>, &'static str), Diagn
         let mut dec = flate2::read::GzDecoder::new(data);
         dec.read_to_end(&mut out).map_err(|e| bad("gzip", e.to_string()))?;
         Ok((out, "gzip"))
+    } else if data.starts_with(&[0x02, 0x21, 0x4c, 0x18]) {
+        let out = crate::lz4::decompress_legacy(data).map_err(|e| bad("lz4", e))?;
+        Ok((out, "lz4"))
+    } else if data.starts_with(&[0x5d, 0x00, 0x00]) {
+        let mut r = std::io::BufReader::new(data);
+        lzma_rs::lzma_decompress(&mut r, &mut out).map_err(|e| bad("lzma", e.to_string()))?;
+        Ok((out, "lzma"))
     } else {
         let magic: Vec<String> = data.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Err(errors::bad_image(
             path,
-            format!("unsupported compression (magic {}); xstap reads xz, zstd and gzip", magic.join(" ")),
+            format!("unsupported compression (magic {}); xstap reads xz, zstd, gzip, lz4 and lzma", magic.join(" ")),
         ))
     }
 }

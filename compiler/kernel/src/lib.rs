@@ -25,6 +25,7 @@ pub mod fixtures;
 pub mod glob;
 pub mod image;
 pub mod listing;
+pub mod lz4;
 pub mod model;
 pub mod select;
 pub mod store;

@@ -341,6 +341,8 @@ fn debian_release_arches() {
         ("6.1.0-56-arm64", Some("arm64")),
         ("6.12.117+deb12-amd64", Some("amd64")),
         ("6.1.0-56-686-pae", Some("i386")),
+        ("6.12.117+deb12-arm64-16k", Some("arm64")),
+        ("6.12.117+deb12-rt-arm64", Some("arm64")),
         ("6.1.0-56-armmp-lpae", Some("armhf")),
         ("6.1.0-56-nosuch", None),
     ];
