@@ -41,6 +41,8 @@ pub struct Session {
     extra: Vec<(String, String)>,
     release: String,
     arch: String,
+    /// The content hash of the profile whose tables are set.
+    target_hash: String,
 }
 
 impl Default for Session {
@@ -80,6 +82,7 @@ impl Session {
             extra: Vec::new(),
             release: String::new(),
             arch: kernel::Arch::host().name().to_string(),
+            target_hash: String::new(),
         }
     }
 
@@ -134,8 +137,12 @@ impl Session {
         if **t.config(&self.db) != config {
             t.set_config(&mut self.db).with_durability(Durability::HIGH).to(Arc::new(config));
         }
-        if !Arc::ptr_eq(t.tables(&self.db), &tables) {
+        // The profile's content hash says whether the tables changed; a
+        // profile without one is compared by identity.
+        let same = if meta.hash.is_empty() { Arc::ptr_eq(t.tables(&self.db), &tables) } else { self.target_hash == meta.hash };
+        if !same {
             t.set_tables(&mut self.db).with_durability(Durability::HIGH).to(tables);
+            self.target_hash = meta.hash.clone();
         }
         let changed = self.release != release || self.arch != arch;
         self.release = release;
