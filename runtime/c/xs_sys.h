@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xs_sys.h -- the system layer under the xstap runtime.
+ *
+ * Role: pull in the kernel headers the runtime and generated code use, or,
+ * when XS_USERSPACE is defined, the user-space shim (shim/xs_shim.h) that
+ * emulates the few kernel APIs that begin/end/timer programs need, so the
+ * same runtime and generated C run as a host program for fast semantic
+ * tests. Nothing else in the runtime includes a system header directly.
+ */
+#ifndef XS_SYS_H
+#define XS_SYS_H
+
+#ifdef XS_USERSPACE
+#include "shim/xs_shim.h"
+#else
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/kernel.h>
+#include <linux/types.h>
+#include <linux/string.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/spinlock.h>
+#include <linux/rwlock.h>
+#include <linux/atomic.h>
+#include <linux/smp.h>
+#include <linux/preempt.h>
+#include <linux/delay.h>
+#include <linux/uaccess.h>
+#include <linux/kprobes.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <linux/tracepoint.h>
+#include <linux/sched.h>
+#include <linux/ptrace.h>
+#include <linux/cpumask.h>
+#include <linux/irqflags.h>
+#include <asm/irq_regs.h>
+#endif
+
+#endif /* XS_SYS_H */
