@@ -33,9 +33,10 @@
 static bool xs_procfs;
 module_param(xs_procfs, bool, 0444);
 MODULE_PARM_DESC(xs_procfs, "put the transport files in /proc instead of debugfs");
-static unsigned int xs_bufsize_kb = 1024;
+static unsigned int xs_bufsize_kb;
 module_param(xs_bufsize_kb, uint, 0444);
-MODULE_PARM_DESC(xs_bufsize_kb, "output buffer size per CPU in KiB (rounded up to a power of two)");
+MODULE_PARM_DESC(xs_bufsize_kb, "output buffer size per CPU in KiB, rounded up to a power of two "
+		 "(default: 16 MiB shared by the possible CPUs, 64 KiB to 1 MiB each)");
 
 enum xs_state { XS_LOADED, XS_STARTING, XS_RUNNING, XS_STOPPING, XS_DONE, XS_FAILED };
 static const char *const xs_state_names[] = {
@@ -103,7 +104,7 @@ static void xs_put(u16 type, const char *buf, unsigned len)
 	struct xs_rec_hdr h;
 	u32 head, tail;
 
-	if (!xs_transport_up)
+	if (!READ_ONCE(xs_transport_up))
 		return;
 	local_irq_save(flags);
 	r = this_cpu_ptr(xs_rings);
@@ -373,6 +374,9 @@ int xs_transport_init(void)
 	int cpu, rc;
 	unsigned long size = (unsigned long)xs_bufsize_kb * 1024;
 
+	if (!size)	/* auto: bounded in total, whatever num_possible_cpus() is */
+		size = clamp(16UL * 1024 * 1024 / num_possible_cpus(), 64UL * 1024, 1024UL * 1024);
+
 	if (size < 2 * (XS_REC_HDR + XS_REC_MAX))
 		size = 2 * (XS_REC_HDR + XS_REC_MAX);
 	if (size > (1UL << 30))
@@ -401,7 +405,7 @@ int xs_transport_init(void)
 		       KBUILD_MODNAME, rc);
 		goto fail;
 	}
-	xs_transport_up = true;
+	WRITE_ONCE(xs_transport_up, true);
 	return 0;
 nomem:
 	rc = -ENOMEM;
@@ -439,7 +443,7 @@ void xs_transport_exit(void)
 	mutex_unlock(&xs_ctl_lock);
 	if (stop)
 		xs_session_stop();
-	xs_transport_up = false;
+	WRITE_ONCE(xs_transport_up, false);
 	synchronize_rcu();	/* let producers that saw xs_transport_up leave xs_put */
 	for_each_possible_cpu(cpu)
 		vfree(per_cpu_ptr(xs_rings, cpu)->buf);

@@ -96,9 +96,18 @@
 /* Longer prints are split into records of at most this many bytes. */
 #define XS_REC_MAX 8192
 
-/* From module_init, before anything prints; creates the control + data files. */
+/*
+ * From module_init, before anything prints; creates the control + data files.
+ * Module parameters of the transport: xs_bufsize_kb (per-CPU buffer size),
+ * xs_procfs=1 (use /proc even when debugfs is available).
+ */
 int xs_transport_init(void);
-/* From module_exit, first thing (before the runtime frees its state). */
+/*
+ * From module_exit, first thing (before the runtime frees its state), and
+ * from module_init's error path when init fails after xs_transport_init.
+ * It removes the files, waits for a running start/stop, and calls
+ * xs_session_stop() itself if the session is still running.
+ */
 void xs_transport_exit(void);
 
 /* Script stdout; any context; never sleeps; drops and counts when full. */

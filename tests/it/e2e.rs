@@ -35,11 +35,8 @@ fn data_dir() -> PathBuf {
     assets::workspace_root().join("tests/data/e2e")
 }
 
-/// Build the transport test module for `k` into `out`.
 fn build_xs_test(k: &Kernel, out: &Path) -> Result<PathBuf, String> {
-    let rt = assets::workspace_root().join("runtime/c");
-    let kos = assets::kbuild(k, &data_dir().join("xs_test"), &[rt.join("transport.c"), rt.join("transport.h")], out)?;
-    kos.into_iter().find(|p| p.ends_with("xs_test.ko")).ok_or_else(|| "kbuild made no xs_test.ko".to_string())
+    assets::xs_test_module(k, out)
 }
 
 /// The same module with another release in its vermagic (same length).

@@ -187,6 +187,15 @@ pub fn kbuild(k: &Kernel, src: &Path, extra: &[PathBuf], out: &Path) -> Result<V
     Ok(kos)
 }
 
+/// Build the transport test module `tests/data/e2e/xs_test` (with the real
+/// `runtime/c/transport.c`) for `k` into `out`; returns the .ko.
+pub fn xs_test_module(k: &Kernel, out: &Path) -> Result<PathBuf, String> {
+    let root = workspace_root();
+    let rt = root.join("runtime/c");
+    let kos = kbuild(k, &root.join("tests/data/e2e/xs_test"), &[rt.join("transport.c"), rt.join("transport.h")], out)?;
+    kos.into_iter().find(|p| p.ends_with("xs_test.ko")).ok_or_else(|| "kbuild made no xs_test.ko".to_string())
+}
+
 /// The static `xstap-run` for `arch` (built with cargo for the musl target,
 /// in its own target directory so that a running `cargo test` does not
 /// block it).
