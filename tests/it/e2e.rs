@@ -163,6 +163,17 @@ fn loader_cases(k: &Kernel, other_how: &str) -> Vec<Case> {
             f.extend(not_loaded(o, "xs_test"));
             f
         }),
+        case("second_sigint", &format!("xstap-run xs_test.ko mode=wait stop_ms=3000 & p=$!; sleep 1; kill -INT $p; sleep 1; kill -INT $p; wait $p; {LSMOD}"), |o| {
+            let mut f = Expect::new(o).stdout("xs_test: line 3 of 3").stderr("interrupted again").done();
+            f.extend(not_loaded(o, "xs_test"));
+            f
+        }),
+        case("attach", &format!("xstap-run -L xs_test.ko mode=wait > /dev/null; xstap-run -A xs_test & p=$!; sleep 1; kill -INT $p; wait $p; rc=$?; {LSMOD}; exit $rc"), |o| {
+            let mut f = Expect::new(o).rc(0).stdout("xs_test: end dropped=0").done();
+            f.extend(not_loaded(o, "xs_test"));
+            f
+        }),
+        case("no_such_pid", "xstap-run -x 99999 xs_test.ko", |o| Expect::new(o).rc(1).stderr("error[E0819]").done()),
         case("sigterm", "xstap-run xs_test.ko mode=wait & p=$!; sleep 1; kill -TERM $p; wait $p", |o| Expect::new(o).rc(0).stdout("xs_test: end").done()),
         case("output_file", "xstap-run -o /tmp/o.txt xs_test.ko && echo FILE: && cat /tmp/o.txt", |o| {
             Expect::new(o).rc(0).stdout("FILE:\nxs_test: begin").stdout("xs_test: end").done()
@@ -414,6 +425,25 @@ fn e2e(arch: Arch) {
             }
         }
     }
+    // A kernel without debugfs (`debugfs=off`): the module falls back to /proc.
+    let mut nodbg = v.clone();
+    nodbg.append = "debugfs=off".into();
+    let nodbg_case = case("debugfs_off", &format!("xstap-run -v xs_test.ko; rc=$?; {LSMOD}; exit $rc"), |o| {
+        let mut f = Expect::new(o).rc(0).stderr("transport: /proc/xstap_xs_test").stdout("xs_test: end dropped=0").done();
+        f.extend(not_loaded(o, "xs_test"));
+        f
+    });
+    let b2 = nodbg.run(&vm::cases_snippet(&[(nodbg_case.name.clone(), nodbg_case.script.clone())], 60)).unwrap_or_else(|e| panic!("boot of {release} with debugfs=off: {e}"));
+    eprintln!("e2e {release}: debugfs=off boot, outcome {:?}, wall {:.1}s", b2.outcome, b2.wall.as_secs_f64());
+    match vm::case_outputs(&b2.console).get("debugfs_off") {
+        None => fails.push(format!("[debugfs_off] did not run (boot outcome {:?})", b2.outcome)),
+        Some(o) => {
+            for f in (nodbg_case.check)(o) {
+                fails.push(format!("[debugfs_off] {f}\n--- stdout:\n{}--- stderr:\n{}", o.stdout, o.stderr));
+            }
+        }
+    }
+
     if !fails.is_empty() {
         let log = scratch.join("console.log");
         let _ = std::fs::write(&log, &boot.console);

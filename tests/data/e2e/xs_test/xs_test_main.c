@@ -14,7 +14,8 @@
  * mode=flood           begin prints `lines` lines at once (to overflow buffers), then exits
  * mode=kprobe          counts hits of a kprobe on `symbol` (vfs_read), prints
  *                      the count at end; timer exit after delay_ms if nonzero
- * Every mode prints "xs_test: end" (and "xs_test: dropped N") from stop.
+ * Every mode prints "xs_test: end dropped=N" from stop, after sleeping
+ * `stop_ms` milliseconds when that is set (a slow end probe).
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -22,6 +23,7 @@
 #include <linux/jiffies.h>
 #include <linux/kprobes.h>
 #include <linux/string.h>
+#include <linux/delay.h>
 #include "transport.h"
 
 static long xs_target;
@@ -34,6 +36,8 @@ static int delay_ms = 200;
 module_param(delay_ms, int, 0444);
 static char *symbol = "vfs_read";
 module_param(symbol, charp, 0444);
+static int stop_ms;
+module_param(stop_ms, int, 0444);
 
 static struct timer_list xs_timer;
 static bool timer_armed, kp_armed;
@@ -114,6 +118,10 @@ void xs_session_stop(void)
 		unregister_kprobe(&kp);
 		kp_armed = false;
 		out("xs_test: hits=%lld\n", (long long)atomic64_read(&hits));
+	}
+	if (stop_ms > 0) {
+		out("xs_test: slow stop\n");
+		msleep(stop_ms);
 	}
 	out("xs_test: end dropped=%lu\n", xs_dropped());
 }
