@@ -336,7 +336,14 @@ fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Pat
     Ok(kdir)
 }
 
-fn fetch_image(kver: &str, deb_arch: &str, base: &Path, debs: &Path) -> Result<(PathBuf, PathBuf), Diagnostic> {
+/// The image package's `./boot`, and the bootable image; returns the image
+/// as read when it was read here (so the profile need not decompress again).
+fn fetch_image(
+    kver: &str,
+    deb_arch: &str,
+    base: &Path,
+    debs: &Path,
+) -> Result<(PathBuf, PathBuf, Option<image::ImageInfo>), Diagnostic> {
     let boot = base.join("boot");
     let vmlinuz = boot.join(format!("vmlinuz-{kver}"));
     let bootable = if deb_arch == "amd64" || deb_arch == "i386" {
@@ -345,7 +352,7 @@ fn fetch_image(kver: &str, deb_arch: &str, base: &Path, debs: &Path) -> Result<(
         boot.join(format!("Image-{kver}"))
     };
     if base.join(".xstap-boot-ready").is_file() {
-        return Ok((vmlinuz, bootable));
+        return Ok((vmlinuz, bootable, None));
     }
     let deb = download(debs, &format!("linux-image-{kver}:{deb_arch}"))?;
     let _ = fs::remove_dir_all(&boot);
@@ -359,15 +366,16 @@ fn fetch_image(kver: &str, deb_arch: &str, base: &Path, debs: &Path) -> Result<(
     }
     // An arm64 Image that is not compressed is bootable as is: link it.
     let raw_arm64 = fs::read(&vmlinuz).ok().is_some_and(|d| d.get(0x38..0x3c) == Some(b"ARM\x64"));
-    if raw_arm64 {
+    let info = if raw_arm64 {
         let _ = fs::remove_file(&bootable);
         std::os::unix::fs::symlink(format!("vmlinuz-{kver}"), &bootable)
             .map_err(|e| errors::io(&bootable, "create", &e))?;
+        None
     } else {
-        image::write_bootable(&vmlinuz, &bootable)?;
-    }
+        Some(image::write_bootable(&vmlinuz, &bootable)?)
+    };
     fs::write(base.join(".xstap-boot-ready"), b"").map_err(|e| errors::io(base, "write", &e))?;
-    Ok((vmlinuz, bootable))
+    Ok((vmlinuz, bootable, info))
 }
 
 /// `dpkg-deb --fsys-tarfile DEB | tar -x -C BASE ./boot`.
@@ -415,14 +423,13 @@ pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic
         let host = host_deb_arch()?;
         ensure_arch(deb_arch, &host)?;
         fetch_headers(kver, deb_arch, &host, &base, &debs)?;
-        fetch_image(kver, deb_arch, &base, &debs)?;
     }
     let kdir = base.join(format!("root/usr/src/linux-headers-{kver}"));
-    let (vmlinuz, bootable) = fetch_image(kver, deb_arch, &base, &debs)?;
+    let (vmlinuz, bootable, info) = fetch_image(kver, deb_arch, &base, &debs)?;
     let store = Store::new(home);
     let profile = match store.load(kver) {
         Ok(p) if cached && p.meta.build_tree.as_deref() == fs::canonicalize(&kdir).ok().as_deref() => p,
-        _ => add_fetched(&store, &kdir, &vmlinuz, &bootable)?,
+        _ => add_fetched(&store, &kdir, &vmlinuz, &bootable, info)?,
     };
     let arch = profile.meta.arch.clone();
     Ok(FetchedKernel {
@@ -439,8 +446,14 @@ pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic
     })
 }
 
-fn add_fetched(store: &Store, kdir: &Path, vmlinuz: &Path, bootable: &Path) -> Result<Profile, Diagnostic> {
-    let mut read = tree::read(kdir, Some(vmlinuz))?;
+fn add_fetched(
+    store: &Store,
+    kdir: &Path,
+    vmlinuz: &Path,
+    bootable: &Path,
+    info: Option<image::ImageInfo>,
+) -> Result<Profile, Diagnostic> {
+    let mut read = tree::read_with(kdir, Some(vmlinuz), info)?;
     read.profile.meta.bootable_image = Some(bootable.to_path_buf());
     store.save(&read.profile)
 }

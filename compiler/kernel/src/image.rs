@@ -226,15 +226,17 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
 
 /// Write an image qemu boots directly to `out`: the decompressed payload
 /// (x86 `vmlinux` for PVH, gunzipped arm64 `Image`), or a copy of an image
-/// that is already bootable. Returns the image's arch.
-pub fn write_bootable(image: &Path, out: &Path) -> Result<Option<Arch>, Diagnostic> {
+/// that is already bootable. Returns what was read of the image (its arch,
+/// BTF, ...), without the payload.
+pub fn write_bootable(image: &Path, out: &Path) -> Result<ImageInfo, Diagnostic> {
     let data = fs::read(image).map_err(|e| errors::bad_image(image, e.to_string()))?;
-    let info = read_image_bytes(image, &data)?;
+    let mut info = read_image_bytes(image, &data)?;
     let bytes: &[u8] = match (&info.payload, info.directly_bootable) {
         (Some(p), _) => p,
         (None, true) => &data,
         (None, false) => return Err(errors::bad_image(image, "not a bootable kernel image")),
     };
     fs::write(out, bytes).map_err(|e| errors::io(out, "write", &e))?;
-    Ok(info.arch)
+    info.payload = None;
+    Ok(info)
 }

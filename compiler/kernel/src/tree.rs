@@ -320,6 +320,12 @@ pub fn scan_trace_header(
 
 /// Read `tree` (and `image`, if given) into a profile ready to store.
 pub fn read(tree: &Path, image_path: Option<&Path>) -> Result<ReadTree, Diagnostic> {
+    read_with(tree, image_path, None)
+}
+
+/// [`read`] with the image already read by the caller (fetch decompresses
+/// it once for both the bootable image and the BTF).
+pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<image::ImageInfo>) -> Result<ReadTree, Diagnostic> {
     let mut warnings = Vec::new();
     if !tree.is_dir() {
         return Err(errors::not_a_tree(tree, "no such directory"));
@@ -360,7 +366,10 @@ pub fn read(tree: &Path, image_path: Option<&Path>) -> Result<ReadTree, Diagnost
     }
     if let Some(ip) = image_path {
         let ip = fs::canonicalize(ip).map_err(|e| errors::bad_image(ip, e.to_string()))?;
-        let img = image::read_image(&ip)?;
+        let img = match image_info {
+            Some(i) => i,
+            None => image::read_image(&ip)?,
+        };
         if let Some(ia) = &img.arch {
             if ia.kbuild_arch() != arch.kbuild_arch() {
                 return Err(errors::wrong_arch(&ip, ia.name(), arch.name()));
@@ -373,7 +382,11 @@ pub fn read(tree: &Path, image_path: Option<&Path>) -> Result<ReadTree, Diagnost
             match img.btf {
                 Some((b, method)) => {
                     btf_blob = Some(b);
-                    btf_source = BtfSource::Image { path: ip.clone(), method };
+                    btf_source = if img.kind == image::ImageKind::RawBtf {
+                        BtfSource::Blob { path: ip.clone() }
+                    } else {
+                        BtfSource::Image { path: ip.clone(), method }
+                    };
                 }
                 None => warnings.push(errors::no_btf(&ip).into_warning()),
             }
