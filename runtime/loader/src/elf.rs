@@ -231,7 +231,7 @@ pub(crate) mod tests {
         }
         let shstr_off = out.len() as u64;
         out.extend_from_slice(&shstr);
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
         let shoff = out.len() as u64;

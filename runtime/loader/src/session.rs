@@ -264,7 +264,7 @@ impl Transport {
 
     fn status(&self) -> Result<proto::Status, Msg> {
         let mut buf = [0u8; 512];
-        let n = self.ctl.read_at(&mut buf, 0).map_err(|e| self.io_err("read", e))?;
+        let n = retry(|| self.ctl.read_at(&mut buf, 0)).map_err(|e| self.io_err("read", e))?;
         let line = String::from_utf8_lossy(&buf[..n]);
         proto::parse_status(&line).map_err(|e| match e {
             StatusError::Version(v) => Msg::error(codes::PROTOCOL, format!("the module speaks transport version {v}, this xstap-run speaks version {}", proto::VERSION))
@@ -276,11 +276,22 @@ impl Transport {
     }
 
     fn command(&self, cmd: &str) -> Result<(), Msg> {
-        self.ctl.write_at(cmd.as_bytes(), 0).map(|_| ()).map_err(|e| self.io_err(&format!("write \"{cmd}\" to"), e))
+        retry(|| self.ctl.write_at(cmd.as_bytes(), 0)).map(|_| ()).map_err(|e| self.io_err(&format!("write \"{cmd}\" to"), e))
     }
 
     fn io_err(&self, what: &str, e: std::io::Error) -> Msg {
         Msg::error(codes::IO, format!("cannot {what} `{}`: {e}", self.dir.display())).help("the module may have been unloaded by someone else")
+    }
+}
+
+/// Repeat a system call that a signal interrupted (the handlers are
+/// installed without SA_RESTART so that sleeps end early).
+fn retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
     }
 }
 
@@ -289,14 +300,14 @@ enum Outcome {
     Finished { failed: bool },
 }
 
-/// Drain every record available now; returns the number of bytes read.
-fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCounter) -> Result<usize, Msg> {
+/// Drain the records available now, at most `max_reads` reads (so that a
+/// script printing without pause cannot keep the loader from looking at
+/// the status and at signals); returns the number of bytes read.
+fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCounter, max_reads: usize) -> Result<usize, Msg> {
+    use std::io::Read;
     let mut total = 0;
-    loop {
-        let n = match (&t.data).read_at_or_read(buf) {
-            Ok(n) => n,
-            Err(e) => return Err(t.io_err("read", e)),
-        };
+    for _ in 0..max_reads {
+        let n = retry(|| (&t.data).read(buf)).map_err(|e| t.io_err("read", e))?;
         if n == 0 {
             return Ok(total);
         }
@@ -321,23 +332,7 @@ fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCoun
         }
         let _ = out.flush();
     }
-}
-
-trait ReadOnce {
-    fn read_at_or_read(&self, buf: &mut [u8]) -> std::io::Result<usize>;
-}
-
-impl ReadOnce for &File {
-    fn read_at_or_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::io::Read;
-        let mut f: &File = self;
-        loop {
-            match f.read(buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                r => return r,
-            }
-        }
-    }
+    Ok(total)
 }
 
 fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sys::Child>, detach: bool) -> Result<Outcome, Msg> {
@@ -353,7 +348,7 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
     let mut idle_ms = 1;
     let mut hurried = false;
     loop {
-        let got = drain(t, &mut buf, out, &mut errs)?;
+        let got = drain(t, &mut buf, out, &mut errs, 16)?;
         st = t.status()?;
         if st.state == State::Running && !released {
             if let Some(c) = child.as_deref_mut() {
@@ -366,7 +361,7 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
             }
         }
         if matches!(st.state, State::Done | State::Failed) {
-            drain(t, &mut buf, out, &mut errs)?;
+            drain(t, &mut buf, out, &mut errs, usize::MAX)?;
             break;
         }
         let sigs = sys::signals();
