@@ -632,6 +632,15 @@ pub fn brace_alternatives(s: &str) -> Vec<String> {
 /// way it matches, returns how many user components the name consumed.
 pub fn match_components(user: &[Component], name: &[Component]) -> Vec<usize> {
     let mut out = Vec::new();
+    if user.iter().any(|c| c.name.contains("**") && c.name != "**") {
+        // `**` inside a name crosses dots: match the whole dotted names.
+        let u: Vec<&str> = user.iter().map(|c| c.name.as_str()).collect();
+        let n: Vec<&str> = name.iter().map(|c| c.name.as_str()).collect();
+        if dotted_glob(u.join(".").as_bytes(), n.join(".").as_bytes()) {
+            out.push(user.len());
+        }
+        return out;
+    }
     match_rec(user, name, 0, &mut out);
     out.sort();
     out.dedup();
@@ -664,6 +673,29 @@ fn match_rec(user: &[Component], name: &[Component], used: usize, out: &mut Vec<
     };
     if arg_ok {
         match_rec(&user[1..], &name[1..], used + 1, out);
+    }
+}
+
+/// Glob over dotted names: `**` matches anything, `*` anything but `.`,
+/// `?` one character.
+pub fn dotted_glob(pat: &[u8], text: &[u8]) -> bool {
+    match pat.first() {
+        None => text.is_empty(),
+        Some(b'*') if pat.get(1) == Some(&b'*') => (0..=text.len()).any(|i| dotted_glob(&pat[2..], &text[i..])),
+        Some(b'*') => {
+            let mut i = 0;
+            loop {
+                if dotted_glob(&pat[1..], &text[i..]) {
+                    return true;
+                }
+                if i >= text.len() || text[i] == b'.' {
+                    return false;
+                }
+                i += 1;
+            }
+        }
+        Some(b'?') => !text.is_empty() && text[0] != b'.' && dotted_glob(&pat[1..], &text[1..]),
+        Some(c) => text.first() == Some(c) && dotted_glob(&pat[1..], &text[1..]),
     }
 }
 

@@ -161,6 +161,8 @@ pub struct ForeachHir {
     pub slice: Option<Vec<Option<Expr>>>,
     /// Sort: `Some((which, descending))`, `which` = 0 for the value, i for key i (1-based).
     pub sort: Option<(u32, bool)>,
+    /// `@sum+` and friends: sort by this aggregate of a statistics value.
+    pub sort_agg: Option<(ir::StatOp, Span)>,
     pub limit: Option<Expr>,
     pub body: Stmt,
 }

@@ -101,6 +101,10 @@ pub struct OptionsData {
     pub privilege: String,
     /// Command-line arguments `$1`, `@1`, ...
     pub args: Vec<String>,
+    /// `-W`: warnings are errors.
+    pub warnings_as_errors: bool,
+    /// `-u`: no elision of side-effect-free code (its errors are reported).
+    pub unoptimized: bool,
 }
 
 #[salsa::input(debug)]
@@ -338,6 +342,7 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
         name: if opts.module_name.is_empty() { "stap".into() } else { opts.module_name.clone() },
         release: target.release(db).clone(),
         defines: opts.defines.clone(),
+        unoptimized: opts.unoptimized,
     };
     let checked = typeck::check(&resolved, &tenv);
     let mut diags = resolved.diags.clone();
@@ -352,6 +357,13 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
     }
     if opts.suppress_warnings {
         diags.retain(|d| d.severity != diag::Severity::Warning);
+    } else if opts.warnings_as_errors {
+        for d in &mut diags {
+            if d.severity == diag::Severity::Warning {
+                d.severity = diag::Severity::Error;
+                d.notes.push("warnings are errors (-W)".into());
+            }
+        }
     }
     diag::sort_and_dedup(&mut diags);
     let has_errors = diags.iter().any(|d| d.is_error());

@@ -382,6 +382,16 @@ impl Lower<'_> {
 
     fn alias(&mut self, n: &SyntaxNode, out: &mut Vec<Item>) {
         let names: Vec<PointSpec> = n.children().filter(|c| c.kind() == K::ALIAS_NAME).flat_map(|c| self.point_list(&c)).collect();
+        for nm in &names {
+            if nm.components.iter().any(|c| c.name.contains('*')) {
+                self.diags.push(
+                    Diagnostic::error("E0415", format!("probe alias name `{}` contains a wildcard", nm.text()))
+                        .with_primary(nm.span, "alias names must be plain")
+                        .with_help("name the alias with plain identifiers; wildcards belong in the probes that use it"),
+                );
+                return;
+            }
+        }
         let Some(list) = child(n, K::PROBE_POINT_LIST) else { return };
         let targets = self.point_list(&list);
         let blocks: Vec<SyntaxNode> = n.children().filter(|c| c.kind() == K::BLOCK).collect();
@@ -611,9 +621,22 @@ impl Lower<'_> {
                 }
             }
         }
+        let mut sort_agg = None;
         if let Some(s) = child(n, K::FOREACH_SORT) {
             if let Some(d) = sort_of(&s) {
                 sort = Some((0, d));
+            }
+            if let Some(t) = tokens(&s).find(|t| t.kind() == K::AT_IDENT) {
+                let op = match t.text() {
+                    "@count" => Some(ir::StatOp::Count),
+                    "@sum" => Some(ir::StatOp::Sum),
+                    "@min" => Some(ir::StatOp::Min),
+                    "@max" => Some(ir::StatOp::Max),
+                    "@avg" => Some(ir::StatOp::Avg),
+                    "@variance" => Some(ir::StatOp::Variance(0)),
+                    _ => None,
+                };
+                sort_agg = op.map(|o| (o, self.tspan(&t)));
             }
         }
         // The array: a NAME_REF, or INDEX_EXPR(NAME_REF, INDEX_LIST) for a slice.
@@ -640,7 +663,7 @@ impl Lower<'_> {
         let limit = child(n, K::FOREACH_LIMIT).and_then(|l| l.children().find(|c| is_expr_kind(c.kind()))).map(|e| self.expr(&e));
         let body = n.children().filter(|c| is_stmt_kind(c.kind())).last().map(|b| self.stmt(&b));
         match (array, body) {
-            (Some(array), Some(body)) => StmtKind::Foreach(Box::new(ForeachHir { keys, value, array, slice, sort, limit, body })),
+            (Some(array), Some(body)) => StmtKind::Foreach(Box::new(ForeachHir { keys, value, array, slice, sort, sort_agg, limit, body })),
             _ => StmtKind::Empty,
         }
     }

@@ -72,6 +72,87 @@ fn text_of(comps: &[Component]) -> String {
 /// Resolve one built-in point. An empty `Ok` list means "matched nothing"
 /// (the caller decides whether that is an error, given `?`).
 pub fn resolve_point(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    if comps.iter().any(|c| kernel::glob::has_wildcard(&c.name)) {
+        return resolve_wild_families(comps, t);
+    }
+    resolve_plain(comps, t)
+}
+
+/// The shapes of the built-in points, for wildcards in component names
+/// (`kernel.func*("f").*`, `t**ile`).
+const SHAPES: &[&[&str]] = &[
+    &["begin"],
+    &["end"],
+    &["error"],
+    &["never"],
+    &["kernel", "function"],
+    &["kernel", "function", "call"],
+    &["kernel", "function", "return"],
+    &["kprobe", "function"],
+    &["kprobe", "function", "call"],
+    &["kprobe", "function", "return"],
+    &["kernel", "trace"],
+    &["timer", "profile"],
+    &["timer", "profile", "tick"],
+    &["timer", "jiffies"],
+    &["timer", "s"],
+    &["timer", "sec"],
+    &["timer", "ms"],
+    &["timer", "msec"],
+    &["timer", "us"],
+    &["timer", "usec"],
+    &["timer", "ns"],
+    &["timer", "nsec"],
+    &["timer", "hz"],
+];
+
+fn resolve_wild_families(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    let mut out = Vec::new();
+    let mut first_err = None;
+    for shape in SHAPES {
+        let names: Vec<Component> = shape.iter().map(|n| Component { name: n.to_string(), arg: None, span: crate::NO_SPAN }).collect();
+        let user: Vec<Component> = comps.iter().map(|c| Component { name: c.name.clone(), arg: None, span: crate::NO_SPAN }).collect();
+        if !crate::elab::match_components(&user, &names).contains(&user.len()) {
+            continue;
+        }
+        if user.len() != names.len() && !user.iter().any(|c| c.name.contains("**")) {
+            continue;
+        }
+        // Put the user's arguments on the shape's components, in order.
+        let mut concrete: Vec<Component> = names.clone();
+        let args: Vec<Option<Lit>> = comps.iter().map(|c| c.arg.clone()).collect();
+        if comps.len() == concrete.len() {
+            for (c, a) in concrete.iter_mut().zip(args) {
+                c.arg = a;
+            }
+        } else {
+            // `**` consumed several components: keep the arguments by position
+            // from the end (the shapes carry at most one argument).
+            let with_arg: Vec<Lit> = args.into_iter().flatten().collect();
+            if with_arg.len() > 1 {
+                continue;
+            }
+            if let Some(a) = with_arg.into_iter().next() {
+                let idx = if shape.len() >= 2 && matches!(shape[0], "kernel" | "kprobe" | "timer") { 1 } else { 0 };
+                concrete[idx].arg = Some(a);
+            }
+        }
+        match resolve_plain(&concrete, t) {
+            Ok(v) => out.extend(v),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if out.is_empty() {
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_plain(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
     let none = |pp: String, kind| Ok(vec![ResolvedPoint { pp, kind, ctx: PointCtx::None }]);
     let first = comps.first().map(|c| c.name.as_str()).unwrap_or("");
     let seq = comps.first().and_then(arg_long).unwrap_or(0);
@@ -168,13 +249,29 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
                 ));
             }
             let pattern = arg.split('@').next().unwrap_or(arg);
+            if arg.contains('@') && kernel::glob::has_wildcard(pattern) {
+                return Err(err(
+                    "E0412",
+                    format!("`{pp}` selects functions by source file, which needs DWARF debug information"),
+                    Some("BTF has no source files: name the functions (wildcards allowed) without `@FILE`"),
+                ));
+            }
             let mut is_return = false;
             let mut maxactive = None;
             for c in &comps[2..] {
                 match c.name.as_str() {
                     "call" | "exported" => {}
                     "return" => is_return = true,
-                    "maxactive" if is_return => maxactive = arg_long(c).map(|n| n.max(0) as u32),
+                    "maxactive" if is_return => match arg_long(c) {
+                        Some(n) if n > 0 => maxactive = Some(n.min(u32::MAX as i64) as u32),
+                        _ => {
+                            return Err(err(
+                                "E0403",
+                                format!("`.maxactive` needs a positive number in `{pp}`"),
+                                Some("write .maxactive(N) with N > 0"),
+                            ))
+                        }
+                    },
                     "inline" | "statement" | "label" | "callee" | "callees" => {
                         return Err(err(
                             "E0412",

@@ -68,6 +68,9 @@ struct GlobT {
     v: VarT,
     keys: Option<Vec<Ty>>,
     keys_first: Option<Span>,
+    /// Where it was first used as an array / as a scalar (both is an error).
+    array_use: Option<Span>,
+    scalar_use: Option<Span>,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +92,8 @@ pub struct TyEnv<'a> {
     pub name: String,
     pub release: String,
     pub defines: Vec<(String, String)>,
+    /// `-u`: keep side-effect-free statements (and report their errors).
+    pub unoptimized: bool,
 }
 
 /// The outcome: the program (when there are no errors) and diagnostics.
@@ -122,6 +127,8 @@ struct Tc<'a> {
     diags: Vec<Diagnostic>,
     gid: HashMap<usize, ir::GlobalId>,
     fid: HashMap<usize, ir::FuncId>,
+    /// Per function: the globals it writes, directly or through calls.
+    writes: Vec<std::collections::BTreeSet<usize>>,
 }
 
 pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
@@ -141,8 +148,11 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
                     v.first = Some(g.decl.span);
                     v.written = true;
                 }
-                let keys = (g.decl.size.is_some() || g.decl.wrap).then(Vec::new);
-                GlobT { v, keys, keys_first: None }
+                let declared_array = g.decl.size.is_some() || g.decl.wrap;
+                let keys = declared_array.then(Vec::new);
+                let array_use = declared_array.then_some(g.decl.span);
+                let scalar_use = g.decl.init.is_some().then_some(g.decl.span);
+                GlobT { v, keys, keys_first: None, array_use, scalar_use }
             })
             .collect(),
         funcs: r
@@ -176,6 +186,7 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
         diags: Vec::new(),
         gid: HashMap::new(),
         fid: HashMap::new(),
+        writes: function_writes(r),
     };
     // Ids: reachable functions and referenced globals, in definition order.
     let mut used_g: Vec<usize> = r.global_by_name.values().copied().collect();
@@ -315,10 +326,17 @@ impl Tc<'_> {
             for g in groups {
                 let mut cx =
                     Cx { func: None, probe: pi, file: d.file, loops: 0, iterating: Vec::new(), point: g.first().cloned() };
-                let stmts: Vec<ir::Stmt> = d.bodies.iter().map(|b| self.stmt(&mut cx, b)).collect();
+                let mut stmts = Vec::new();
+                for b in &d.bodies {
+                    // Alias bodies resolve names in their own file.
+                    cx.file = b.span.file;
+                    stmts.push(self.stmt(&mut cx, b));
+                }
+                cx.file = d.file;
                 let mut pts = Vec::new();
                 for p in &g {
                     let condition = p.condition.as_ref().map(|c| {
+                        self.condition_uses_globals(c);
                         let e = self.expr(&mut cx, c, Ty::Long);
                         self.want(e.ty_of(), Ty::Long, c.span, "a probe condition");
                         e
@@ -343,6 +361,14 @@ impl Tc<'_> {
         for &g in used_g {
             let t = self.globals[g].clone();
             let d = &self.r.globals[g];
+            if let (Some(a), Some(sc)) = (t.array_use, t.scalar_use) {
+                self.err(
+                    Diagnostic::error("E0502", format!("`{}` is used both as an array and as a scalar", t.v.name))
+                        .with_primary(sc, "used as a scalar here")
+                        .with_secondary(a, "used as an array here")
+                        .with_help("use one global for the array and another for the scalar"),
+                );
+            }
             if t.v.ty == Ty::Unknown && (t.v.read || t.v.written) {
                 self.err(
                     Diagnostic::error("E0503", format!("cannot infer the type of global `{}`", t.v.name))
@@ -355,6 +381,15 @@ impl Tc<'_> {
                     Diagnostic::warning("E0521", format!("global `{}` is read but never assigned", t.v.name))
                         .with_primary(d.decl.span, "declared here")
                         .with_help("it always reads as 0 or \"\"; assign it somewhere or remove it"),
+                );
+            }
+        }
+        for (g, d) in self.r.globals.iter().enumerate() {
+            if d.file == self.env.script && !used_g.contains(&g) {
+                self.err(
+                    Diagnostic::warning("E0522", format!("global `{}` is never used", d.decl.name))
+                        .with_primary(d.decl.span, "declared here")
+                        .with_help("remove the declaration"),
                 );
             }
         }
@@ -388,6 +423,15 @@ impl Tc<'_> {
     }
 
     fn unused_locals(&mut self, locals: &[VarT], file: FileId) {
+        for l in locals {
+            if l.ty == Ty::Stats && l.read {
+                self.err(
+                    Diagnostic::error("E0516", format!("local `{}` cannot hold statistics", l.name))
+                        .with_primary(l.decl, "a local statistics variable")
+                        .with_help(format!("statistics must be global: add `global {}`", l.name)),
+                );
+            }
+        }
         if file != self.env.script {
             return;
         }
@@ -524,6 +568,7 @@ impl Tc<'_> {
 
     /// Type the keys of an array access; fix the arity on first use.
     fn array_keys(&mut self, cx: &mut Cx, g: usize, keys: &[Option<Expr>], span: Span) -> Vec<Option<ir::Expr>> {
+        self.globals[g].array_use.get_or_insert(span);
         if keys.len() > 9 {
             self.err(
                 Diagnostic::error("E0508", format!("arrays have at most 9 keys; this access has {}", keys.len()))
@@ -543,14 +588,6 @@ impl Tc<'_> {
                     d = d.with_secondary(f, "its keys were first inferred here");
                 }
                 self.err(d.with_help("use the same number of keys everywhere"));
-            }
-            None if self.globals[g].v.ty != Ty::Unknown && self.globals[g].v.first.is_some() => {
-                let mut d = Diagnostic::error("E0502", format!("`{}` is a scalar but is used as an array", self.globals[g].v.name))
-                    .with_primary(span, "indexed here");
-                if let Some(f) = self.globals[g].v.first {
-                    d = d.with_secondary(f, "first used as a scalar here");
-                }
-                self.err(d.with_help("use a separate global for the array"));
             }
             _ => {}
         }
@@ -610,9 +647,21 @@ impl Tc<'_> {
         let loc = self.loc(s.span);
         let kind = match &s.kind {
             StmtKind::Block(b) => ir::StmtKind::Block(ir::Block { stmts: b.iter().map(|s| self.stmt(cx, s)).collect() }),
+            StmtKind::Expr(e) if !self.env.unoptimized && self.is_pure(cx, e) => {
+                // stap elides side-effect-free expression statements.
+                ir::StmtKind::Block(ir::Block::default())
+            }
             StmtKind::Expr(e) => {
                 let x = self.expr(cx, e, Ty::Unknown);
                 ir::StmtKind::Expr(x)
+            }
+            StmtKind::If { cond, then, els } if self.defined_value(cx, cond).is_some() => {
+                // `if (@defined(x))`: only the live branch is elaborated.
+                let live = if self.defined_value(cx, cond) == Some(true) { Some(then) } else { els.as_ref() };
+                match live {
+                    Some(b) => return self.stmt(cx, b),
+                    None => ir::StmtKind::Block(ir::Block::default()),
+                }
             }
             StmtKind::If { cond, then, els } => {
                 let c = self.cond(cx, cond);
@@ -720,6 +769,7 @@ impl Tc<'_> {
             return ir::Stmt { kind: ir::StmtKind::Block(ir::Block::default()), loc };
         };
         self.globals[g].v.read = true;
+        self.globals[g].array_use.get_or_insert(fe.array.1);
         let n = fe.keys.len();
         if self.globals[g].keys.as_ref().is_none_or(|k| k.is_empty()) {
             self.globals[g].keys = Some(vec![Ty::Unknown; n]);
@@ -749,8 +799,7 @@ impl Tc<'_> {
         let value = fe.value.as_ref().map(|(vn, vs)| {
             let v = self.lookup_var(cx, vn, *vs);
             let gt = self.globals[g].v.ty;
-            let want = if gt == Ty::Stats { Ty::Unknown } else { gt };
-            self.unify_var(v, want, *vs);
+            self.unify_var(v, gt, *vs);
             let lt = self.var_ty(v);
             if gt == Ty::Unknown && lt != Ty::Unknown {
                 self.unify_var(VarRef::Global(g), lt, *vs);
@@ -764,8 +813,19 @@ impl Tc<'_> {
             self.want(e.ty_of(), Ty::Long, l.span, "a foreach limit");
             e
         });
+        if let Some((_, agg_span)) = fe.sort_agg {
+            let gt = self.globals[g].v.ty;
+            if gt != Ty::Unknown && gt != Ty::Stats {
+                self.err(
+                    Diagnostic::error("E0501", format!("sorting by an aggregate needs a statistics array, but `{}` holds {}s", fe.array.0, gt.name()))
+                        .with_primary(agg_span, "an aggregate sort")
+                        .with_help("sort by the value (`+`/`-` after the array) or fill the array with `<<<`"),
+                );
+            }
+        }
+        let agg = fe.sort_agg.map(|a| a.0);
         let sort = fe.sort.map(|(which, descending)| ir::ForeachSort {
-            by: if which == 0 { ir::SortBy::Value(None) } else { ir::SortBy::Key(which - 1) },
+            by: if which == 0 { ir::SortBy::Value(agg) } else { ir::SortBy::Key(which - 1) },
             descending,
         });
         cx.loops += 1;
@@ -848,13 +908,7 @@ impl Tc<'_> {
             ExprKind::Name(n) => {
                 let v = self.lookup_var(cx, n, sp);
                 if let VarRef::Global(g) = v {
-                    if self.globals[g].keys.as_ref().is_some_and(|k| !k.is_empty()) {
-                        self.err(
-                            Diagnostic::error("E0502", format!("`{n}` is an array but is used as a scalar"))
-                                .with_primary(sp, "used without keys")
-                                .with_help(format!("index it (`{n}[key]`) or use a separate scalar")),
-                        );
-                    }
+                    self.globals[g].scalar_use.get_or_insert(sp);
                 }
                 self.var_mut(v).read = true;
                 if expect != Ty::Unknown && expect != Ty::Stats {
@@ -891,6 +945,10 @@ impl Tc<'_> {
                 self.mk(ir::ExprKind::Unary { op: *op, operand: Box::new(x) }, Ty::Long, sp)
             }
             ExprKind::Ternary { cond, then, els } => {
+                if let Some(b) = self.defined_value(cx, cond) {
+                    // `@defined(x) ? a : b`: only the live arm is elaborated.
+                    return self.expr(cx, if b { then } else { els }, expect);
+                }
                 let c = self.cond(cx, cond);
                 let mut t = self.expr(cx, then, expect);
                 let mut f = self.expr(cx, els, expect);
@@ -978,8 +1036,14 @@ impl Tc<'_> {
                 self.report = true;
                 let _ = self.expr(cx, x, Ty::Unknown);
                 let bad = self.diags.iter().any(|d| d.is_error());
+                let context_errors: Vec<Diagnostic> = self.diags.iter().filter(|d| d.code == "E0410").cloned().collect();
                 self.report = saved.0;
                 self.diags = saved.1;
+                if !self.env.unoptimized {
+                    for d in context_errors {
+                        self.err(d);
+                    }
+                }
                 self.lit_long(i64::from(!bad), sp)
             }
             ExprKind::Unsupported(what) => {
@@ -990,6 +1054,58 @@ impl Tc<'_> {
                 );
                 self.lit_long(0, sp)
             }
+        }
+    }
+
+    /// The constant value of `@defined(x)` / `!@defined(x)`, else `None`.
+    fn defined_value(&mut self, cx: &mut Cx, e: &Expr) -> Option<bool> {
+        match &e.kind {
+            ExprKind::Defined(_) => match self.expr(cx, e, Ty::Long).kind {
+                ir::ExprKind::Literal(ir::Literal::Long(v)) => Some(v != 0),
+                _ => None,
+            },
+            ExprKind::Unary { op: ir::UnOp::Not, operand } => self.defined_value(cx, operand).map(|b| !b),
+            _ => None,
+        }
+    }
+
+    /// Whether an expression statement has no effect (and may be elided).
+    fn is_pure(&self, cx: &Cx, e: &Expr) -> bool {
+        let mut pure = true;
+        walk_expr(e, &mut |x| match &x.kind {
+            ExprKind::Assign { .. } | ExprKind::IncDec { .. } | ExprKind::Aggregate { .. } | ExprKind::Print { .. } | ExprKind::Unsupported(_) => pure = false,
+            ExprKind::Call { name, .. } => {
+                let p = self
+                    .r
+                    .func_by_name
+                    .get(&(cx.file, name.clone()))
+                    .map(|&f| matches!(self.r.functions[f].decl.body, FuncBody::Embedded { pure: true, .. }))
+                    .unwrap_or(false);
+                if !p {
+                    pure = false;
+                }
+            }
+            _ => {}
+        });
+        pure
+    }
+
+    /// Probe conditions may only read globals (they run before the handler).
+    fn condition_uses_globals(&mut self, c: &Expr) {
+        let mut bad = Vec::new();
+        walk_expr(c, &mut |x| {
+            if let ExprKind::Name(n) = &x.kind {
+                if !self.r.global_by_name.contains_key(&(x.span.file, n.clone())) {
+                    bad.push((n.clone(), x.span));
+                }
+            }
+        });
+        for (n, sp) in bad {
+            self.err(
+                Diagnostic::error("E0517", format!("probe condition uses `{n}`, which is not a global"))
+                    .with_primary(sp, "not a global")
+                    .with_help(format!("conditions are evaluated outside the handler: declare `global {n}` and set it elsewhere")),
+            );
         }
     }
 
@@ -1127,6 +1243,7 @@ impl Tc<'_> {
                     self.var_mut(v).written = true;
                 }
                 if let VarRef::Global(g) = v {
+                    self.globals[g].scalar_use.get_or_insert(target.span);
                     if !stat_read {
                         self.check_not_iterating(cx, g, target.span);
                     }
@@ -1189,6 +1306,15 @@ impl Tc<'_> {
             }
             return self.lit_long(0, sp);
         };
+        for &g in &cx.iterating {
+            if self.writes.get(fi).is_some_and(|w| w.contains(&g)) {
+                self.err(
+                    Diagnostic::error("E0507", format!("`{name}` modifies array `{}`, which an enclosing foreach iterates", self.globals[g].v.name))
+                        .with_primary(sp, "called inside the loop")
+                        .with_help("collect the changes and apply them after the loop"),
+                );
+            }
+        }
         let np = self.funcs[fi].nparams;
         if args.len() != np {
             self.err(
@@ -1460,6 +1586,14 @@ impl Tc<'_> {
         } else {
             points::walk_path(tables, ptr, start, path, t.pretty, t.address_of)
         };
+        if t.address_of && steps_empty(&res) && !matches!(base, ir::TargetBase::Address(_)) {
+            self.err(
+                Diagnostic::error("E0504", "cannot take the address of a value held in a register")
+                    .with_primary(sp, "a parameter or return value")
+                    .with_help("take the address of a member (`&$ptr->field`) instead"),
+            );
+            return self.lit_long(0, sp);
+        }
         match res {
             Ok((steps, ty, convert)) => {
                 let sty = match convert {
@@ -1528,6 +1662,72 @@ impl Tc<'_> {
             });
         }
         acc.unwrap_or_else(|| self.mk(ir::ExprKind::Literal(ir::Literal::Str(String::new())), Ty::Str, sp))
+    }
+}
+
+fn steps_empty(r: &Result<(Vec<ir::TargetStep>, kernel::TypeId, ir::TargetConvert), points::TargetError>) -> bool {
+    matches!(r, Ok((s, _, _)) if s.is_empty())
+}
+
+/// Per function: the globals it writes, directly or through the functions
+/// it calls (a fixpoint over the call graph).
+fn function_writes(r: &Resolved) -> Vec<std::collections::BTreeSet<usize>> {
+    let n = r.functions.len();
+    let mut writes = vec![std::collections::BTreeSet::new(); n];
+    let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, f) in r.functions.iter().enumerate() {
+        let FuncBody::Script(body) = &f.decl.body else { continue };
+        let params: Vec<&str> = f.decl.params.iter().map(|p| p.0.as_str()).collect();
+        let global = |name: &str| -> Option<usize> {
+            if params.contains(&name) {
+                return None;
+            }
+            r.global_by_name.get(&(f.file, name.to_string())).copied()
+        };
+        let target_global = |t: &Expr| -> Option<usize> {
+            match &t.kind {
+                ExprKind::Name(n) => global(n),
+                ExprKind::Index { array, .. } => global(array),
+                _ => None,
+            }
+        };
+        walk_stmt_exprs(body, &mut |e| match &e.kind {
+            ExprKind::Assign { target, .. } | ExprKind::IncDec { target, .. } | ExprKind::Aggregate { target, .. } => {
+                if let Some(g) = target_global(target) {
+                    writes[i].insert(g);
+                }
+            }
+            ExprKind::Call { name, .. } => {
+                if let Some(&c) = r.func_by_name.get(&(f.file, name.clone())) {
+                    calls[i].push(c);
+                }
+            }
+            _ => {}
+        });
+        crate::elab::walk_stmts(body, &mut |s| {
+            if let StmtKind::Delete(t) = &s.kind {
+                if let Some(g) = target_global(t) {
+                    writes[i].insert(g);
+                }
+            }
+        });
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            for &c in &calls[i].clone() {
+                if c < n {
+                    let add: Vec<usize> = writes[c].difference(&writes[i]).copied().collect();
+                    if !add.is_empty() {
+                        writes[i].extend(add);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            return writes;
+        }
     }
 }
 

@@ -17,11 +17,11 @@ use crate::{render, tapset_dir};
 
 const CORPUS: &str = "/work/shared/conformance";
 const KDIR: &str = "/var/tmp/testbed/headers/6.1.0-56-amd64/usr/src/linux-headers-6.1.0-56-amd64";
-const BTF: &str = "/var/tmp/testbed/kernels/6.1.0-56-amd64/boot/vmlinux-6.1.0-56-amd64.btf";
+const IMAGE: &str = "/var/tmp/testbed/kernels/6.1.0-56-amd64/boot/vmlinux-6.1.0-56-amd64";
 
 /// The real amd64 profile, built once into the test tmp dir and reused.
 pub fn real_profile() -> Option<kernel::Profile> {
-    if !Path::new(KDIR).is_dir() || !Path::new(BTF).is_file() {
+    if !Path::new(KDIR).is_dir() || !Path::new(IMAGE).is_file() {
         return None;
     }
     let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xstap-profiles");
@@ -29,8 +29,7 @@ pub fn real_profile() -> Option<kernel::Profile> {
     if let Ok(p) = store.load("6.1.0-56-amd64") {
         return Some(p);
     }
-    let mut np = kernel::tree::read(Path::new(KDIR), None).ok()?.profile;
-    np.btf = Some(std::fs::read(BTF).ok()?);
+    let np = kernel::tree::read(Path::new(KDIR), Some(Path::new(IMAGE))).ok()?.profile;
     store.save(&np).ok()
 }
 
@@ -38,6 +37,9 @@ pub fn real_profile() -> Option<kernel::Profile> {
 fn dwarf_only(text: &str) -> Option<&'static str> {
     if text.contains(".statement(") || text.contains(".label(") {
         return Some("statement/label probes need DWARF line information");
+    }
+    if text.split("function(\"").skip(1).any(|s| s.split('"').next().is_some_and(|a| a.contains('@') && a.split('@').next().is_some_and(|n| n.contains(['*', '?'])))) {
+        return Some("selecting functions by source file (`*@file.c`) needs DWARF");
     }
     if text.contains("@var(") {
         return Some("@var needs DWARF variable information");
@@ -78,11 +80,17 @@ fn run_dir(session: &mut Session, dir: &str, must_pass: bool) -> Outcome {
         }
         let mut opts = SessionOptions::default();
         for a in args.split_whitespace() {
-            if a.starts_with('-') && !a.starts_with("--") && a.contains('g') {
-                opts.guru = true;
+            if a.starts_with('-') && !a.starts_with("--") {
+                opts.guru |= a.contains('g');
+                opts.unoptimized |= a.contains('u');
+                opts.warnings_as_errors |= a.contains('W');
+                opts.suppress_warnings |= a.contains('w');
             }
         }
         session.set_options(opts);
+        // Command-line arguments are substituted in the text before parsing,
+        // as the CLI does (these scripts get none).
+        let text = syntax::args::substitute_args(&text, &[]).text;
         session.set_script(&name, &text);
         let r = std::panic::catch_unwind(AssertUnwindSafe(|| session.elaborate()));
         match r {
@@ -113,6 +121,9 @@ fn semok_and_semko_rates() {
         Some(p) => (p, "Debian 6.1.0-56-amd64 (BTF)"),
         None => (kernel::fixtures::tiny_x86(), "the tiny fixture"),
     };
+    if let Ok(t) = profile.tables() {
+        eprintln!("profile: {} functions, {} tracepoints, {} types", t.functions.len(), t.tracepoints.len(), t.types.types.len());
+    }
     let mut s = Session::new();
     let d = s.set_target(&profile);
     assert!(d.iter().all(|d| !d.is_error()), "{d:?}");

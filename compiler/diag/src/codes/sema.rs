@@ -336,4 +336,24 @@ Fix: check the name; assign it; or declare it global if another probe sets it.",
 
 Fix: rewrite the script without it, or report the need.",
     },
+    Code {
+        code: "E0415",
+        title: "bad probe alias definition",
+        explanation: "An alias name must be plain identifiers: wildcards (`*`) belong in the probes that use aliases, not in their definitions.\n\nExample:\n\n```stap\nprobe my.* = begin { }\n```\n\nFix: name each alias explicitly.",
+    },
+    Code {
+        code: "E0516",
+        title: "statistics in a local variable",
+        explanation: "Statistics (values added with `<<<` and read with `@count`, `@sum`, ...) must live in global variables or global arrays.\n\nExample:\n\n```stap\nprobe begin { a <<< 1; println(@count(a)) }\n```\n\nFix: declare `global a`.",
+    },
+    Code {
+        code: "E0517",
+        title: "probe condition reads a local",
+        explanation: "A probe point condition (`probe p if (cond)`) is evaluated outside the handler, so it may only read globals.\n\nExample:\n\n```stap\nprobe kernel.function(\"vfs_read\") if (x > 1) { }\n```\n\nFix: declare the variable global and set it in another probe.",
+    },
+    Code {
+        code: "E0522",
+        title: "unused global",
+        explanation: "Warning: a global variable of the script is declared but never used.\n\nFix: remove the declaration (or use it).",
+    },
 ];
