@@ -146,6 +146,9 @@ pub(crate) struct GlobalInfo {
 pub(crate) struct Gen<'p> {
     pub p: &'p Program,
     pub globals: Vec<GlobalInfo>,
+    /// Stand-ins returned for out-of-range ids (after reporting a bug).
+    dummy: GlobalInfo,
+    dummy_decl: ir::Global,
     pub diags: RefCell<Vec<Diagnostic>>,
 }
 
@@ -155,7 +158,17 @@ impl<'p> Gen<'p> {
             Some(gi) => gi,
             None => {
                 self.bug(format!("global id {} out of range", g.0));
-                &self.globals[0]
+                &self.dummy
+            }
+        }
+    }
+
+    pub fn decl(&self, g: GlobalId) -> &ir::Global {
+        match self.p.globals.get(g.0 as usize) {
+            Some(d) => d,
+            None => {
+                self.bug(format!("global id {} out of range", g.0));
+                &self.dummy_decl
             }
         }
     }
@@ -171,9 +184,18 @@ impl<'p> Gen<'p> {
         c_string(&format!("near {what} at {file}:{}:{}", loc.line, loc.col))
     }
 
-    pub fn unsupported(&self, _loc: ir::Loc, what: &str) {
+    /// The script position as `file:line:col` (ir locations carry no byte
+    /// offsets, so codegen diagnostics name the position in a note).
+    pub fn pos(&self, loc: &ir::Loc) -> String {
+        let file = self.p.files.get(loc.file as usize).map(|s| s.as_str()).unwrap_or("<input>");
+        format!("{file}:{}:{}", loc.line, loc.col)
+    }
+
+    pub fn unsupported(&self, loc: ir::Loc, what: &str) {
+        let note = format!("at {}", self.pos(&loc));
         self.diags.borrow_mut().push(
             Diagnostic::error("E0601", format!("{what} is not supported by the code generator yet"))
+                .with_note(note)
                 .with_help("rewrite the script without it, or report the need to the xstap developers"),
         );
     }
@@ -955,10 +977,20 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
             shift: sinfo[i].1,
         })
         .collect();
-    if globals.is_empty() {
-        // `Gen::global` falls back to index 0 on bad ids; keep one entry.
-    }
-    let g = Gen { p, globals, diags: RefCell::new(Vec::new()) };
+    let dummy = GlobalInfo {
+        cname: "xs_invalid_global".into(),
+        lock: "xs_invalid_lock".into(),
+        desc: "xs_invalid_desc".into(),
+        hist: None,
+        shift: 0,
+    };
+    let dummy_decl = ir::Global {
+        name: "invalid".into(),
+        kind: GlobalKind::Scalar { ty: Type::Long, init: None },
+        loc: ir::Loc::default(),
+        dump_at_end: false,
+    };
+    let g = Gen { p, globals, dummy, dummy_decl, diags: RefCell::new(Vec::new()) };
     let funcs_usage = closed_usage(p);
 
     // -D overrides.

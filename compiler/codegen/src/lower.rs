@@ -440,7 +440,7 @@ impl<'g> Fcx<'g> {
         let m = gi.cname.clone();
         let site = format!("{}_fe{}", self.prefix, self.fe_sites.len());
         self.fe_sites.push((site.clone(), f.array));
-        let (ktypes, vtype) = match &self.g.p.globals[f.array.0 as usize].kind {
+        let (ktypes, vtype) = match &self.g.decl(f.array).kind {
             GlobalKind::Array { keys, value, .. } => (keys.clone(), *value),
             GlobalKind::Scalar { ty, .. } => (vec![], *ty),
         };
@@ -523,7 +523,7 @@ impl<'g> Fcx<'g> {
             DeleteTarget::Global(g) => {
                 let gi = self.g.global(*g);
                 let n = gi.cname.clone();
-                match &self.g.p.globals[g.0 as usize].kind {
+                match &self.g.decl(*g).kind {
                     GlobalKind::Array { .. } => self.line(format!("xs_map_clear(&{n});")),
                     GlobalKind::Scalar { ty: Type::String, .. } => self.line(format!("{n}[0] = '\\0';")),
                     GlobalKind::Scalar { ty: Type::Stats, .. } => {
@@ -814,7 +814,7 @@ impl<'g> Fcx<'g> {
             LValue::Element { array, keys } => {
                 let gi = self.g.global(*array);
                 let (m, desc) = (gi.cname.clone(), gi.desc.clone());
-                let name = self.g.p.globals[array.0 as usize].name.clone();
+                let name = self.g.decl(*array).name.clone();
                 let k = self.keys(keys);
                 let p = self.temp_ptr();
                 if create {
@@ -868,7 +868,7 @@ impl<'g> Fcx<'g> {
             LValue::Element { array, keys } => {
                 let gi = self.g.global(*array);
                 let m = gi.cname.clone();
-                let name = self.g.p.globals[array.0 as usize].name.clone();
+                let name = self.g.decl(*array).name.clone();
                 let k = self.keys(keys);
                 let v = self.expr(value);
                 let v = if ty == Type::String { v } else { self.materialize(v, Type::Long) };
@@ -921,7 +921,7 @@ impl<'g> Fcx<'g> {
             }
             LValue::Element { array, keys } => {
                 let m = self.g.global(*array).cname.clone();
-                let name = self.g.p.globals[array.0 as usize].name.clone();
+                let name = self.g.decl(*array).name.clone();
                 let k = self.keys(keys);
                 let p = self.temp_ptr();
                 let l = self.g.loc(&e.loc, &format!("identifier '{name}'"));

@@ -91,7 +91,7 @@ pub fn fmt(f: &str) -> Vec<FormatPiece> {
             flags.push(cs[i]);
             i += 1;
         }
-        let mut num = |i: &mut usize| -> Option<i64> {
+        let num = |i: &mut usize| -> Option<i64> {
             if *i < cs.len() && cs[*i] == '*' {
                 *i += 1;
                 return Some(-1);

@@ -135,8 +135,13 @@ fn kdir(kver: &str) -> PathBuf {
     Path::new(HEADERS).join(kver).join("usr/src").join(format!("linux-headers-{kver}"))
 }
 
-/// Build every test program as a module for `kver` in one make run.
+/// Build the test programs (all, or those named in `only`) as modules for
+/// `kver` in one make run; fail on any gcc or modpost warning.
 fn kbuild_all(kver: &str, arch: &str, cross: &str) {
+    kbuild_some(kver, arch, cross, &[]);
+}
+
+fn kbuild_some(kver: &str, arch: &str, cross: &str, only: &[&str]) {
     let kd = kdir(kver);
     if !kd.join("Makefile").exists() {
         eprintln!("note: {} absent; kbuild test for {kver} skipped", kd.display());
@@ -148,8 +153,10 @@ fn kbuild_all(kver: &str, arch: &str, cross: &str) {
     }
     let dir = scratch(&format!("kbuild/{kver}"));
     let mut top = String::new();
-    for case in progs::cases() {
-        let m = gen(&case);
+    let cases: Vec<progs::Case> =
+        progs::cases().into_iter().filter(|c| only.is_empty() || only.contains(&c.name)).collect();
+    for case in &cases {
+        let m = gen(case);
         let sub = dir.join(case.name);
         std::fs::create_dir_all(&sub).unwrap();
         write_units(&sub, &m.units);
@@ -177,7 +184,7 @@ fn kbuild_all(kver: &str, arch: &str, cross: &str) {
         .filter(|l| l.contains("warning") && !l.contains("Skipping BTF"))
         .collect();
     assert!(warnings.is_empty(), "kbuild for {kver} warned:\n{log}");
-    for case in progs::cases() {
+    for case in &cases {
         let ko = dir.join(case.name).join(format!("xt_{}.ko", case.name));
         assert!(ko.exists(), "{} missing", ko.display());
     }
@@ -191,6 +198,20 @@ fn modules_build_with_kbuild_for_6_1_amd64() {
 #[test]
 fn modules_build_with_kbuild_for_6_1_arm64() {
     kbuild_all("6.1.0-56-arm64", "arm64", "aarch64-linux-gnu-");
+}
+
+/// The kernel-only programs also build for 6.12 (newer kbuild, stricter
+/// default warnings such as -Wmissing-prototypes).
+const KERNEL_CASES: &[&str] = &["vfs_read_count", "target_vars", "sched_switch"];
+
+#[test]
+fn kernel_modules_build_with_kbuild_for_6_12_amd64() {
+    kbuild_some("6.12.117+deb12-amd64", "x86_64", "", KERNEL_CASES);
+}
+
+#[test]
+fn kernel_modules_build_with_kbuild_for_6_12_arm64() {
+    kbuild_some("6.12.117+deb12-arm64", "arm64", "aarch64-linux-gnu-", KERNEL_CASES);
 }
 
 #[test]
@@ -215,4 +236,35 @@ fn required_symbols_are_exported_by_6_1_and_6_12() {
     if checked == 0 {
         eprintln!("note: no Module.symvers under {HEADERS}; symbol check skipped");
     }
+}
+
+#[test]
+fn unsupported_constructs_are_diagnosed_not_generated() {
+    use ir::*;
+    let mut p = b::program("bad", "bad.stp");
+    let re = b::e(
+        ExprKind::Regex { subject: Box::new(b::s("abc")), regex: "a.c".into(), negate: false },
+        Type::Long,
+    );
+    p.probes.push(b::begin(vec![], vec![b::println(vec![b::at(re, 3, 9)])]));
+    p.defines.push(("MAX ACTION".into(), "5".into()));
+    let (m, diags) = generate(&p);
+    assert!(m.is_none());
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["E0601", "E0603"], "{diags:#?}");
+    assert_eq!(diags[0].notes, vec!["at bad.stp:3:9".to_string()]);
+    for d in &diags {
+        assert!(diag::codes::lookup(d.code).is_some(), "{} is not registered", d.code);
+        assert!(d.help.is_some());
+    }
+}
+
+#[test]
+fn out_of_range_ids_are_bugs_not_panics() {
+    use ir::*;
+    let mut p = b::program("bad", "bad.stp");
+    p.probes.push(b::begin(vec![], vec![b::ex(b::call(42, vec![], Type::Long))]));
+    let (m, diags) = generate(&p);
+    assert!(m.is_none());
+    assert!(diags.iter().any(|d| d.severity == diag::Severity::Bug), "{diags:#?}");
 }

@@ -214,7 +214,8 @@ fn hist_log() -> Program {
 
 /// global n
 /// probe kernel.trace("sched:sched_switch") { n++; if (n >= 10) exit() }
-/// probe end { printf("%d switches, last prev_state %d\n", n, $prev_state) }
+/// probe timer.profile { ticks++ }  probe timer.ms(500).randomize(100) { printf("%d ticks\n", ticks) }
+/// probe end { printf("%d switches\n", n) }
 fn sched_switch() -> Program {
     let mut p = program("schedsw", "sched.stp");
     p.globals.push(scalar("n", Type::Long));
@@ -253,6 +254,20 @@ fn sched_switch() -> Program {
                 els: None,
             }),
         ],
+    ));
+    p.globals.push(scalar("ticks", Type::Long));
+    p.probes.push(probe(
+        vec![point("timer.profile", PointKind::Profile)],
+        vec![],
+        vec![ex(e(
+            ExprKind::IncDec { target: LValue::Global(GlobalId(1)), increment: true, prefix: false },
+            Type::Long,
+        ))],
+    ));
+    p.probes.push(probe(
+        vec![point("timer.ms(500).randomize(100)", PointKind::Timer { unit: TimerUnit::Ms, interval: 500, randomize: 100 })],
+        vec![],
+        vec![printf("%d ticks\n", vec![gv(1, Type::Long)])],
     ));
     p.probes.push(end(vec![], vec![printf("%d switches\n", vec![gv(0, Type::Long)])]));
     p

@@ -1,5 +1,45 @@
-//! Diagnostic codes of the codegen layer. Add a [`Code`] for every code the layer emits.
+//! Diagnostic codes of the codegen layer (E06xx): lowering the checked
+//! program to C. Add a [`Code`] for every code the layer emits.
 
 use super::Code;
 
-pub const CODES: &[Code] = &[];
+pub const CODES: &[Code] = &[
+    Code {
+        code: "E0601",
+        title: "language feature not supported by the code generator yet",
+        explanation: "The script uses a construct that passed the checks but that xstap cannot \
+translate to C yet, for example regular expression matching (`=~`), writing to a target \
+variable in guru mode, or a tracepoint argument passed by value as a struct.\n\n\
+Example:\n\n```stap\nprobe begin { if (\"abc\" =~ \"a.c\") println(\"match\") }\n```\n\n\
+Fix: rewrite that part of the script without the construct (string functions such as \
+`isinstr` often replace a simple regular expression), or ask the xstap developers for it.",
+    },
+    Code {
+        code: "E0602",
+        title: "statistics printed with different histogram kinds",
+        explanation: "One statistics variable is printed both with `@hist_log` and with \
+`@hist_linear`, or with `@hist_linear` using different ranges. The module keeps one histogram \
+per variable, so the first form is used for all of them (a warning).\n\n\
+Example:\n\n```stap\nglobal s\nprobe end { print(@hist_log(s)); print(@hist_linear(s, 0, 100, 10)) }\n```\n\n\
+Fix: use one histogram form per variable; to see both, feed a second variable \
+(`s <<< v; t <<< v`).",
+    },
+    Code {
+        code: "E0603",
+        title: "invalid -D definition",
+        explanation: "A `-D NAME=VALUE` option does not name a C identifier, or its value spans \
+several lines. Definitions become `#define` lines at the top of the generated C, before the \
+runtime (that is how `-D MAXACTION=10000` raises a limit).\n\n\
+Example: `xstap -D 'MAX ACTION=5' script.stp`\n\n\
+Fix: write `-D NAME` or `-D NAME=VALUE` with a name made of letters, digits and `_` that does \
+not start with a digit, and a one-line value.",
+    },
+    Code {
+        code: "E0604",
+        title: "array with too many keys",
+        explanation: "An associative array is indexed by more than 9 keys; the runtime's arrays \
+support up to 9 (as SystemTap's).\n\n\
+Example:\n\n```stap\nglobal a\nprobe begin { a[1,2,3,4,5,6,7,8,9,10] = 1 }\n```\n\n\
+Fix: combine some keys into one string key (`sprintf(\"%d/%d\", x, y)`), or split the array.",
+    },
+];
