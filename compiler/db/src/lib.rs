@@ -163,17 +163,32 @@ impl Database {
 pub struct ParsedFile {
     pub green: rowan::GreenNode,
     pub diags: Vec<Diagnostic>,
+    /// Where `@define` macros were expanded (the tree is of the expanded
+    /// text; spans are mapped back to the original with these).
+    pub sites: Vec<syntax::preprocess::ExpansionSite>,
 }
 
 #[salsa::tracked(returns(ref))]
 pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let text = file.text(db);
-    let (green, mut diags) = syntax::parse(text).into_parts();
     let id = file.id(db);
+    // The file's own `@define` macros are expanded before parsing, like stap.
+    let (green, mut diags, sites) = if text.contains("@define") {
+        let ex = syntax::preprocess::expand_macros(text, &syntax::preprocess::MacroTable::new());
+        let (green, mut diags) = syntax::parse(&ex.text).into_parts();
+        diags.extend(ex.errors.iter().cloned());
+        for d in &mut diags {
+            lower::map_diag(d, &ex.sites);
+        }
+        (green, diags, ex.sites)
+    } else {
+        let (green, diags) = syntax::parse(text).into_parts();
+        (green, diags, Vec::new())
+    };
     for d in &mut diags {
         remap_file(d, id);
     }
-    ParsedFile { green, diags }
+    ParsedFile { green, diags, sites }
 }
 
 /// Point a diagnostic of the syntax layer (which uses `FileId(0)`) at `id`.
@@ -206,7 +221,7 @@ pub struct Facts<'db> {
 pub fn preprocess<'db>(db: &'db dyn Db, file: SourceFile, facts: Facts<'db>) -> Arc<hir::FileItems> {
     let parsed = parse_file(db, file);
     let values: BTreeMap<String, String> = facts.values(db).iter().cloned().collect();
-    Arc::new(lower::lower_file(file.id(db), &parsed.green, file.text(db), &values, file.kind(db) == FileKind::Tapset))
+    Arc::new(lower::lower_file(file.id(db), &parsed.green, &parsed.sites, &values, file.kind(db) == FileKind::Tapset))
 }
 
 /// The value of one fact for a target and options.

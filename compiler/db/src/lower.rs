@@ -71,15 +71,22 @@ impl syntax::preprocess::TargetFacts for FactsView<'_> {
 
 struct Lower<'a> {
     file: FileId,
+    sites: &'a [syntax::preprocess::ExpansionSite],
     facts: &'a BTreeMap<String, String>,
     diags: Vec<Diagnostic>,
     tapset: bool,
 }
 
 /// Lower one file for the given fact values.
-pub fn lower_file(file: FileId, green: &rowan::GreenNode, _text: &str, facts: &BTreeMap<String, String>, tapset: bool) -> FileItems {
+pub fn lower_file(
+    file: FileId,
+    green: &rowan::GreenNode,
+    sites: &[syntax::preprocess::ExpansionSite],
+    facts: &BTreeMap<String, String>,
+    tapset: bool,
+) -> FileItems {
     let root = SyntaxNode::new_root(green.clone());
-    let mut l = Lower { file, facts, diags: Vec::new(), tapset };
+    let mut l = Lower { file, sites, facts, diags: Vec::new(), tapset };
     let mut items = Vec::new();
     l.items(&root, &mut items);
     FileItems { items, diags: l.diags }
@@ -93,7 +100,7 @@ pub fn parse_point_text(text: &str) -> Result<PointSpec, Vec<Diagnostic>> {
         return Err(errs);
     }
     let facts = BTreeMap::new();
-    let items = lower_file(FileId(u32::MAX), p.green(), text, &facts, false);
+    let items = lower_file(FileId(u32::MAX), p.green(), &[], &facts, false);
     for it in items.items {
         if let Item::Probe(pr) = it {
             if let Some(pt) = pr.points.into_iter().next() {
@@ -102,6 +109,32 @@ pub fn parse_point_text(text: &str) -> Result<PointSpec, Vec<Diagnostic>> {
         }
     }
     Err(vec![Diagnostic::error("E0402", format!("`{text}` is not a probe point")).with_help("write a probe point such as kernel.function(\"vfs_*\")")])
+}
+
+/// Map an offset of macro-expanded text back to the original text.
+pub fn original_offset(sites: &[syntax::preprocess::ExpansionSite], off: u32) -> u32 {
+    let mut delta: i64 = 0;
+    for s in sites {
+        if off < s.expanded.0 {
+            break;
+        }
+        if off < s.expanded.1 {
+            return s.original.0;
+        }
+        delta = s.original.1 as i64 - s.expanded.1 as i64;
+    }
+    (off as i64 + delta).max(0) as u32
+}
+
+/// Map a diagnostic's spans from expanded text back to the original.
+pub fn map_diag(d: &mut Diagnostic, sites: &[syntax::preprocess::ExpansionSite]) {
+    if sites.is_empty() {
+        return;
+    }
+    for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+        l.span.start = original_offset(sites, l.span.start);
+        l.span.end = original_offset(sites, l.span.end).max(l.span.start);
+    }
 }
 
 fn tokens(n: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> + '_ {
@@ -205,12 +238,12 @@ pub fn unescape(tok: &str) -> String {
 impl Lower<'_> {
     fn span(&self, n: &SyntaxNode) -> Span {
         let r = n.text_range();
-        Span::new(self.file, r.start().into(), r.end().into())
+        Span::new(self.file, original_offset(self.sites, r.start().into()), original_offset(self.sites, r.end().into()))
     }
 
     fn tspan(&self, t: &SyntaxToken) -> Span {
         let r = t.text_range();
-        Span::new(self.file, r.start().into(), r.end().into())
+        Span::new(self.file, original_offset(self.sites, r.start().into()), original_offset(self.sites, r.end().into()))
     }
 
     // ---- conditionals ----
