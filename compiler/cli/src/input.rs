@@ -75,9 +75,9 @@ pub fn into_source(name: String, bytes: Vec<u8>, sources: &mut SourceMap) -> Res
     }
 }
 
-/// The `.stp` files under `dir`, recursively, sorted by path so the order
-/// does not depend on the file system.
-pub fn stp_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+/// The `.stp` and `.stpm` files under `dir`, recursively, sorted by path so
+/// the order does not depend on the file system.
+pub fn library_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     let mut first = true;
@@ -96,7 +96,7 @@ pub fn stp_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
             let Ok(ft) = entry.file_type() else { continue };
             if ft.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "stp") {
+            } else if p.extension().is_some_and(|e| e == "stp" || e == "stpm") {
                 out.push(p);
             }
         }

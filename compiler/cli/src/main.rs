@@ -14,6 +14,7 @@
 //! exit status 1. The CLI is the only crate that prints.
 
 mod args;
+mod facts;
 mod frontend;
 mod input;
 mod pass1;
@@ -103,6 +104,11 @@ fn install_panic_hook() {
 
 /// Runs what the command line asks for and returns the exit status.
 fn dispatch(argv: &[OsString]) -> ExitCode {
+    // A deliberate panic, so that the tests can check the panic hook (there
+    // is no other way to reach it on purpose).
+    if std::env::var_os("XSTAP_TEST_PANIC").is_some() {
+        panic!("XSTAP_TEST_PANIC is set");
+    }
     // Subcommands come first; each is a module of its own (`target.rs`,
     // `build.rs`, ...) taking the remaining arguments. Everything else is
     // the stap-compatible command line.

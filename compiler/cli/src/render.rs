@@ -109,6 +109,12 @@ impl Renderer {
     }
 }
 
+/// Longest source line shown under a diagnostic; longer lines (minified
+/// or generated input) are named by position instead.
+const MAX_SHOWN_LINE: usize = 400;
+/// Most lines a label may cover before it is cut to its first line.
+const MAX_SHOWN_LINES: usize = 12;
+
 fn to_codespan(sources: &SourceMap, d: &Diagnostic) -> cs::Diagnostic<usize> {
     let severity = match d.severity {
         Severity::Note => cs::Severity::Note,
@@ -117,11 +123,29 @@ fn to_codespan(sources: &SourceMap, d: &Diagnostic) -> cs::Diagnostic<usize> {
         Severity::Bug => cs::Severity::Bug,
     };
     let mut labels = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     let mut label = |l: &Label, style: cs::LabelStyle| {
-        if sources.contains(l.span.file) {
-            let (s, e) = sources.clamp(l.span);
-            labels.push(cs::Label::new(style, l.span.file.0 as usize, s..e).with_message(l.message.clone()));
+        if !sources.contains(l.span.file) {
+            return;
         }
+        let (s, mut e) = sources.clamp(l.span);
+        let text = sources.text(l.span.file);
+        let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[s..].find('\n').map_or(text.len(), |i| s + i);
+        let (line, col) = sources.line_col(l.span.file, s);
+        if line_end - line_start > MAX_SHOWN_LINE {
+            // Showing the line would print megabytes: say where instead.
+            let name = sources.name(l.span.file);
+            notes.push(format!("at {name}:{line}:{col}: {} (the line is too long to show)", l.message));
+            return;
+        }
+        if text[s..e].bytes().filter(|&b| b == b'\n').count() > MAX_SHOWN_LINES {
+            // A label over many lines would print them all: keep its first line.
+            let (end_line, _) = sources.line_col(l.span.file, e);
+            notes.push(format!("the code labelled on line {line} goes on to line {end_line}"));
+            e = line_end;
+        }
+        labels.push(cs::Label::new(style, l.span.file.0 as usize, s..e).with_message(l.message.clone()));
     };
     if let Some(p) = &d.primary {
         label(p, cs::LabelStyle::Primary);
@@ -129,7 +153,7 @@ fn to_codespan(sources: &SourceMap, d: &Diagnostic) -> cs::Diagnostic<usize> {
     for s in &d.secondary {
         label(s, cs::LabelStyle::Secondary);
     }
-    let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+    notes.extend(d.notes.iter().map(|n| format!("note: {n}")));
     if let Some(h) = &d.help {
         notes.push(format!("help: {h}"));
     }
