@@ -311,6 +311,7 @@ fn run_make(
     Command::new("make")
         .args(&args)
         .env("LC_ALL", "C")
+        .envs(opts.make_env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)

@@ -133,6 +133,9 @@ pub struct BuildOptions {
     /// Compile through distcc (`CC="distcc <cc>"`). Not part of cache keys:
     /// distcc runs the same compiler elsewhere.
     pub distcc: bool,
+    /// Extra environment of make (e.g. `DISTCC_HOSTS`). Not part of cache
+    /// keys.
+    pub make_env: Vec<(String, String)>,
     /// Recorded in cache keys.
     pub xstap_version: String,
     /// Where temporary build directories are created (default: the
@@ -148,6 +151,7 @@ impl Default for BuildOptions {
             keep: false,
             cache: None,
             distcc: false,
+            make_env: Vec::new(),
             xstap_version: XSTAP_VERSION.to_string(),
             tmp_root: None,
         }
