@@ -39,6 +39,8 @@ use std::sync::{Arc, OnceLock};
 use diag::Diagnostic;
 
 pub use model::*;
+pub use select::select;
+pub use fetch::fetch_debian;
 pub use types::FoundMember;
 
 /// How a profile's big tables are obtained on first use.

@@ -458,6 +458,11 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
             _ => {}
         }
     }
+    // Without Debian's .kernelvariables, kbuild's default is gcc unless the
+    // kernel was configured for clang.
+    let cc = cc_of(tree).or_else(|| {
+        config.get("CONFIG_CC_IS_CLANG").filter(|v| v.is_enabled()).map(|_| "clang".to_string())
+    });
     let meta = ProfileMeta {
         format: FORMAT_VERSION,
         release,
@@ -467,7 +472,7 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
         build_tree: Some(tree.to_path_buf()),
         image: image_path.map(|p| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
         bootable_image: bootable,
-        cc: cc_of(tree),
+        cc,
         cc_version_text,
         btf_source,
         has_system_map: system_map.is_some(),
