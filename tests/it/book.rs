@@ -292,3 +292,49 @@ fn pass_of(code: &str) -> u8 {
         _ => 5,
     }
 }
+
+/// The text between the first `"` after `marker` and the next `"`.
+fn quoted_after<'a>(text: &'a str, marker: &str) -> &'a str {
+    let rest = &text[text.find(marker).unwrap_or_else(|| panic!("`{marker}` not found")) + marker.len()..];
+    let start = rest.find('"').unwrap() + 1;
+    let len = rest[start..].find('"').unwrap();
+    &rest[start..start + len]
+}
+
+/// Every option `xstap` parses (read from the tables in
+/// `compiler/cli/src/args.rs`) is described in the command-line chapter.
+#[test]
+fn cli_chapter_lists_every_option() {
+    let args = std::fs::read_to_string(workspace_root().join("compiler/cli/src/args.rs")).unwrap();
+    let chapter = std::fs::read_to_string(src().join("cli.md")).unwrap();
+    let mut options: Vec<String> = Vec::new();
+    for marker in ["const SHORT_WITH_VALUE", "const SHORT_FLAGS"] {
+        options.extend(quoted_after(&args, marker).chars().map(|c| format!("-{c}")));
+    }
+    let table = &args[args.find("const LONG_OPTIONS").unwrap()..];
+    let table = &table[..table.find("];").unwrap()];
+    for line in table.lines() {
+        if let Some(name) = line.trim().strip_prefix("(\"").and_then(|l| l.split('"').next()) {
+            // `--rlimit-as` and its siblings are listed as `--rlimit-{as,cpu,...}`.
+            options.push(if name.starts_with("rlimit-") { "--rlimit-".into() } else { format!("--{name}") });
+        }
+    }
+    assert!(options.len() > 30, "the option tables of args.rs were not found: {options:?}");
+    let missing: Vec<&String> = options.iter().filter(|o| !chapter.contains(&format!("`{o}")) && !chapter.contains(&format!(", {o}"))).collect();
+    assert!(missing.is_empty(), "options missing from book/src/cli.md: {missing:?}");
+}
+
+/// Every option of `xstap-run` (its usage text) is described in the loader
+/// chapter.
+#[test]
+fn loader_chapter_lists_every_option() {
+    let args = std::fs::read_to_string(workspace_root().join("runtime/loader/src/args.rs")).unwrap();
+    let chapter = std::fs::read_to_string(src().join("loader.md")).unwrap();
+    let usage = &args[args.find("options:").unwrap()..];
+    let usage = &usage[..usage.find("exit status").unwrap()];
+    let options: Vec<&str> =
+        usage.lines().filter_map(|l| l.trim_start().split_whitespace().next()).filter(|w| w.starts_with('-')).collect();
+    assert!(options.len() >= 8, "the usage of xstap-run was not found: {options:?}");
+    let missing: Vec<&&str> = options.iter().filter(|o| !chapter.contains(&format!("`{o}"))).collect();
+    assert!(missing.is_empty(), "options missing from book/src/loader.md: {missing:?}");
+}
