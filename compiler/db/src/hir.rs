@@ -246,6 +246,9 @@ pub enum TargetBaseH {
     AtVar(String),
     /// `@cast(e, "type", "module")`.
     Cast { expr: Box<Expr>, ty: String, module: Option<String> },
+    /// Autocast: `(e)->field`, `v->field`, `f()->field`: `e` must carry a
+    /// C type (from a target expression it was computed from).
+    Expr(Box<Expr>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -333,7 +336,7 @@ pub fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             args.iter().for_each(|a| walk_expr(a, f))
         }
         ExprKind::Target(t) => {
-            if let TargetBaseH::Cast { expr, .. } = &t.base {
+            if let TargetBaseH::Cast { expr, .. } | TargetBaseH::Expr(expr) = &t.base {
                 walk_expr(expr, f);
             }
             for s in &t.path {

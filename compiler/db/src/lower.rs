@@ -923,11 +923,8 @@ impl Lower<'_> {
                 ExprKind::Target(t) => t.base,
                 other => return other,
             },
-            K::PAREN_EXPR => {
-                // `(expr)->field` autocast: stap types it from the expression's
-                // DWARF type, which BTF-only scripts never have.
-                return ExprKind::Unsupported("an autocast member access on a plain value".into());
-            }
+            // Autocast: the value's C type comes from where it was computed.
+            K::PAREN_EXPR | K::NAME_REF | K::CALL_EXPR => TargetBaseH::Expr(Box::new(self.expr(&cur))),
             _ => return ExprKind::Unsupported("a member access on something that is not a target value".into()),
         };
         ExprKind::Target(Box::new(TargetHir { base, path: steps_rev, pretty, address_of: false }))

@@ -129,6 +129,11 @@ struct Tc<'a> {
     fid: HashMap<usize, ir::FuncId>,
     /// Per function: the globals it writes, directly or through calls.
     writes: Vec<std::collections::BTreeSet<usize>>,
+    /// Autocast: the C type a value points to, by expression span, by
+    /// variable and by function return.
+    cexpr: HashMap<Span, kernel::TypeId>,
+    cvar: HashMap<VarRef, kernel::TypeId>,
+    cret: HashMap<usize, kernel::TypeId>,
 }
 
 pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
@@ -187,6 +192,9 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
         gid: HashMap::new(),
         fid: HashMap::new(),
         writes: function_writes(r),
+        cexpr: HashMap::new(),
+        cvar: HashMap::new(),
+        cret: HashMap::new(),
     };
     // Ids: reachable functions and referenced globals, in definition order.
     let mut used_g: Vec<usize> = r.global_by_name.values().copied().collect();
@@ -717,6 +725,11 @@ impl Tc<'_> {
                     Some(f) => {
                         let want = self.funcs[f].ret;
                         let e = v.as_ref().map(|v| self.expr(cx, v, want));
+                        if let Some(&c) = v.as_ref().and_then(|v| self.cexpr.get(&v.span)) {
+                            if self.cret.insert(f, c) != Some(c) {
+                                self.changed = true;
+                            }
+                        }
                         if let (Some(e), Some(v)) = (&e, v) {
                             let t = e.ty_of();
                             if t == Ty::Stats {
@@ -915,6 +928,9 @@ impl Tc<'_> {
                     self.unify_var(v, expect, sp);
                 }
                 let t = self.var_ty(v);
+                if let Some(&c) = self.cvar.get(&v) {
+                    self.cexpr.insert(sp, c);
+                }
                 let kind = match v {
                     VarRef::Global(g) => ir::ExprKind::Global(self.gid(g)),
                     _ => ir::ExprKind::Local(self.local_id(v)),
@@ -958,6 +974,9 @@ impl Tc<'_> {
                     f = self.expr(cx, els, t.ty_of());
                 }
                 let ty = if t.ty_of() != Ty::Unknown { t.ty_of() } else { f.ty_of() };
+                if let Some(&c) = self.cexpr.get(&then.span).or_else(|| self.cexpr.get(&els.span)) {
+                    self.cexpr.insert(sp, c);
+                }
                 self.want(f.ty_of(), t.ty_of(), els.span, "both arms of `?:`");
                 self.mk(ir::ExprKind::Ternary { cond: Box::new(c), then: Box::new(t), els: Box::new(f) }, ty, sp)
             }
@@ -1200,6 +1219,14 @@ impl Tc<'_> {
             self.want(vt, want, value.span, "the value of this compound assignment");
         }
         let ty = if want != Ty::Unknown { want } else { vt };
+        if let (Some(&c), ExprKind::Name(n)) = (self.cexpr.get(&value.span), &target.kind) {
+            let v = self.lookup_var(cx, n, target.span);
+            // Like stap, a C type travels through locals only, never globals.
+            if !matches!(v, VarRef::Global(_)) && self.cvar.insert(v, c) != Some(c) {
+                self.changed = true;
+            }
+            self.cexpr.insert(sp, c);
+        }
         let lv = self.lvalue(cx, target, if ty == Ty::Stats { Ty::Unknown } else { ty }, false);
         let res_ty = if ty == Ty::Unknown { self.peek_type(cx, target) } else { ty };
         self.mk(ir::ExprKind::Assign { target: lv, op: irop, value: Box::new(v) }, res_ty, sp)
@@ -1268,6 +1295,14 @@ impl Tc<'_> {
                 ir::LValue::Element { array: self.gid(g), keys }
             }
             ExprKind::Target(t) if !stat_read => {
+                if t.pretty.is_some() || t.address_of {
+                    self.err(
+                        Diagnostic::error("E0504", "a pretty-printed or address-of target expression cannot be assigned to")
+                            .with_primary(target.span, "not assignable")
+                            .with_help("assign to the member itself, without `$`, `$$` or `&`"),
+                    );
+                    return ir::LValue::Local(LocalId(0));
+                }
                 if !self.env.guru {
                     self.err(
                         Diagnostic::error("E0513", "writing to a target variable requires guru mode")
@@ -1337,6 +1372,9 @@ impl Tc<'_> {
             out.push(e);
         }
         let ret = self.funcs[fi].ret;
+        if let Some(&c) = self.cret.get(&fi) {
+            self.cexpr.insert(sp, c);
+        }
         let fid = self.fid.get(&fi).copied().unwrap_or(ir::FuncId(u32::MAX));
         let ty = if ret == Ty::Unknown { Type::Void } else { ret.ir() };
         ir::Expr { kind: ir::ExprKind::Call { func: fid, args: out }, ty, loc: self.loc(sp) }
@@ -1462,6 +1500,23 @@ impl Tc<'_> {
                             Diagnostic::error("E0413", format!("type `{ty}` is not in the target kernel's BTF"))
                                 .with_primary(sp, "unknown type")
                                 .with_help("name a struct, union or typedef the kernel defines, e.g. \"task_struct\""),
+                        );
+                        return self.lit_long(0, sp);
+                    }
+                }
+            }
+            TargetBaseH::Expr(e) => {
+                let a = self.expr(cx, e, Ty::Long);
+                self.want(a.ty_of(), Ty::Long, e.span, "an autocast value");
+                match self.cexpr.get(&e.span).copied() {
+                    Some(pointee) => (ir::TargetBase::Address(Box::new(a)), pointee, true),
+                    None => {
+                        // Known only after more inference rounds; a final
+                        // walk without a type is an error.
+                        self.err(
+                            Diagnostic::error("E0418", "the C type of this value is unknown, so `->` cannot be resolved")
+                                .with_primary(e.span, "a plain number here")
+                                .with_help("use @cast(value, \"struct_name\")->member to give the value a type"),
                         );
                         return self.lit_long(0, sp);
                     }
@@ -1600,6 +1655,20 @@ impl Tc<'_> {
                     ir::TargetConvert::Pretty { .. } | ir::TargetConvert::String => Ty::Str,
                     _ => Ty::Long,
                 };
+                // Remember what the value points to, for autocast.
+                let pointee = match convert {
+                    ir::TargetConvert::Address => Some(ty),
+                    ir::TargetConvert::Long => match tables.types.get(tables.types.resolve(ty)) {
+                        kernel::Type::Ptr { to } => Some(*to),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(p) = pointee {
+                    if self.cexpr.insert(sp, p) != Some(p) {
+                        self.changed = true;
+                    }
+                }
                 let te = ir::TargetExpr { base, path: steps, ty: points::ctype(tables, ty, ptr), convert };
                 self.mk(ir::ExprKind::Target(Box::new(te)), sty, sp)
             }
@@ -1731,7 +1800,7 @@ fn function_writes(r: &Resolved) -> Vec<std::collections::BTreeSet<usize>> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum VarRef {
     Global(usize),
     FnLocal(usize, usize),

@@ -356,4 +356,9 @@ Fix: rewrite the script without it, or report the need.",
         title: "unused global",
         explanation: "Warning: a global variable of the script is declared but never used.\n\nFix: remove the declaration (or use it).",
     },
+    Code {
+        code: "E0418",
+        title: "autocast on a value without a C type",
+        explanation: "`value->member` on a plain value (a local, a parenthesized expression, a function result) works only when the value was computed from a target expression whose C type is known (autocast), e.g. `p = & @cast(addr, \"task_struct\")` then `p->pid`.\n\nFix: give the value a type with `@cast(value, \"struct_name\")->member`.",
+    },
 ];
