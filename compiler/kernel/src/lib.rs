@@ -41,7 +41,7 @@ use diag::Diagnostic;
 pub use model::*;
 pub use select::select;
 pub use fetch::fetch_debian;
-pub use types::FoundMember;
+pub use types::{FoundMember, TypeClass};
 
 /// How a profile's big tables are obtained on first use.
 #[derive(Debug, Clone)]

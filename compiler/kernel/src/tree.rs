@@ -2,7 +2,9 @@
 //! `linux-headers-KVER`, a prepared source tree) plus an optional kernel
 //! image into a [`NewProfile`]: release, arch, `.config`, `Module.symvers`,
 //! the compiler the tree expects, `System.map` when real, BTF (from the
-//! tree's own `vmlinux` on 6.12+ Debian headers, else from the image), and
+//! tree's own `vmlinux` on 6.12+ Debian headers, else from the image; with
+//! no image given, `/sys/kernel/btf/vmlinux` when the tree is the running
+//! kernel's, else `/boot/vmlinuz-KVER` when installed), and
 //! tracepoint systems from the headers' `include/trace/events/*.h`.
 //!
 //! Invariant: every file is optional except what kbuild cannot do without
@@ -364,6 +366,21 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
             Err(d) => warnings.push(d),
         }
     }
+    // No image given: the running kernel's own BTF, or the installed image.
+    let mut image_path: Option<PathBuf> = image_path.map(Path::to_path_buf);
+    if btf_blob.is_none() && image_path.is_none() {
+        let sys = Path::new("/sys/kernel/btf/vmlinux");
+        let boot = Path::new("/boot").join(format!("vmlinuz-{release}"));
+        if crate::select::running_release().as_deref() == Some(release.as_str()) && sys.is_file() {
+            if let Ok(b) = fs::read(sys) {
+                btf_blob = Some(b);
+                btf_source = BtfSource::Blob { path: sys.to_path_buf() };
+            }
+        } else if boot.is_file() {
+            image_path = Some(boot);
+        }
+    }
+    let image_path = image_path.as_deref();
     if let Some(ip) = image_path {
         let ip = fs::canonicalize(ip).map_err(|e| errors::bad_image(ip, e.to_string()))?;
         let img = match image_info {
@@ -393,6 +410,7 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
         }
     }
     if btf_blob.is_none() && image_path.is_none() {
+        // Nothing found: say how to get BTF.
         warnings.push(
             Diagnostic::warning("E0307", format!("no BTF for {release}: the tree has no vmlinux and no --image was given"))
                 .with_help(format!(

@@ -22,7 +22,67 @@ pub struct FoundMember<'a> {
     pub bit_offset: u32,
 }
 
+/// What a type is for the script language, after typedefs and qualifiers:
+/// pass 2 turns integers, enums and pointers into `long`, char arrays and
+/// `char *` into strings (with `kernel_string`), and allows `->` on
+/// pointers to structs and unions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeClass {
+    Void,
+    /// Integers, `_Bool` and `char`.
+    Integer { size: u32, signed: bool, char: bool },
+    Enum { size: u32, signed: bool },
+    Float { size: u32 },
+    /// `to` is the pointee as written (not resolved).
+    Pointer { to: TypeId },
+    Array { elem: TypeId, len: u32 },
+    Struct { id: TypeId },
+    Union { id: TypeId },
+    /// A struct or union declared but not defined in BTF.
+    Incomplete,
+    Function,
+    Unknown,
+}
+
 impl TypeTable {
+    /// The [`TypeClass`] of `id`, looking through typedefs and qualifiers.
+    pub fn class(&self, id: TypeId) -> TypeClass {
+        let r = self.resolve(id);
+        match self.get(r) {
+            Type::Void => TypeClass::Void,
+            Type::Int { size, signed, char, .. } => TypeClass::Integer { size: *size, signed: *signed, char: *char },
+            Type::Enum { size, signed, .. } => TypeClass::Enum { size: *size, signed: *signed },
+            Type::Float { size, .. } => TypeClass::Float { size: *size },
+            Type::Ptr { to } => TypeClass::Pointer { to: *to },
+            Type::Array { elem, len } => TypeClass::Array { elem: *elem, len: *len },
+            Type::Struct(_) => TypeClass::Struct { id: r },
+            Type::Union(_) => TypeClass::Union { id: r },
+            Type::Fwd { .. } => TypeClass::Incomplete,
+            Type::FuncProto { .. } => TypeClass::Function,
+            _ => TypeClass::Unknown,
+        }
+    }
+
+    /// The type `id` points to (through typedefs and qualifiers), if it is a
+    /// pointer.
+    pub fn pointee(&self, id: TypeId) -> Option<TypeId> {
+        match self.class(id) {
+            TypeClass::Pointer { to } => Some(to),
+            _ => None,
+        }
+    }
+
+    /// True for `char *`, `const char *`, `char[N]` (what stap reads as a
+    /// string with `kernel_string`).
+    pub fn is_char_string(&self, id: TypeId) -> bool {
+        let elem = match self.class(id) {
+            TypeClass::Pointer { to } => to,
+            TypeClass::Array { elem, .. } => elem,
+            _ => return false,
+        };
+        matches!(self.class(elem), TypeClass::Integer { char: true, .. } | TypeClass::Integer { size: 1, .. })
+    }
+
     pub fn get(&self, id: TypeId) -> &Type {
         self.types.get(id.0 as usize).unwrap_or(&Type::Void)
     }

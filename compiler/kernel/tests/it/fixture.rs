@@ -88,3 +88,21 @@ fn listing_rejects_other_points() {
         assert_eq!(d.code, "E0313", "{bad}");
     }
 }
+
+#[test]
+fn type_classes() {
+    use kernel::TypeClass;
+    let p = tiny_x86();
+    let t = p.tables().unwrap();
+    let f = t.function("vfs_write").unwrap();
+    let [file, buf, count, pos] = [0, 1, 2, 3].map(|i| f.params[i].ty);
+    let st = t.types.pointee(file).unwrap();
+    assert!(matches!(t.types.class(st), TypeClass::Struct { .. }));
+    assert!(t.types.is_char_string(buf), "const char * is a string");
+    assert!(!t.types.is_char_string(pos));
+    assert_eq!(t.types.class(count), TypeClass::Integer { size: 8, signed: false, char: false });
+    let comm = t.types.member(t.types.find_composite("task_struct", false).unwrap(), "comm").unwrap();
+    assert!(t.types.is_char_string(comm.member.ty), "char[16] is a string");
+    assert_eq!(t.types.type_name(comm.member.ty), "char[16]");
+    assert_eq!(t.types.class(kernel::TypeId::VOID), TypeClass::Void);
+}
