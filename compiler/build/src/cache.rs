@@ -194,6 +194,21 @@ impl Level1Inputs<'_> {
     }
 }
 
+/// The level-1 key of raw inputs (same as [`Level1Inputs::key`]).
+pub fn cache_key_for_inputs(inputs: &Level1Inputs<'_>) -> CacheKey {
+    inputs.key()
+}
+
+/// The default cache directory: `$XSTAP_HOME/cache`, else
+/// `$XDG_CACHE_HOME/xstap`, else `$HOME/.cache/xstap`.
+pub fn default_dir() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("XSTAP_HOME")
+        .map(|h| h.join("cache"))
+        .or_else(|| var("XDG_CACHE_HOME").map(|c| c.join("xstap")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("xstap")))
+}
+
 /// Facts stored with each module.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryMeta {

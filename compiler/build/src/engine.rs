@@ -46,6 +46,32 @@ pub fn cache_key_for_job(job: &BuildJob, opts: &BuildOptions) -> Result<cache::C
     Ok(key_of(job, opts, &tc, &identity))
 }
 
+/// The toolchain of a target and its compiler identity: what the CLI
+/// needs for a [`cache::Level1Inputs`] before parsing anything.
+pub fn compiler_for(target: &crate::BuildTarget) -> Result<(toolchain::Toolchain, String), Diagnostic> {
+    let tc = toolchain::resolve(target);
+    let identity = identity_of(&tc.cc, &target.release, &tc)?;
+    Ok((tc, identity))
+}
+
+/// A level-1 hit: the module recorded for raw-input key `l1`, placed at
+/// `output` atomically. `None` on a miss (or when `output` cannot be
+/// written; the full pipeline then runs and reports that).
+pub fn fetch_level1(cache: &cache::Cache, l1: &cache::CacheKey, output: &Path) -> Option<Built> {
+    let l2 = cache.lookup_level1(l1)?;
+    let meta = cache.fetch_to(&l2, output).ok()??;
+    Some(Built {
+        ko: output.to_path_buf(),
+        ko_blake3: meta.ko_blake3,
+        vermagic: meta.vermagic,
+        cached: true,
+        cache_key: l2.to_hex(),
+        recompiled: Vec::new(),
+        build_dir: None,
+        warnings: Vec::new(),
+    })
+}
+
 fn key_of(job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, identity: &str) -> cache::CacheKey {
     cache::level2_key(&Level2Inputs {
         module_name: &job.name,
@@ -330,6 +356,46 @@ pub fn recompiled_objects(log: &str) -> Vec<String> {
         .map(|p| p.trim().rsplit('/').next().unwrap_or("").to_string())
         .filter(|o| o.ends_with(".o") && !o.ends_with(".mod.o"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::{Cache, CacheKey};
+
+    #[test]
+    fn level1_hit_places_the_module() {
+        let dir = fsutil::make_temp_dir(&std::env::temp_dir(), "engine-test").unwrap();
+        let cache = Cache::open(dir.join("cache")).unwrap();
+        let (l1, l2) = (CacheKey([1; 32]), CacheKey([2; 32]));
+        let out = dir.join("out/6.1.0-56-amd64/m.ko");
+        assert!(fetch_level1(&cache, &l1, &out).is_none());
+        let meta = EntryMeta {
+            name: "m".into(),
+            release: "6.1.0-56-amd64".into(),
+            arch: "x86".into(),
+            vermagic: "6.1.0-56-amd64 SMP".into(),
+            ko_len: 0,
+            ko_blake3: String::new(),
+            created: 0,
+            xstap_version: "t".into(),
+        };
+        cache.put(&l2, b"module bytes", &meta).unwrap();
+        cache.record_level1(&l1, &l2).unwrap();
+        let b = fetch_level1(&cache, &l1, &out).unwrap();
+        assert!(b.cached);
+        assert_eq!(b.cache_key, l2.to_hex());
+        assert_eq!(b.vermagic, "6.1.0-56-amd64 SMP");
+        assert_eq!(fs::read(&out).unwrap(), b"module bytes");
+        assert_eq!(b.ko_blake3, blake3::hash(b"module bytes").to_hex().as_str());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn recompiled_objects_from_make_output() {
+        let log = "  CC [M]  /b/a.o\n  MODPOST /b/Module.symvers\n  CC [M]  /b/m.mod.o\n  LD [M]  /b/m.ko\n";
+        assert_eq!(recompiled_objects(log), ["a.o"]);
+    }
 }
 
 /// Build every job, in parallel without oversubscribing the cores, each

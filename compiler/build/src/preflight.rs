@@ -3,11 +3,12 @@
 //! is complete, the (cross) compiler and `pahole` are installed, and every
 //! kernel symbol the module calls is exported by the target.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use diag::Diagnostic;
 
@@ -20,8 +21,20 @@ pub fn parse_symvers(text: &str) -> HashSet<String> {
     text.lines().filter_map(|l| l.split('\t').nth(1)).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
-pub fn read_symvers(path: &Path) -> io::Result<HashSet<String>> {
-    Ok(parse_symvers(&fs::read_to_string(path)?))
+/// Read a `Module.symvers`, memoised per (path, size, modification time):
+/// many jobs for one target parse it once.
+pub fn read_symvers(path: &Path) -> io::Result<Arc<HashSet<String>>> {
+    type Memo = Mutex<HashMap<(PathBuf, u64, Option<SystemTime>), Arc<HashSet<String>>>>;
+    static MEMO: OnceLock<Memo> = OnceLock::new();
+    let meta = fs::metadata(path)?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(set) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(set.clone());
+    }
+    let set = Arc::new(parse_symvers(&fs::read_to_string(path)?));
+    memo.lock().unwrap_or_else(|p| p.into_inner()).insert(key, set.clone());
+    Ok(set)
 }
 
 /// The target's exported symbols, loading them when needed.
@@ -31,7 +44,7 @@ pub fn exports_of(target: &BuildTarget) -> Result<Arc<HashSet<String>>, Diagnost
         Exports::File(p) => p.clone(),
         Exports::FromBuildTree => target.kdir.join("Module.symvers"),
     };
-    read_symvers(&path).map(Arc::new).map_err(|e| {
+    read_symvers(&path).map_err(|e| {
         Diagnostic::error(
             codes::BUILD_TREE_UNUSABLE,
             format!("cannot read the exported symbols of {} from {}: {e}", target.release, path.display()),

@@ -263,7 +263,8 @@ fn many_targets_one_failure_does_not_stop_the_others() {
     let out = TempDir::new("it-many");
     let cache_dir = TempDir::new("it-cache");
     let mut jobs = Vec::new();
-    for release in [AMD64, ARM64] {
+    // 6.12 trees are used when present (module BTF through pahole).
+    for release in [AMD64, ARM64, "6.12.117+deb12-amd64", "6.12.117+deb12-arm64"] {
         if let Some(k) = kdir(release) {
             let name = "xstap_it_many";
             let dest = build::engine::output_path(out.path(), release, name);
