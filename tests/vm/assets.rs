@@ -198,15 +198,24 @@ pub fn xs_test_module(k: &Kernel, out: &Path) -> Result<PathBuf, String> {
 
 /// The static `xstap-run` for `arch` (built with cargo for the musl target,
 /// in its own target directory so that a running `cargo test` does not
-/// block it).
+/// block it). Without the x86_64 musl target, an x86_64 host builds a
+/// static glibc binary instead (`+crt-static`); arm64 needs its musl target.
 pub fn loader(arch: Arch) -> Result<PathBuf, String> {
     let root = workspace_root();
     let tdir = root.join("target/xstap-musl");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(cargo)
-        .args(["build", "--quiet", "--release", "-p", "xstap-run", "--target", arch.rust_target()])
-        .env("CARGO_TARGET_DIR", &tdir)
-        .current_dir(&root))
-    .map_err(|e| format!("{e}\n(the musl targets come from `rustup target add {}`: .ci/setup-deps.sh)", arch.rust_target()))?;
-    Ok(tdir.join(arch.rust_target()).join("release/xstap-run"))
+    let build = |target: &str, rustflags: Option<&str>| {
+        let mut cmd = Command::new(&cargo);
+        cmd.args(["build", "--quiet", "--release", "-p", "xstap-run", "--target", target]).env("CARGO_TARGET_DIR", &tdir).current_dir(&root);
+        if let Some(f) = rustflags {
+            cmd.env("RUSTFLAGS", f);
+        }
+        run(&mut cmd).map(|_| tdir.join(target).join("release/xstap-run"))
+    };
+    match build(arch.rust_target(), None) {
+        Ok(p) => Ok(p),
+        Err(e) if arch == Arch::X86_64 && cfg!(target_arch = "x86_64") => build("x86_64-unknown-linux-gnu", Some("-C target-feature=+crt-static -C strip=symbols"))
+            .map_err(|e2| format!("{e}\n{e2}")),
+        Err(e) => Err(format!("{e}\n(the musl targets come from `rustup target add {}`: .ci/setup-deps.sh)", arch.rust_target())),
+    }
 }

@@ -64,8 +64,8 @@ extern "C" fn on_signal(_: libc::c_int) {
     SIGNALS.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Catch SIGINT, SIGTERM and SIGHUP (counted in [`SIGNALS`]) without
-/// SA_RESTART, so sleeps end early; ignore SIGPIPE (write errors instead).
+/// Catch SIGINT, SIGTERM and SIGHUP (counted in [`SIGNALS`]; no SA_RESTART,
+/// interrupted calls are retried by the caller); ignore SIGPIPE (write errors instead).
 pub fn install_signal_handlers() {
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
@@ -82,9 +82,10 @@ pub fn signals() -> usize {
     SIGNALS.load(Ordering::SeqCst)
 }
 
+/// Sleep (the loader's sleeps are at most 100 ms, so a signal needs no
+/// early wake-up: it is seen at the next poll).
 pub fn sleep_ms(ms: u64) {
-    let ts = libc::timespec { tv_sec: (ms / 1000) as libc::time_t, tv_nsec: ((ms % 1000) * 1_000_000) as libc::c_long };
-    unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
+    std::thread::sleep(std::time::Duration::from_millis(ms));
 }
 
 /// The kernel log from now on: open /dev/kmsg positioned at its end, so
