@@ -64,15 +64,14 @@ pub fn is_btf(data: &[u8]) -> bool {
 struct Reader<'a> {
     data: &'a [u8],
     big: bool,
-    what: &'a str,
 }
 
 impl<'a> Reader<'a> {
-    fn u32(&self, off: usize) -> Result<u32, Diagnostic> {
+    fn u32(&self, off: usize) -> Result<u32, String> {
         let b = off
             .checked_add(4)
             .and_then(|end| self.data.get(off..end))
-            .ok_or_else(|| errors::bad_btf(self.what, format!("truncated at byte {off}")))?;
+            .ok_or_else(|| bad(format!("truncated at byte {off}")))?;
         let a = [b[0], b[1], b[2], b[3]];
         Ok(if self.big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
     }
@@ -98,19 +97,29 @@ pub fn blob_len(data: &[u8]) -> Option<usize> {
 
 /// Parse a raw BTF blob. `what` names it in diagnostics (a path).
 pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
+    parse_inner(data).map_err(|why| errors::bad_btf(what, why))
+}
+
+/// Why a blob is bad, as text; [`parse`] wraps it in a diagnostic (kept
+/// small so the hot path does not move large error values around).
+fn bad(why: impl Into<String>) -> String {
+    why.into()
+}
+
+fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
     if data.len() < 24 {
-        return Err(errors::bad_btf(what, format!("only {} bytes, shorter than a BTF header", data.len())));
+        return Err(bad(format!("only {} bytes, shorter than a BTF header", data.len())));
     }
     let big = match (data[0], data[1]) {
         (0x9f, 0xeb) => false,
         (0xeb, 0x9f) => true,
-        _ => return Err(errors::bad_btf(what, "no BTF magic 0xeb9f at the start".to_string())),
+        _ => return Err(bad("no BTF magic 0xeb9f at the start".to_string())),
     };
-    let r = Reader { data, big, what };
+    let r = Reader { data, big };
     let magic = if big { u16::from_be_bytes([data[0], data[1]]) } else { u16::from_le_bytes([data[0], data[1]]) };
     debug_assert_eq!(magic, MAGIC);
     if data[2] != 1 {
-        return Err(errors::bad_btf(what, format!("unsupported BTF version {}", data[2])));
+        return Err(bad(format!("unsupported BTF version {}", data[2])));
     }
     let hdr_len = r.u32(4)? as usize;
     let type_off = r.u32(8)? as usize;
@@ -122,33 +131,30 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
     let strs_start = hdr_len.checked_add(str_off);
     let strs_end = strs_start.and_then(|s| s.checked_add(str_len));
     let (Some(ts), Some(te), Some(ss), Some(se)) = (types_start, types_end, strs_start, strs_end) else {
-        return Err(errors::bad_btf(what, "section offsets overflow".to_string()));
+        return Err(bad("section offsets overflow".to_string()));
     };
     if te > data.len() || se > data.len() || hdr_len < 24 {
-        return Err(errors::bad_btf(
-            what,
-            format!("truncated: the header describes {} bytes, the blob has {}", te.max(se), data.len()),
-        ));
+        return Err(format!("truncated: the header describes {} bytes, the blob has {}", te.max(se), data.len()));
     }
     let strings = &data[ss..se];
-    let name = |off: u32| -> Result<String, Diagnostic> {
+    let name = |off: u32| -> Result<String, String> {
         let off = off as usize;
         if off == 0 {
             return Ok(String::new());
         }
         let tail = strings
             .get(off..)
-            .ok_or_else(|| errors::bad_btf(what, format!("string offset {off} outside the string section")))?;
+            .ok_or_else(|| bad(format!("string offset {off} outside the string section")))?;
         let end = tail
             .iter()
             .position(|&b| b == 0)
-            .ok_or_else(|| errors::bad_btf(what, "unterminated string".to_string()))?;
+            .ok_or_else(|| bad("unterminated string".to_string()))?;
         Ok(match std::str::from_utf8(&tail[..end]) {
             Ok(s) => s.to_owned(),
             Err(_) => String::from_utf8_lossy(&tail[..end]).into_owned(),
         })
     };
-    let opt_name = |off: u32| -> Result<Option<String>, Diagnostic> {
+    let opt_name = |off: u32| -> Result<Option<String>, String> {
         let n = name(off)?;
         Ok(if n.is_empty() { None } else { Some(n) })
     };
@@ -159,7 +165,7 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
     let mut pos = ts;
     while pos < te {
         if pos + 12 > te {
-            return Err(errors::bad_btf(what, format!("type record cut at byte {pos}")));
+            return Err(bad(format!("type record cut at byte {pos}")));
         }
         let name_off = r.u32(pos)?;
         let info = r.u32(pos + 4)?;
@@ -168,9 +174,9 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
         let vlen = (info & 0xffff) as usize;
         let kind = ((info >> 24) & 0x1f) as u8;
         let kflag = info >> 31 == 1;
-        let need = |n: usize| -> Result<(), Diagnostic> {
+        let need = |n: usize| -> Result<(), String> {
             if pos.checked_add(n).is_none_or(|e| e > te) {
-                Err(errors::bad_btf(what, format!("type {} (kind {kind}) runs past the type section", types.len())))
+                Err(bad(format!("type {} (kind {kind}) runs past the type section", types.len())))
             } else {
                 Ok(())
             }
@@ -274,7 +280,7 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
                 pos += 4;
                 Type::Other { kind }
             }
-            _ => return Err(errors::bad_btf(what, format!("unknown BTF kind {kind} for type {}", types.len()))),
+            _ => return Err(bad(format!("unknown BTF kind {kind} for type {}", types.len()))),
         };
         types.push(ty);
     }
@@ -285,7 +291,7 @@ pub fn parse(data: &[u8], what: &str) -> Result<Parsed, Diagnostic> {
     let mut protos_by_name: HashMap<&str, u32> = HashMap::new();
     for f in &funcs {
         if f.proto >= n {
-            return Err(errors::bad_btf(what, format!("function {} refers to missing type {}", f.name, f.proto)));
+            return Err(bad(format!("function {} refers to missing type {}", f.name, f.proto)));
         }
         if let Some(rest) = f.name.strip_prefix("__bpf_trace_") {
             protos_by_name.insert(rest, f.proto);

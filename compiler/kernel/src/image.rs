@@ -100,7 +100,10 @@ fn elf_arch(machine: object::Architecture) -> Arch {
 }
 
 /// Read an ELF file's arch and `.BTF` section.
-fn read_elf(path: &Path, data: &[u8]) -> Result<(Arch, Option<(Vec<u8>, String)>), Diagnostic> {
+/// A BTF blob and how it was found.
+type FoundBtf = Option<(Vec<u8>, String)>;
+
+fn read_elf(path: &Path, data: &[u8]) -> Result<(Arch, FoundBtf), Diagnostic> {
     let f = object::File::parse(data).map_err(|e| errors::bad_image(path, format!("bad ELF: {e}")))?;
     let arch = elf_arch(f.architecture());
     let btf = match f.section_by_name(".BTF") {

@@ -433,7 +433,7 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
             tp.system = sys.clone();
             if class != &tp.name {
                 let name = format!("__bpf_trace_{class}");
-                if let Some(f) = parsed.functions.binary_search_by(|f| f.name.as_str().cmp(&name)).ok() {
+                if let Ok(f) = parsed.functions.binary_search_by(|f| f.name.as_str().cmp(&name)) {
                     btf::rename_from_class(tp, &parsed.functions[f]);
                 }
             }

@@ -291,7 +291,7 @@ impl Tables {
             self.symvers.sort_by(|a, b| a.name.cmp(&b.name));
         }
         if !self.system_map.is_sorted_by(|a, b| a.addr <= b.addr) {
-            self.system_map.sort_by(|a, b| a.addr.cmp(&b.addr));
+            self.system_map.sort_by_key(|s| s.addr);
         }
     }
 }
