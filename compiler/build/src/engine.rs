@@ -34,6 +34,14 @@ pub fn output_path(dir: &Path, release: &str, name: &str) -> PathBuf {
     dir.join(release).join(format!("{name}.ko"))
 }
 
+/// Remove build directories left under `tmp_root` (default: the system
+/// temporary directory) by runs killed more than an hour ago. The CLI may
+/// call this at start-up.
+pub fn remove_stale_build_dirs(tmp_root: Option<&Path>) -> usize {
+    let root = tmp_root.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+    fsutil::remove_stale_temp_dirs(&root, "build-", std::time::Duration::from_secs(3600))
+}
+
 /// The parallelism to use when the user gave none.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -192,6 +200,12 @@ fn build_inner(job: &BuildJob, opts: &BuildOptions, kept: &mut Option<PathBuf>) 
     };
     if !dir.remove {
         *kept = Some(dir.path.clone());
+    }
+    if dir.path.to_string_lossy().contains(|c: char| c.is_whitespace() || c == ':' || c == '#') {
+        return Err(fail(
+            Diagnostic::error(codes::BUILD_DIR_IO, format!("kbuild cannot build in {}: its path contains a space, `:` or `#`", dir.path.display()))
+                .with_help("use a build directory (or TMPDIR) whose path has no spaces"),
+        ));
     }
     units::write_units(&dir.path, &job.name, &job.units).map_err(fail)?;
 
@@ -358,6 +372,30 @@ pub fn recompiled_objects(log: &str) -> Vec<String> {
         .collect()
 }
 
+/// Build every job, in parallel without oversubscribing the cores, each
+/// from the cache when possible. Outcomes are in job order.
+pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progress) -> Vec<BuildOutcome> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let total = opts.jobs.unwrap_or_else(default_jobs).max(1);
+    let concurrent = total.min(jobs.len());
+    let per_make = (total / concurrent).max(1);
+    let mut job_opts = opts.clone();
+    job_opts.jobs = Some(per_make);
+    let run = |(i, job): (usize, &BuildJob)| {
+        progress.start(i, &format!("{} {} ({})", job.name, job.target.release, toolchain::kernel_arch(&job.target.arch)));
+        let outcome = build(job, &job_opts);
+        progress.finish(i, &outcome);
+        outcome
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(concurrent).build() {
+        Ok(pool) => pool.install(|| jobs.par_iter().enumerate().map(run).collect()),
+        // No threads available: build one after the other.
+        Err(_) => jobs.iter().enumerate().map(run).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,33 +429,56 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Counts how many jobs run at once.
+    struct Concurrency {
+        now: std::sync::atomic::AtomicUsize,
+        max: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Progress for Concurrency {
+        fn start(&self, _: usize, _: &str) {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.now.fetch_add(1, SeqCst) + 1;
+            self.max.fetch_max(n, SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
+        fn finish(&self, _: usize, _: &BuildOutcome) {
+            self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn build_many_respects_jobs_and_keeps_order() {
+        let job = |i: usize| BuildJob {
+            name: format!("m{i}"),
+            units: vec![],
+            required_symbols: vec![],
+            target: crate::BuildTarget {
+                release: format!("r{i}"),
+                arch: "x86".into(),
+                kdir: PathBuf::from("/nonexistent"),
+                cross_compile: None,
+                cc: Some("cc".into()),
+                profile_hash: String::new(),
+                exports: crate::Exports::FromBuildTree,
+            },
+            output: PathBuf::from("/nonexistent/out.ko"),
+            build_dir: None,
+        };
+        for jobs in [1, 2] {
+            let p = Concurrency { now: Default::default(), max: Default::default() };
+            let opts = BuildOptions { jobs: Some(jobs), ..Default::default() };
+            let outcomes = build_many((0..4).map(job).collect(), &opts, &p);
+            let releases: Vec<_> = outcomes.iter().map(|o| o.release.as_str()).collect();
+            assert_eq!(releases, ["r0", "r1", "r2", "r3"]);
+            assert!(outcomes.iter().all(|o| !o.is_ok()));
+            assert_eq!(p.max.load(std::sync::atomic::Ordering::SeqCst), jobs);
+        }
+    }
+
     #[test]
     fn recompiled_objects_from_make_output() {
         let log = "  CC [M]  /b/a.o\n  MODPOST /b/Module.symvers\n  CC [M]  /b/m.mod.o\n  LD [M]  /b/m.ko\n";
         assert_eq!(recompiled_objects(log), ["a.o"]);
-    }
-}
-
-/// Build every job, in parallel without oversubscribing the cores, each
-/// from the cache when possible. Outcomes are in job order.
-pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progress) -> Vec<BuildOutcome> {
-    if jobs.is_empty() {
-        return Vec::new();
-    }
-    let total = opts.jobs.unwrap_or_else(default_jobs).max(1);
-    let concurrent = total.min(jobs.len());
-    let per_make = (total / concurrent).max(1);
-    let mut job_opts = opts.clone();
-    job_opts.jobs = Some(per_make);
-    let run = |(i, job): (usize, &BuildJob)| {
-        progress.start(i, &format!("{} {} ({})", job.name, job.target.release, toolchain::kernel_arch(&job.target.arch)));
-        let outcome = build(job, &job_opts);
-        progress.finish(i, &outcome);
-        outcome
-    };
-    match rayon::ThreadPoolBuilder::new().num_threads(concurrent).build() {
-        Ok(pool) => pool.install(|| jobs.par_iter().enumerate().map(run).collect()),
-        // No threads available: build one after the other.
-        Err(_) => jobs.iter().enumerate().map(run).collect(),
     }
 }

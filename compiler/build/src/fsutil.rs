@@ -79,6 +79,26 @@ pub fn make_temp_dir(root: &Path, tag: &str) -> io::Result<PathBuf> {
     }
 }
 
+/// Remove directories under `root` named `TEMP_PREFIX + tag...` that were
+/// last modified more than `older_than` ago: build directories of runs
+/// killed before they could clean up. Returns how many were removed.
+pub fn remove_stale_temp_dirs(root: &Path, tag: &str, older_than: std::time::Duration) -> usize {
+    let prefix = format!("{TEMP_PREFIX}{tag}");
+    let now = SystemTime::now();
+    let Ok(entries) = fs::read_dir(root) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let stale = e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix))
+            && e.metadata().is_ok_and(|m| {
+                m.is_dir() && m.modified().is_ok_and(|t| now.duration_since(t).unwrap_or_default() > older_than)
+            });
+        if stale && fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// blake3 of a file's content, hex.
 pub fn hash_file(path: &Path) -> io::Result<String> {
     let mut h = blake3::Hasher::new();
@@ -96,6 +116,21 @@ mod tests {
         let b = unique_name("x");
         assert_ne!(a, b);
         assert!(a.starts_with(TEMP_PREFIX));
+    }
+
+    #[test]
+    fn stale_temp_dirs_are_removed() {
+        let root = make_temp_dir(&std::env::temp_dir(), "stale-test").unwrap();
+        let old = make_temp_dir(&root, "build-m").unwrap();
+        let fresh = make_temp_dir(&root, "build-m").unwrap();
+        let other = make_temp_dir(&root, "other").unwrap();
+        let f = File::open(&old).unwrap();
+        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200)).unwrap();
+        let f = File::open(&other).unwrap();
+        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200)).unwrap();
+        assert_eq!(remove_stale_temp_dirs(&root, "build-", std::time::Duration::from_secs(3600)), 1);
+        assert!(!old.exists() && fresh.exists() && other.exists());
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -145,6 +145,14 @@ pub fn manifest_json(outcomes: &[BuildOutcome]) -> String {
     serde_json::to_string_pretty(&manifest_entries(outcomes)).unwrap_or_else(|_| "[]".into())
 }
 
+/// Write the manifest to `path` atomically.
+pub fn write_manifest(path: &std::path::Path, outcomes: &[BuildOutcome]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::fsutil::write_atomic(path, manifest_json(outcomes).as_bytes())
+}
+
 /// A plain-text table, one row per target, then a totals line.
 pub fn summary_table(outcomes: &[BuildOutcome]) -> String {
     let rows: Vec<[String; 5]> = manifest_entries(outcomes)
@@ -230,7 +238,10 @@ mod tests {
             1/2 targets ok (1 from cache), 1 failed
         "#]]
         .assert_eq(&summary_table(&outcomes()));
-        let json: serde_json::Value = serde_json::from_str(&manifest_json(&outcomes())).unwrap();
+        let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "report-test").unwrap();
+        write_manifest(&dir.join("m/manifest.json"), &outcomes()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("m/manifest.json")).unwrap()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(json[0]["status"], "cached");
         assert_eq!(json[0]["ko_blake3"], "ab");
         assert_eq!(json[1]["errors"][0], "E0703: no compiler");
