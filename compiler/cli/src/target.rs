@@ -241,6 +241,9 @@ fn show(store: &Store, kver: &str, json: bool) -> Outcome {
 
 /// `-l PP` / `-L PP` (`with_vars`) for a kernel probe point, against the
 /// profile chosen by `-r` (`release`) and `-a` (`arch`). Lines for stdout.
+/// The elaborator's listing (pass2) supersedes it for full scripts; this
+/// profile-only form stays for tests and tools.
+#[allow(dead_code)]
 pub fn listing(home: &Path, release: Option<&str>, arch: Option<&str>, point: &str, with_vars: bool) -> Result<Vec<String>, Diagnostic> {
     // Parse the point first: a bad point is reported even without a profile.
     kernel::listing::parse_point(point)?;
