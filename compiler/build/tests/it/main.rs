@@ -212,6 +212,19 @@ fn modpost_undefined_symbol_is_explained() {
     let f = build::build(&j, &BuildOptions::default()).result.unwrap_err();
     assert_eq!(codes_of(&f), [codes::MODPOST_UNDEFINED]);
     assert!(f.diagnostics[0].diagnostic.message.contains("xstap_not_exported"));
+
+    // Embedded C that changes the license and calls a GPL-only export.
+    let units = vec![unit(
+        "gpl_main.c",
+        "#include <linux/module.h>\n#include <linux/kprobes.h>\n\
+         static struct kprobe kp = { .symbol_name = \"vfs_read\" };\n\
+         static int __init i(void) { return register_kprobe(&kp); }\n\
+         static void __exit e(void) { }\nmodule_init(i);\nmodule_exit(e);\nMODULE_LICENSE(\"Proprietary\");\n",
+    )];
+    let j = job("xstap_it_gplonly", units, j.target.clone(), out.path());
+    let f = build::build(&j, &BuildOptions::default()).result.unwrap_err();
+    assert!(codes_of(&f).contains(&codes::MODPOST_GPL_ONLY), "{:#?}", f.diagnostics);
+    assert!(f.diagnostics.iter().any(|d| d.diagnostic.message.contains("register_kprobe")));
 }
 
 #[test]
