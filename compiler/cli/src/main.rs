@@ -18,6 +18,7 @@ mod facts;
 mod frontend;
 mod input;
 mod pass1;
+mod pass2;
 mod render;
 mod session;
 mod stats;
@@ -171,15 +172,13 @@ fn run(opts: Options) -> ExitCode {
             args::Listing::Probes(p) => (p, false),
             args::Listing::ProbesWithVars(p) => (p, true),
         };
-        let (r, a) = (sess.opts.kernel_release.as_deref(), sess.opts.arch.as_deref());
-        match target::listing(&kernel::store::home(), r, a, &point, with_vars) {
-            Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
-            Err(d) => sess.report(d),
-        }
+        // Through the elaborator, so aliases and every point family list.
+        pass2::list(&mut sess, &point, with_vars);
         return sess.finish();
     }
     match sess.opts.pass {
         1 => pass1::run(&mut sess),
+        2 => pass2::run(&mut sess),
         // Passes 2..5 go here: each parses through pass1::parse, then runs
         // its own module.
         n => {

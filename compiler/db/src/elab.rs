@@ -434,9 +434,10 @@ impl Elab<'_> {
     }
 
     fn no_match(&self, spec: &PointSpec) -> Diagnostic {
+        let target = if self.env.release.is_empty() { "(no target profile)".to_string() } else { self.env.release.to_string() };
         Diagnostic::error(
             "E0403",
-            format!("probe point `{}` matches nothing in target kernel {}", spec.text(), self.env.release),
+            format!("probe point `{}` matches nothing in target kernel {target}", spec.text()),
         )
         .with_primary(spec.span, "no such function or tracepoint in this target")
         .with_help(format!(

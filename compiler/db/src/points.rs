@@ -284,6 +284,20 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
             }
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
+            if !kernel::glob::has_wildcard(pattern) && t.tables.functions_named(pattern).is_empty() && !t.tables.functions.is_empty() {
+                let mut help = format!(
+                    "run `xstap -r {} -l 'kernel.function(\"PATTERN\")'` to see what the target offers, or add `?` to make the point optional",
+                    t.release
+                );
+                if let Some(s) = crate::elab::best_match(pattern, t.tables.functions.iter().map(|f| f.name.clone())) {
+                    help = format!("did you mean `{s}`? {help}");
+                }
+                return Err(err(
+                    "E0403",
+                    format!("target kernel {} has no function `{pattern}`", t.release),
+                    Some(&help),
+                ));
+            }
             for f in kernel::listing::matching_functions(t.tables, pattern) {
                 if !seen.insert(f.name.clone()) {
                     continue;

@@ -430,7 +430,7 @@ impl Tc<'_> {
         }
     }
 
-    fn unused_locals(&mut self, locals: &[VarT], file: FileId) {
+    fn unused_locals(&mut self, locals: &[VarT], _file: FileId) {
         for l in locals {
             if l.ty == Ty::Stats && l.read {
                 self.err(
@@ -440,10 +440,9 @@ impl Tc<'_> {
                 );
             }
         }
-        if file != self.env.script {
-            return;
-        }
-        for l in locals {
+        // Only the script's own locals are worth a warning (alias
+        // prologues set many variables a given script does not read).
+        for l in locals.iter().filter(|l| l.decl.file == self.env.script) {
             if l.written && !l.read {
                 self.err(
                     Diagnostic::warning("E0520", format!("local `{}` is assigned but never read", l.name))
@@ -655,6 +654,10 @@ impl Tc<'_> {
         let loc = self.loc(s.span);
         let kind = match &s.kind {
             StmtKind::Block(b) => ir::StmtKind::Block(ir::Block { stmts: b.iter().map(|s| self.stmt(cx, s)).collect() }),
+            StmtKind::Expr(e) if self.report && !self.env.unoptimized && self.dead_library_store(cx, e) => {
+                // A tapset alias sets a local nobody reads: skip the work.
+                ir::StmtKind::Block(ir::Block::default())
+            }
             StmtKind::Expr(e) if !self.env.unoptimized && self.is_pure(cx, e) => {
                 // stap elides side-effect-free expression statements.
                 ir::StmtKind::Block(ir::Block::default())
@@ -1086,6 +1089,20 @@ impl Tc<'_> {
             ExprKind::Unary { op: ir::UnOp::Not, operand } => self.defined_value(cx, operand).map(|b| !b),
             _ => None,
         }
+    }
+
+    /// `x = pure` in a library file where the probe never reads `x`.
+    fn dead_library_store(&self, cx: &Cx, e: &Expr) -> bool {
+        if e.span.file == self.env.script || cx.func.is_some() {
+            return false;
+        }
+        let ExprKind::Assign { op: AssignOpH::Set, target, value } = &e.kind else { return false };
+        let ExprKind::Name(n) = &target.kind else { return false };
+        if self.r.global_by_name.contains_key(&(cx.file, n.clone())) {
+            return false;
+        }
+        let unread = self.probes[cx.probe].iter().any(|l| &l.name == n && !l.read);
+        unread && self.is_pure(cx, value)
     }
 
     /// Whether an expression statement has no effect (and may be elided).

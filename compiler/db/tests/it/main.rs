@@ -45,6 +45,12 @@ pub fn render(s: &Session, diags: &[diag::Diagnostic]) -> String {
             None => "-".into(),
         };
         out.push_str(&format!("{:?} {} {} {}\n", d.severity, d.code, pos, d.message));
+        for n in &d.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        if let Some(h) = &d.help {
+            out.push_str(&format!("  help: {h}\n"));
+        }
     }
     out
 }
