@@ -440,10 +440,15 @@ fn arm_contents(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) {
                 expr(p, st);
             }
         }
+        // In list contexts an arm may carry the separating commas itself,
+        // e.g. `f(a %( cond %? , b %))`.
         Ctx::ProbePoints => {
             while !stop(p) {
+                if p.eat(COMMA) {
+                    continue;
+                }
                 probe_point_or_cond(p, st);
-                if !p.eat(COMMA) {
+                if !p.eat(COMMA) && !p.at(PP_OPEN) {
                     break;
                 }
             }
@@ -458,6 +463,9 @@ fn arm_contents(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) {
         }
         Ctx::GlobalVars => {
             while !stop(p) {
+                if p.eat(COMMA) {
+                    continue;
+                }
                 if p.at(PP_OPEN) {
                     pp_cond(p, st, Ctx::GlobalVars);
                 } else {
@@ -471,8 +479,13 @@ fn arm_contents(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) {
         Ctx::Params => {
             let mut seen = HashMap::new();
             while !stop(p) {
-                param_or_cond(p, st, &mut seen);
-                if !p.eat(COMMA) {
+                if p.eat(COMMA) {
+                    continue;
+                }
+                if !param_or_cond(p, st, &mut seen) {
+                    break;
+                }
+                if !p.eat(COMMA) && !p.at(PP_OPEN) {
                     break;
                 }
             }
@@ -704,7 +717,7 @@ fn probe_point_list(p: &mut Parser<'_>, st: &mut State) -> (CompletedMarker, Lis
         info.optional_or_cond |= pi.suffix;
         info.any_suffix |= pi.suffix;
         info.macro_name |= pi.macro_first;
-        if !p.eat(COMMA) {
+        if !p.eat(COMMA) && !p.at(PP_OPEN) {
             break;
         }
     }
@@ -1009,7 +1022,7 @@ fn param_list(p: &mut Parser<'_>, st: &mut State) {
         if !param_or_cond(p, st, &mut seen) {
             break;
         }
-        if !p.eat(COMMA) {
+        if !p.eat(COMMA) && !p.at(PP_OPEN) {
             break;
         }
     }
@@ -1068,7 +1081,7 @@ fn global_list(p: &mut Parser<'_>, st: &mut State, m: Marker, private: bool) {
         } else if !global_var_impl(p, st, private) {
             break;
         }
-        if !p.eat(COMMA) {
+        if !p.eat(COMMA) && !p.at(PP_OPEN) {
             break;
         }
     }
@@ -1573,13 +1586,10 @@ fn infix_bp(k: SyntaxKind) -> Option<(u8, u8)> {
 }
 
 fn expr_bp(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<CompletedMarker> {
-    if !p.enter() {
-        p.skip_deep();
-        return None;
-    }
-    let r = expr_bp_inner(p, st, min_bp);
-    p.leave();
-    r
+    // Nesting is counted where it really nests (parentheses, unary
+    // chains, brackets, blocks); a binary operator's right side only
+    // recurses a bounded number of precedence levels.
+    expr_bp_inner(p, st, min_bp)
 }
 
 fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<CompletedMarker> {
@@ -1593,19 +1603,27 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
     } else {
         unary(p, st)?
     };
+    // Each operator of a left-associative chain adds a tree level: count
+    // them against the nesting limit too.
+    let mut chain = 0u32;
     loop {
         let k = p.current();
         let Some((lbp, rbp)) = infix_bp(k) else { break };
         if lbp < min_bp {
             break;
         }
+        chain += 1;
+        if p.depth + chain / 4 >= crate::parser::MAX_DEPTH {
+            p.skip_deep();
+            break;
+        }
         let m = lhs.precede(p);
         match k {
             QUESTION => {
                 p.bump();
-                expr_bp(p, st, 1);
+                nested_expr_bp(p, st, 1);
                 p.expect(COLON);
-                expr_bp(p, st, 2);
+                nested_expr_bp(p, st, 2);
                 lhs = m.complete(p, TERNARY_EXPR);
             }
             IN_KW => {
@@ -1630,7 +1648,7 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
             }
             _ if lbp == 1 => {
                 p.bump();
-                expr_bp(p, st, 1);
+                nested_expr_bp(p, st, 1);
                 lhs = m.complete(p, ASSIGN_EXPR);
             }
             _ => {
@@ -1643,8 +1661,29 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
     Some(lhs)
 }
 
+/// A right-recursive operand (assignment, ternary): counted as nesting.
+fn nested_expr_bp(p: &mut Parser<'_>, st: &mut State, bp: u8) {
+    if !p.enter() {
+        p.skip_deep();
+        return;
+    }
+    expr_bp(p, st, bp);
+    p.leave();
+}
+
 /// `[a, *, b]` before `in`; returns the node and its element count.
 fn tuple(p: &mut Parser<'_>, st: &mut State) -> (CompletedMarker, usize) {
+    if !p.enter() {
+        let m = p.start();
+        p.skip_deep();
+        return (m.complete(p, TUPLE), 0);
+    }
+    let r = tuple_inner(p, st);
+    p.leave();
+    r
+}
+
+fn tuple_inner(p: &mut Parser<'_>, st: &mut State) -> (CompletedMarker, usize) {
     let m = p.start();
     let open = p.current_range();
     p.bump();
@@ -1749,7 +1788,13 @@ fn dwarf_value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
 /// Target-symbol / autocast suffixes: `->name`, `[index]`, `$`, `$$`.
 fn components(p: &mut Parser<'_>, st: &mut State, mut v: CompletedMarker) -> CompletedMarker {
     let mut pretty = v.kind == TARGET_VAR && ends_with_dollar_suffix(p.prev_text());
+    let mut chain = 0u32;
     loop {
+        chain += 1;
+        if p.depth + chain / 4 >= crate::parser::MAX_DEPTH && matches!(p.peek_kind(), ARROW | L_BRACK | DOLLAR_IDENT) {
+            p.skip_deep();
+            break;
+        }
         match p.peek_kind() {
             ARROW | L_BRACK if pretty => {
                 let r = p.current_range();
@@ -1826,6 +1871,16 @@ fn index_list(p: &mut Parser<'_>, st: &mut State) {
 }
 
 fn value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
+    if !p.enter() {
+        p.skip_deep();
+        return None;
+    }
+    let v = value_inner(p, st);
+    p.leave();
+    v
+}
+
+fn value_inner(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
     match p.current() {
         EMBEDDED_CODE => {
             let m = p.start();
@@ -1833,16 +1888,11 @@ fn value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
             Some(m.complete(p, EMBEDDED_EXPR))
         }
         L_PAREN => {
-            if !p.enter() {
-                p.skip_deep();
-                return None;
-            }
             let m = p.start();
             let open = p.current_range();
             p.bump();
             expr(p, st);
             p.expect_closing(R_PAREN, open);
-            p.leave();
             Some(m.complete(p, PAREN_EXPR))
         }
         IDENT => Some(symbol(p, st)),

@@ -335,28 +335,23 @@ impl<'t> Parser<'t> {
                 "simplify the code: split deep expressions with temporary variables",
             );
         }
+        // Skip the rest of the construct: everything up to a terminator
+        // at nesting level 0, so that no caller keeps building nodes on
+        // top of the deep region.
         let m = self.start();
-        while matches!(self.peek_kind(), PLUS | MINUS | BANG | TILDE | PLUS2 | MINUS2 | AMP) {
-            self.bump();
-        }
-        match self.peek_kind() {
-            L_PAREN | L_BRACK | L_CURLY | PP_OPEN => {
-                let mut level: u64 = 0;
-                loop {
-                    match self.peek_kind() {
-                        __LAST_TOKEN => break,
-                        L_PAREN | L_BRACK | L_CURLY | PP_OPEN => level += 1,
-                        R_PAREN | R_BRACK | R_CURLY | PP_CLOSE => level = level.saturating_sub(1),
-                        _ => {}
-                    }
-                    self.bump();
-                    if level == 0 {
-                        break;
-                    }
-                }
+        let mut level: u64 = 0;
+        loop {
+            let k = self.peek_kind();
+            match k {
+                __LAST_TOKEN => break,
+                L_PAREN | L_BRACK | L_CURLY | PP_OPEN => level += 1,
+                R_PAREN | R_BRACK | R_CURLY | PP_CLOSE if level == 0 => break,
+                R_PAREN | R_BRACK | R_CURLY | PP_CLOSE => level -= 1,
+                SEMICOLON | COMMA | PP_THEN | PP_ELSE if level == 0 => break,
+                PROBE_KW | FUNCTION_KW | GLOBAL_KW | PRIVATE_KW if level == 0 => break,
+                _ => {}
             }
-            R_PAREN | R_BRACK | R_CURLY | PP_CLOSE | __LAST_TOKEN => {}
-            _ => self.bump(),
+            self.bump();
         }
         m.complete(self, ERROR);
     }

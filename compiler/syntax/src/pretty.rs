@@ -16,7 +16,10 @@ pub fn pretty(file: &ast::SourceFile) -> String {
     let mut p = Printer { out: String::new(), indent: 0 };
     for el in file.syntax().children() {
         match Item::cast(el.clone()) {
-            Some(item) => p.item(&item),
+            // An item that does not parse cleanly on its own is printed as
+            // its tokens: restructuring broken code could change it.
+            Some(item) if crate::parse(&el.text().to_string()).errors().is_empty() => p.item(&item),
+            Some(_) => p.verbatim_line(&el),
             None => {
                 // ERROR nodes at the top level: keep the text.
                 p.verbatim_line(&el);
@@ -91,7 +94,9 @@ impl Printer {
         }
     }
     fn verbatim_line(&mut self, n: &SyntaxNode) {
-        let text = compact(n);
+        // An unterminated token may end with a newline: trim so that
+        // printing twice gives the same text.
+        let text = compact(n).trim_end().to_string();
         if text.is_empty() {
             return;
         }
@@ -471,8 +476,9 @@ pub fn expr_text(e: &Expr) -> String {
             let op = p.op().and_then(|k| k.text()).unwrap_or("");
             let operand = p.operand().map(|o| expr_text(&o)).unwrap_or_default();
             // `- -a` must not become `--a`.
+            // `- -a` must not become `--a`, nor `! ~a` become `!~a`.
             let sep = match (op.chars().last(), operand.chars().next()) {
-                (Some('+'), Some('+')) | (Some('-'), Some('-')) | (Some('&'), Some('&')) => " ",
+                (Some('+'), Some('+' | '=')) | (Some('-'), Some('-' | '=' | '>')) | (Some('&'), Some('&' | '=')) | (Some('!'), Some('~' | '=')) => " ",
                 _ => "",
             };
             format!("{op}{sep}{operand}")
