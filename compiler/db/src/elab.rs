@@ -114,6 +114,8 @@ pub struct Resolved {
     /// (calling file, name) -> index into `functions`, for every visible name.
     pub func_by_name: HashMap<(FileId, String), usize>,
     pub global_by_name: HashMap<(FileId, String), usize>,
+    /// Every function name the script could call (for "did you mean").
+    pub known_functions: Vec<String>,
 }
 
 struct Elab<'a> {
@@ -199,6 +201,7 @@ pub fn resolve(env: &Env<'_>) -> Resolved {
         probes: e.probes,
         embedded: e.embedded,
         diags: e.diags,
+        known_functions: e.pub_funcs.keys().chain(env.index.functions.keys()).cloned().collect(),
         func_by_name: e.func_by_name,
         global_by_name: e.global_by_name,
     }

@@ -1349,7 +1349,8 @@ impl Tc<'_> {
         let Some(&fi) = self.r.func_by_name.get(&(cx.file, name.to_string())) else {
             let cands = self.r.func_by_name.keys().map(|(_, n)| n.clone()).collect::<Vec<_>>();
             let mut d = Diagnostic::error("E0401", format!("unknown function `{name}`")).with_primary(name_span, "not defined in the script or the tapset library");
-            if let Some(s) = crate::elab::best_match(name, cands.into_iter().chain(self.r.functions.iter().map(|f| f.decl.name.clone()))) {
+            let known = self.r.known_functions.iter().cloned();
+            if let Some(s) = crate::elab::best_match(name, cands.into_iter().chain(known)) {
                 d = d.with_note(format!("did you mean `{s}`?"));
             }
             self.err(d.with_help("define it with `function NAME(...) { ... }`, or check the tapset reference"));

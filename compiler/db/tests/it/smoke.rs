@@ -34,3 +34,51 @@ fn hello_world_elaborates() {
     "#]]
     .assert_eq(&s.dump_p2());
 }
+
+#[test]
+fn a_broken_tapset_never_hides_the_users_errors() {
+    let mut s = session("probe begin { helper(); nosuch() }\n");
+    s.add_tapset_text("/virtual/broken.stp", "function helper() { println(\"h\") }\nfunction broken( { \n");
+    let (p, diags) = s.elaborate();
+    assert!(p.is_none());
+    let text = render(&s, &diags);
+    // The user's own error is there, and so is the tapset's parse error.
+    assert!(text.contains("E0401 test.stp:1:25 unknown function `nosuch`"), "{text}");
+    assert!(text.contains("broken.stp:2:"), "{text}");
+}
+
+#[test]
+fn list_expands_aliases_and_types_parameters() {
+    let s = session("probe begin { }\n");
+    let (lines, d) = s.list("vfs.*", false);
+    assert!(d.is_empty(), "{d:?}");
+    // Like stap, `*` is one component and `**` any number of them.
+    assert_eq!(lines, ["vfs.read", "vfs.write"]);
+    let (lines, _) = s.list("vfs.**", false);
+    assert_eq!(lines, ["vfs.read", "vfs.read.return", "vfs.write", "vfs.write.return"]);
+    let (lines, _) = s.list("kernel.function(\"vfs_*\").return", true);
+    expect_test::expect![[r#"
+        kernel.function("vfs_read").return $return:ssize_t $file:struct file* $buf:char* $count:size_t $pos:loff_t*
+        kernel.function("vfs_write").return $return:ssize_t $file:struct file* $buf:char const* $count:size_t $pos:loff_t*"#]]
+    .assert_eq(&lines.join("\n"));
+    let (lines, _) = s.list("kernel.trace(\"sched:*\")", true);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (_, d) = s.list("nosuch.point", false);
+    assert_eq!(d[0].code, "E0402");
+}
+
+#[test]
+fn bad_input_gives_diagnostics_never_a_panic() {
+    for text in [
+        "", "probe", "probe begin {", "function f(", "global", "probe begin { x = }", "%( arch == %? %)",
+        "probe a = a { } probe a { }", "probe begin { $$$ }", "probe begin { @cast(1, \"\")->x }",
+        "probe kernel.function(\"*\").return { println($return->x->y) }",
+        "probe begin { foreach ([a,b,c] in x) {} }", "global x[0]", "probe timer.ms(0) {}",
+        "probe begin { printf(\"%\") }", "probe begin { printf(\"%q\", 1) }",
+    ] {
+        let s = session(text);
+        let (_, diags) = s.elaborate();
+        let _ = s.dump_p2();
+        assert!(diags.iter().all(|d| d.severity != diag::Severity::Bug), "{text}: {diags:?}");
+    }
+}
