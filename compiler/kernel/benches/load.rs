@@ -24,6 +24,11 @@ fn main() {
                 t1.elapsed()
             );
         }
+        if let Ok(p) = store.load(&rel) {
+            let t = Instant::now();
+            let n = p.exports().map(|e| e.len());
+            println!("  exports only (no BTF): {:?} ({n:?})", t.elapsed());
+        }
         let dir = store.dir_of(&rel);
         if let Ok(blob) = std::fs::read(dir.join(kernel::store::BTF_FILE)) {
             let t = Instant::now();

@@ -312,8 +312,15 @@ fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Pat
     ];
     let _ = fs::remove_dir_all(&root);
     fs::create_dir_all(&root).map_err(|e| errors::io(&root, "create", &e))?;
-    for d in &debs_list {
-        run(Command::new("dpkg").arg("-x").arg(d).arg(&root), "dpkg -x", "the .deb may be damaged; remove it and retry")?;
+    for (d, pkg) in debs_list.iter().zip([hpkg.clone(), common.clone(), format!("{kbuild}:{host}")]) {
+        let unpack = |deb: &Path| {
+            run(Command::new("dpkg").arg("-x").arg(deb).arg(&root), "dpkg -x", "the .deb may be damaged; remove it and retry")
+        };
+        if unpack(d).is_err() {
+            // A cached .deb from an interrupted download: fetch it again once.
+            let _ = fs::remove_file(d);
+            unpack(&download(debs, &pkg)?)?;
+        }
     }
     // `include /usr/src/linux-headers-X-common/Makefile`: point it into root.
     let mk = kdir.join("Makefile");
@@ -354,10 +361,16 @@ fn fetch_image(
     if base.join(".xstap-boot-ready").is_file() {
         return Ok((vmlinuz, bootable, None));
     }
-    let deb = download(debs, &format!("linux-image-{kver}:{deb_arch}"))?;
+    let ipkg = format!("linux-image-{kver}:{deb_arch}");
+    let deb = download(debs, &ipkg)?;
     let _ = fs::remove_dir_all(&boot);
     // Only ./boot: the modules (300-400 MB unpacked) are not needed.
-    unpack_boot(&deb, base)?;
+    if unpack_boot(&deb, base).is_err() {
+        // A cached .deb from an interrupted download: fetch it again once.
+        let _ = fs::remove_file(&deb);
+        let _ = fs::remove_dir_all(&boot);
+        unpack_boot(&download(debs, &ipkg)?, base)?;
+    }
     if !vmlinuz.is_file() {
         return Err(errors::fetch(
             format!("linux-image-{kver} has no boot/vmlinuz-{kver}"),

@@ -63,6 +63,7 @@ pub struct Profile {
     pub meta: ProfileMeta,
     source: TableSource,
     tables: OnceLock<Result<Arc<Tables>, Diagnostic>>,
+    exports: OnceLock<Result<Arc<Vec<ExportedSymbol>>, Diagnostic>>,
 }
 
 impl Clone for Profile {
@@ -71,7 +72,11 @@ impl Clone for Profile {
         if let Some(t) = self.tables.get() {
             let _ = tables.set(t.clone());
         }
-        Profile { meta: self.meta.clone(), source: self.source.clone(), tables }
+        let exports = OnceLock::new();
+        if let Some(e) = self.exports.get() {
+            let _ = exports.set(e.clone());
+        }
+        Profile { meta: self.meta.clone(), source: self.source.clone(), tables, exports }
     }
 }
 
@@ -81,12 +86,12 @@ impl Profile {
         tables.sort();
         let cell = OnceLock::new();
         let _ = cell.set(Ok(Arc::new(tables)));
-        Profile { meta, source: TableSource::Ready, tables: cell }
+        Profile { meta, source: TableSource::Ready, tables: cell, exports: OnceLock::new() }
     }
 
     /// A profile stored in `dir` whose tables load on first use.
     pub(crate) fn lazy(meta: ProfileMeta, dir: PathBuf) -> Profile {
-        Profile { meta, source: TableSource::Dir(dir), tables: OnceLock::new() }
+        Profile { meta, source: TableSource::Dir(dir), tables: OnceLock::new(), exports: OnceLock::new() }
     }
 
     /// A profile from the single-file JSON form `{"meta": ..., "tables": ...}`
@@ -122,6 +127,26 @@ impl Profile {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The exported symbols (`Module.symvers`, sorted by name) without
+    /// loading the BTF tables: what the build step checks a module's
+    /// symbols against. Shares the tables' copy when they are loaded.
+    pub fn exports(&self) -> Result<&Arc<Vec<ExportedSymbol>>, Diagnostic> {
+        self.exports
+            .get_or_init(|| match (&self.source, self.tables.get()) {
+                (_, Some(Ok(t))) => Ok(Arc::new(t.symvers.clone())),
+                (TableSource::Dir(dir), _) => store::load_exports(dir).map(Arc::new),
+                (TableSource::Ready, _) => Ok(Arc::new(Vec::new())),
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The export of `name`, if the kernel exports it (see [`Profile::exports`]).
+    pub fn export(&self, name: &str) -> Result<Option<ExportedSymbol>, Diagnostic> {
+        let e = self.exports()?;
+        Ok(e.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| e[i].clone()))
     }
 
     /// True once the tables are in memory.

@@ -251,3 +251,21 @@ pub(crate) fn load_tables(dir: &Path, meta: &ProfileMeta) -> Result<Tables, Diag
     tables.sort();
     Ok(tables)
 }
+
+/// Only the exports of a stored profile (`Module.symvers`, or the
+/// `tables.json` of a fixture), sorted by name.
+pub(crate) fn load_exports(dir: &Path) -> Result<Vec<crate::model::ExportedSymbol>, Diagnostic> {
+    let sp = dir.join(SYMVERS_FILE);
+    if sp.is_file() {
+        let text = fs::read_to_string(&sp).map_err(|e| errors::io(&sp, "read", &e))?;
+        return tree::parse_symvers(&text, &sp);
+    }
+    let tp = dir.join(TABLES_FILE);
+    if tp.is_file() {
+        let text = fs::read(&tp).map_err(|e| errors::io(&tp, "read", &e))?;
+        let mut t: Tables = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tp, e.to_string()))?;
+        t.sort();
+        return Ok(t.symvers);
+    }
+    Ok(Vec::new())
+}

@@ -39,6 +39,7 @@ fn exports_and_config() {
     assert!(t.export("register_kprobe").unwrap().gpl_only);
     assert!(!t.export("kfree").unwrap().gpl_only);
     assert!(t.export("vfs_read").is_none());
+    assert!(p.export("register_kprobe").unwrap().unwrap().gpl_only);
     assert!(p.meta.config_enabled("CONFIG_KPROBES"));
     assert_eq!(p.meta.config("CONFIG_HZ").unwrap().as_str(), "250");
     assert_eq!(p.meta.compiler_for(&kernel::Arch::X86_64), "gcc-12");

@@ -252,6 +252,9 @@ fn tree_with_raw_btf_and_store_round_trip() {
     let store = Store::new(&home);
     let p = store.save(&r.profile).unwrap();
     assert_eq!(p.meta.hash.len(), 64);
+    // Exports load without the BTF tables.
+    assert!(p.export("register_kprobe").unwrap().unwrap().gpl_only);
+    assert_eq!(p.export("vfs_read").unwrap(), None);
     assert!(!p.tables_loaded());
     assert_eq!(p.tables().unwrap().types.len(), 2);
     assert_eq!(p.tables().unwrap().export("register_kprobe").map(|e| e.gpl_only), Some(true));
