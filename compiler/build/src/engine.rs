@@ -49,15 +49,15 @@ pub fn default_jobs() -> usize {
 
 /// The level-2 key of a job (needs the compiler, to ask its identity).
 pub fn cache_key_for_job(job: &BuildJob, opts: &BuildOptions) -> Result<cache::CacheKey, Diagnostic> {
-    let tc = toolchain::resolve(&job.target);
+    let tc = toolchain::resolve_with(&job.target, &opts.make_vars);
     let identity = identity_of(&tc.cc, &job.target.release, &tc)?;
     Ok(key_of(job, opts, &tc, &identity))
 }
 
 /// The toolchain of a target and its compiler identity: what the CLI
 /// needs for a [`cache::Level1Inputs`] before parsing anything.
-pub fn compiler_for(target: &crate::BuildTarget) -> Result<(toolchain::Toolchain, String), Diagnostic> {
-    let tc = toolchain::resolve(target);
+pub fn compiler_for(target: &crate::BuildTarget, opts: &BuildOptions) -> Result<(toolchain::Toolchain, String), Diagnostic> {
+    let tc = toolchain::resolve_with(target, &opts.make_vars);
     let identity = identity_of(&tc.cc, &target.release, &tc)?;
     Ok((tc, identity))
 }
@@ -143,7 +143,7 @@ fn fail(d: Diagnostic) -> Vec<Located> {
 fn build_inner(job: &BuildJob, opts: &BuildOptions, kept: &mut Option<PathBuf>) -> Result<Built, Vec<Located>> {
     units::check_module_name(&job.name).map_err(fail)?;
     let target = &job.target;
-    let tc = toolchain::resolve(target);
+    let tc = toolchain::resolve_with(target, &opts.make_vars);
     let mut warnings: Vec<Located> = Vec::new();
 
     // The cache first: a hit needs neither the build tree nor make.
@@ -310,7 +310,8 @@ pub fn make_args(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain
         format!("M={}", dir.display()),
         format!("ARCH={}", tc.arch),
     ];
-    if !tc.cross_compile.is_empty() {
+    let user_cross = opts.make_vars.iter().any(|(k, _)| k == "CROSS_COMPILE");
+    if !tc.cross_compile.is_empty() && !user_cross {
         args.push(format!("CROSS_COMPILE={}", tc.cross_compile));
     }
     let user_cc = opts.make_vars.iter().any(|(k, _)| k == "CC");

@@ -103,6 +103,26 @@ pub fn resolve(target: &BuildTarget) -> Toolchain {
     }
 }
 
+/// Like [`resolve`], honouring `CROSS_COMPILE=` and `CC=` among the
+/// user's make variables (`-B`), which make will use over ours. For
+/// `CC="ccache gcc-12"` the compiler is the last word.
+pub fn resolve_with(target: &BuildTarget, make_vars: &[(String, String)]) -> Toolchain {
+    let var = |name: &str| make_vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut t = target.clone();
+    if let Some(cross) = var("CROSS_COMPILE") {
+        t.cross_compile = Some(cross);
+    }
+    let mut tc = resolve(&t);
+    if let Some(cc) = var("CC") {
+        if let Some(last) = cc.split_whitespace().last() {
+            tc.cc = last.to_string();
+            // make receives the user's CC= itself.
+            tc.pass_cc = false;
+        }
+    }
+    tc
+}
+
 /// Look a program up on `PATH` (or check it directly when it has a `/`).
 pub fn which(prog: &str) -> Option<PathBuf> {
     let is_exec = |p: &Path| {
@@ -207,6 +227,13 @@ mod tests {
         let tc = resolve(&t);
         assert_eq!(tc.cc, "aarch64-linux-gnu-gcc-12");
         assert_eq!(tc.arch, "arm64");
+        let vars = [("CC".to_string(), "ccache clang-16".to_string())];
+        let tc = resolve_with(&t, &vars);
+        assert_eq!((tc.cc.as_str(), tc.pass_cc), ("clang-16", false));
+        // Without the tree's override, a user CROSS_COMPILE wins over ours.
+        let plain = BuildTarget { kdir: "/nonexistent".into(), ..t };
+        let vars = [("CROSS_COMPILE".to_string(), "my-".to_string())];
+        assert_eq!(resolve_with(&plain, &vars).cc, "my-gcc");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
