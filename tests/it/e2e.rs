@@ -324,6 +324,134 @@ fn compile(bin: &Path, release: &str, s: &Script, out: &Path) -> Result<PathBuf,
     }
 }
 
+/// A program of the codegen tests: its generated units (the expected C in
+/// `compiler/codegen/test_data/NAME.c`, which that crate's tests keep equal
+/// to what `codegen::generate` emits) and, for begin/end/timer programs,
+/// what the user-space shim printed (`test_data/shim/NAME.out`).
+struct RuntimeProgram {
+    name: String,
+    units: Vec<(String, String, bool)>,
+    shim: Option<(String, String, i32)>,
+}
+
+fn runtime_programs() -> Vec<RuntimeProgram> {
+    let dir = assets::workspace_root().join("compiler/codegen/test_data");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "c")).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|f| {
+            let name = f.file_stem()?.to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&f).ok()?;
+            let mut units: Vec<(String, String, bool)> = Vec::new();
+            let mut cur: Option<(String, String, bool)> = None;
+            for line in text.lines() {
+                if let Some(h) = line.strip_prefix("/* ==== ") {
+                    units.extend(cur.take());
+                    // "NAME (compile: true) ==== */"; other sections (required symbols) are skipped.
+                    if let Some((unit, rest)) = h.split_once(" (compile: ") {
+                        cur = Some((unit.to_string(), String::new(), rest.starts_with("true")));
+                    }
+                } else if let Some(c) = cur.as_mut() {
+                    c.1.push_str(line);
+                    c.1.push('\n');
+                }
+            }
+            units.extend(cur.take());
+            let shim = std::fs::read_to_string(dir.join("shim").join(format!("{name}.out"))).ok().and_then(|t| {
+                let (out, rest) = t.split_once("--- stderr ---\n")?;
+                let (err, exit) = rest.split_once("--- exit: ")?;
+                Some((out.to_string(), err.to_string(), exit.trim().parse().ok()?))
+            });
+            (!units.is_empty()).then_some(RuntimeProgram { name, units, shim })
+        })
+        .collect()
+}
+
+/// Build every codegen test program with the real runtime (`runtime/c`) as
+/// module `xr_NAME` for `k`, in one make run; returns (program, .ko).
+fn build_runtime_programs(k: &Kernel, out: &Path) -> Result<Vec<(RuntimeProgram, PathBuf)>, String> {
+    let rt = assets::workspace_root().join("runtime/c");
+    let runtime: Vec<PathBuf> = std::fs::read_dir(&rt)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "c" || x == "h"))
+        .collect();
+    let _ = std::fs::remove_dir_all(out);
+    let mut top = String::new();
+    let progs = runtime_programs();
+    for p in &progs {
+        let d = out.join(&p.name);
+        std::fs::create_dir_all(&d).map_err(|e| e.to_string())?;
+        let mut objs: Vec<String> = Vec::new();
+        for r in &runtime {
+            std::fs::copy(r, d.join(r.file_name().unwrap())).map_err(|e| e.to_string())?;
+            if r.extension().is_some_and(|x| x == "c") {
+                objs.push(format!("{}.o", r.file_stem().unwrap().to_string_lossy()));
+            }
+        }
+        objs.sort();
+        for (unit, text, compile) in &p.units {
+            std::fs::write(d.join(unit), text).map_err(|e| e.to_string())?;
+            if *compile {
+                objs.push(unit.replace(".c", ".o"));
+            }
+        }
+        std::fs::write(d.join("Kbuild"), format!("obj-m := xr_{0}.o\nxr_{0}-y := {1}\nccflags-y := -I$(src)\n", p.name, objs.join(" ")))
+            .map_err(|e| e.to_string())?;
+        top += &format!("obj-m += {}/\n", p.name);
+    }
+    std::fs::write(out.join("Kbuild"), top).map_err(|e| e.to_string())?;
+    assets::make_modules(k, out)?;
+    Ok(progs
+        .into_iter()
+        .map(|p| {
+            let ko = out.join(&p.name).join(format!("xr_{}.ko", p.name));
+            (p, ko)
+        })
+        .collect())
+}
+
+/// Cases that run the codegen programs: the kernel prints what the shim printed.
+fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (p, ko) in built {
+        let module = format!("xr_{}", p.name);
+        if v.file(&ko, &format!("rt/{module}.ko")).is_err() {
+            continue;
+        }
+        let script = format!("xstap-run rt/{module}.ko; rc=$?; {LSMOD}; exit $rc");
+        let shim = p.shim.clone();
+        cases.push(case(&format!("rt_{}", p.name), &script, move |o| {
+            let mut f = not_loaded(o, &module);
+            let stdout: String = o.stdout.lines().filter(|l| !l.starts_with("LSMOD:")).map(|l| format!("{l}\n")).collect();
+            match &shim {
+                Some((out, err, exit)) => {
+                    if &stdout != out {
+                        f.push(format!("stdout differs from the user-space shim's:\n{out}"));
+                    }
+                    if !o.stderr.starts_with(err.as_str()) {
+                        f.push(format!("stderr does not start with the shim's:\n{err}"));
+                    }
+                    if o.rc != *exit {
+                        f.push(format!("exit status {} (the shim's: {exit})", o.rc));
+                    }
+                }
+                None => {
+                    if o.rc != 0 || o.stderr.contains("ERROR") {
+                        f.push(format!("exit status {} with stderr", o.rc));
+                    }
+                }
+            }
+            f
+        }));
+    }
+    cases
+}
+
 fn e2e(arch: Arch) {
     let Some(release) = kvers().into_iter().find(|r| Arch::from_release(r) == Some(arch)) else {
         eprintln!("e2e {arch:?}: no kernel of this arch in XSTAP_TEST_KVERS; nothing to do");
@@ -365,6 +493,13 @@ fn e2e(arch: Arch) {
         }));
     } else {
         eprintln!("e2e {release}: no offline BTF for this kernel; BTF comparison not run");
+    }
+
+    // The real runtime with the codegen tests' programs (until the compiler
+    // builds modules from scripts, this is what exercises runtime/c here).
+    match build_runtime_programs(&k, &scratch.join("runtime")) {
+        Ok(built) => cases.extend(runtime_cases(&mut v, built)),
+        Err(e) => panic!("building the codegen test programs with runtime/c for {release}: {e}"),
     }
 
     // Compiled scripts, once the compiler builds modules.

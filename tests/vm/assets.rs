@@ -167,7 +167,6 @@ pub fn fetch_kernel(release: &str) -> Result<Kernel, String> {
 /// Build the out-of-tree module sources in `src` (a directory with a Kbuild
 /// file) plus `extra` files for `k`, in a copy under `out`; returns the .ko paths.
 pub fn kbuild(k: &Kernel, src: &Path, extra: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, String> {
-    let kdir = k.kdir.as_ref().ok_or_else(|| format!("no build tree (headers) for {}", k.release))?;
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
     let entries = std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))?;
@@ -176,15 +175,22 @@ pub fn kbuild(k: &Kernel, src: &Path, extra: &[PathBuf], out: &Path) -> Result<V
             std::fs::copy(&p, out.join(p.file_name().unwrap())).map_err(|e| format!("{}: {e}", p.display()))?;
         }
     }
-    let mut cmd = Command::new("make");
-    cmd.arg("-j2").arg("-C").arg(kdir).arg(format!("M={}", out.display())).arg(format!("ARCH={}", k.arch.karch()));
-    if !k.arch.cross().is_empty() {
-        cmd.arg(format!("CROSS_COMPILE={}", k.arch.cross()));
-    }
-    run(cmd.arg("modules"))?;
+    make_modules(k, out)?;
     let mut kos: Vec<PathBuf> = std::fs::read_dir(out).map_err(|e| e.to_string())?.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "ko")).collect();
     kos.sort();
     Ok(kos)
+}
+
+/// `make -C KDIR M=dir modules` for `k` (ARCH, CROSS_COMPILE), in a
+/// directory that already holds its Kbuild file and sources.
+pub fn make_modules(k: &Kernel, dir: &Path) -> Result<(), String> {
+    let kdir = k.kdir.as_ref().ok_or_else(|| format!("no build tree (headers) for {}", k.release))?;
+    let mut cmd = Command::new("make");
+    cmd.arg("-j2").arg("-C").arg(kdir).arg(format!("M={}", dir.display())).arg(format!("ARCH={}", k.arch.karch()));
+    if !k.arch.cross().is_empty() {
+        cmd.arg(format!("CROSS_COMPILE={}", k.arch.cross()));
+    }
+    run(cmd.arg("modules")).map(|_| ())
 }
 
 /// Build the transport test module `tests/data/e2e/xs_test` (with the real
