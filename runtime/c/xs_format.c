@@ -398,8 +398,7 @@ xs_long xs_stat_get(struct xs_context *c, const struct xs_stat_desc *d, const st
 
 xs_long xs_stat_bucket(struct xs_context *c, const struct xs_stat_desc *d, const struct xs_stat *st, xs_long b, const char *loc)
 {
-	if (d->hist == XS_HIST_LOG)
-		b += XS_HIST_LOG_BUCKET0;
+	/* Raw bucket numbers, as stap's: log bucket 64 holds 0, 65 holds 1. */
 	if (b < 0 || b >= d->buckets) {
 		xs_errorf(c, loc, "histogram index %lld out of range", (long long)b);
 		return 0;
@@ -409,15 +408,16 @@ xs_long xs_stat_bucket(struct xs_context *c, const struct xs_stat_desc *d, const
 
 static int xs_needed_space(xs_long v)
 {
+	uint64_t u = (uint64_t)v;
 	int n = 1;
 
 	if (v < 0) {
 		n++;
-		v = -v;
+		u = 0 - u;
 	}
-	while (v >= 10) {
+	while (u >= 10) {
 		n++;
-		v /= 10;
+		u /= 10;
 	}
 	return n;
 }

@@ -18,6 +18,17 @@
 #include <string.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <ctype.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -99,6 +110,55 @@ static inline long copy_from_kernel_nofault(void *dst, const void *src, size_t n
 }
 
 struct pt_regs;
+
+/* Helpers tapset embedded C commonly uses. */
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+#define min_t(type, a, b) ((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+#define max_t(type, a, b) ((type)(a) > (type)(b) ? (type)(a) : (type)(b))
+#define clamp(v, lo, hi) min(max((v), (lo)), (hi))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The kernel's parsing: no leading blanks, base 0 detects 0x / 0, digits stop at the first invalid one. */
+static inline unsigned long long simple_strtoull(const char *cp, char **endp, unsigned int base)
+{
+	unsigned long long r = 0;
+
+	if (base == 0) {
+		base = 10;
+		if (cp[0] == '0') {
+			base = 8;
+			if ((cp[1] | 0x20) == 'x' && isxdigit((unsigned char)cp[2]))
+				base = 16;
+		}
+	}
+	if (base == 16 && cp[0] == '0' && (cp[1] | 0x20) == 'x')
+		cp += 2;
+	for (;; cp++) {
+		unsigned int d;
+		int ch = (unsigned char)*cp;
+
+		if (ch >= '0' && ch <= '9')
+			d = ch - '0';
+		else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+			d = (ch | 0x20) - 'a' + 10;
+		else
+			break;
+		if (d >= base)
+			break;
+		r = r * base + d;
+	}
+	if (endp)
+		*endp = (char *)cp;
+	return r;
+}
+static inline long long simple_strtoll(const char *cp, char **endp, unsigned int base)
+{
+	if (*cp == '-')
+		return -(long long)simple_strtoull(cp + 1, endp, base);
+	return (long long)simple_strtoull(cp, endp, base);
+}
+static inline unsigned long simple_strtoul(const char *cp, char **endp, unsigned int base) { return simple_strtoull(cp, endp, base); }
+static inline long simple_strtol(const char *cp, char **endp, unsigned int base) { return simple_strtoll(cp, endp, base); }
 
 /* Entry points of the generated glue, called by shim/xs_shim_main.c. */
 int xs_shim_init(void);
