@@ -144,14 +144,18 @@ fn explain_prints_the_registry_text() {
     }
 }
 
-/// How the examples are compiled: the pass, and the environment that names
-/// the target.
+/// How the examples are compiled: the pass, and the targets.
 struct Compiler {
     xstap: PathBuf,
     pass: &'static str,
-    env: Vec<(String, String)>,
-    target: String,
+    targets: Vec<Target>,
     _home: Option<TempHome>,
+}
+
+/// One target: its release and the environment that selects it.
+struct Target {
+    release: String,
+    env: Vec<(String, String)>,
 }
 
 struct TempHome(PathBuf);
@@ -162,21 +166,28 @@ impl Drop for TempHome {
     }
 }
 
-/// The target the examples compile for: `XSTAP_RELEASE` when set (with the
-/// caller's `XSTAP_HOME`), else the first of `cargo xtask test`'s kernels
-/// (`XSTAP_TEST_KVERS` in `XSTAP_TEST_HOME`), else the small fixture
-/// profile of the kernel crate, stored in a scratch data directory.
-fn target_env() -> (Vec<(String, String)>, String, Option<TempHome>) {
+/// The targets the examples compile for: `XSTAP_RELEASE` when set (with
+/// the caller's `XSTAP_HOME`), else every kernel of `cargo xtask test`
+/// (`XSTAP_TEST_KVERS`) whose profile is in `XSTAP_TEST_HOME`, else the
+/// small fixture profile of the kernel crate, stored in a scratch data
+/// directory.
+fn targets() -> (Vec<Target>, Option<TempHome>) {
     if let Ok(r) = std::env::var("XSTAP_RELEASE") {
         if !r.is_empty() {
-            return (vec![], r, None);
+            return (vec![Target { release: r, env: vec![] }], None);
         }
     }
     if let (Ok(kvers), Ok(home)) = (std::env::var("XSTAP_TEST_KVERS"), std::env::var("XSTAP_TEST_HOME")) {
-        if let Some(k) = kvers.split_whitespace().find(|k| k.ends_with("amd64")).or(kvers.split_whitespace().next()) {
-            if Path::new(&home).join("targets").join(k).is_dir() {
-                return (vec![("XSTAP_RELEASE".into(), k.into()), ("XSTAP_HOME".into(), home)], k.into(), None);
-            }
+        let found: Vec<Target> = kvers
+            .split_whitespace()
+            .filter(|k| Path::new(&home).join("targets").join(k).is_dir())
+            .map(|k| Target {
+                release: k.to_string(),
+                env: vec![("XSTAP_RELEASE".into(), k.into()), ("XSTAP_HOME".into(), home.clone())],
+            })
+            .collect();
+        if !found.is_empty() {
+            return (found, None);
         }
     }
     let dir = std::env::temp_dir().join(format!("xstap-book-{}", std::process::id()));
@@ -192,29 +203,31 @@ fn target_env() -> (Vec<(String, String)>, String, Option<TempHome>) {
     };
     kernel::store::Store::new(&dir).save(&new).expect("the fixture can be stored");
     let release = p.meta.release.clone();
-    let home = dir.to_string_lossy().into_owned();
-    (vec![("XSTAP_RELEASE".into(), release.clone()), ("XSTAP_HOME".into(), home)], release, Some(TempHome(dir)))
+    let env = vec![("XSTAP_RELEASE".into(), release.clone()), ("XSTAP_HOME".into(), dir.to_string_lossy().into_owned())];
+    (vec![Target { release, env }], Some(TempHome(dir)))
 }
 
 impl Compiler {
     fn new() -> Compiler {
         let xstap = xstap_binary(false).unwrap();
-        let (env, target, home) = target_env();
-        let mut c = Compiler { xstap, pass: "-p2", env, target, _home: home };
+        let (targets, home) = targets();
+        let mut c = Compiler { xstap, pass: "-p2", targets, _home: home };
         // FIXME(integration): once pass 2 is wired into the CLI, make -p2
         // mandatory and drop this fallback.
-        let (ok, stderr) = c.run(&["-p2", "-e", "probe begin {}"]);
+        let (ok, stderr) = c.run(&c.targets[0], &["-p2", "-e", "probe begin {}"]);
         if !ok && scan_diagnostics(&stderr).0.iter().any(|code| code == "E0007") {
             eprintln!("note: `xstap -p2` is not available in this build; the book's examples are only parsed (-p1)");
             c.pass = "-p1";
+            // Parsing does not depend on the target much: one is enough.
+            c.targets.truncate(1);
         }
         c
     }
 
-    fn run(&self, args: &[&str]) -> (bool, String) {
+    fn run(&self, target: &Target, args: &[&str]) -> (bool, String) {
         let mut cmd = Command::new(&self.xstap);
         cmd.args(args);
-        for (k, v) in &self.env {
+        for (k, v) in &target.env {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
@@ -236,11 +249,15 @@ fn examples_compile() {
     }
     assert!(all.len() >= 20, "only {} examples found in the book", all.len());
     let c = Compiler::new();
-    eprintln!("compiling {} examples with `xstap {}` for {}", all.len(), c.pass, c.target);
+    let names: Vec<&str> = c.targets.iter().map(|t| t.release.as_str()).collect();
+    eprintln!("compiling {} examples with `xstap {}` for {}", all.len(), c.pass, names.join(", "));
     let scratch = std::env::temp_dir().join(format!("xstap-book-ex-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let _cleanup = TempHome(scratch.clone());
     let mut skipped = 0;
+    // (example, target) pairs, compiled on every core: each run loads the
+    // target's BTF, which takes most of a second on a real profile.
+    let mut jobs: Vec<(usize, &Target)> = Vec::new();
     for (i, ex) in all.iter().enumerate() {
         // With the -p1 fallback, only codes of pass 1 (command line, syntax,
         // preprocessor) can appear.
@@ -250,35 +267,57 @@ fn examples_compile() {
                 continue;
             }
         }
-        let file = scratch.join(format!("ex{i}.stp"));
-        std::fs::write(&file, &ex.code).unwrap();
-        let pass = if ex.parse_only { "-p1" } else { c.pass };
-        let mut args = vec![pass];
-        if ex.guru {
-            args.push("-g");
-        }
-        let f = file.to_string_lossy().into_owned();
-        args.push(&f);
-        let (ok, stderr) = c.run(&args);
-        let (codes, first) = scan_diagnostics(&stderr);
-        let at = format!("{}:{}", ex.file.display(), ex.line);
-        match &ex.expect {
-            examples::Expect::Compile if !ok => problems.push(format!(
-                "{at}: `xstap {}` failed: {}",
-                args[..args.len() - 1].join(" "),
-                first.unwrap_or_else(|| stderr.lines().next().unwrap_or("").to_string())
-            )),
-            examples::Expect::Fail(code) if ok => problems.push(format!("{at}: expected {code}, but it compiled")),
-            examples::Expect::Fail(code) if !codes.contains(code) => {
-                problems.push(format!("{at}: expected {code}, got {codes:?}: {}", first.unwrap_or_default()))
-            }
-            _ => {}
-        }
+        std::fs::write(scratch.join(format!("ex{i}.stp")), &ex.code).unwrap();
+        jobs.extend(c.targets.iter().map(|t| (i, t)));
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let found: Vec<String> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    while let Some(&(i, t)) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        out.extend(check_example(&c, t, &all[i], &scratch.join(format!("ex{i}.stp"))));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+    });
+    problems.extend(found);
+    problems.sort();
     if skipped > 0 {
         eprintln!("note: {skipped} should-fail examples expect a diagnostic of a later pass than {}", c.pass);
     }
     assert!(problems.is_empty(), "book examples:\n  {}", problems.join("\n  "));
+}
+
+/// Compiles one example for one target; returns what went wrong.
+fn check_example(c: &Compiler, t: &Target, ex: &examples::Example, file: &Path) -> Option<String> {
+    let pass = if ex.parse_only { "-p1" } else { c.pass };
+    let mut args = vec![pass];
+    if ex.guru {
+        args.push("-g");
+    }
+    let f = file.to_string_lossy().into_owned();
+    args.push(&f);
+    let (ok, stderr) = c.run(t, &args);
+    let (codes, first) = scan_diagnostics(&stderr);
+    let at = format!("{}:{} ({})", ex.file.display(), ex.line, t.release);
+    match &ex.expect {
+        examples::Expect::Compile if !ok => Some(format!(
+            "{at}: `xstap {}` failed: {}",
+            args[..args.len() - 1].join(" "),
+            first.unwrap_or_else(|| stderr.lines().next().unwrap_or("").to_string())
+        )),
+        examples::Expect::Fail(code) if ok => Some(format!("{at}: expected {code}, but it compiled")),
+        examples::Expect::Fail(code) if !codes.contains(code) => {
+            Some(format!("{at}: expected {code}, got {codes:?}: {}", first.unwrap_or_default()))
+        }
+        _ => None,
+    }
 }
 
 /// The pass that reports a code: E00xx-E02xx pass 1, E03xx-E05xx pass 2,
