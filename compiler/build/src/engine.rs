@@ -123,9 +123,15 @@ impl Drop for BuildDir {
 
 /// Build one module for one target.
 pub fn build(job: &BuildJob, opts: &BuildOptions) -> BuildOutcome {
+    build_with(job, opts, None)
+}
+
+/// Build one job; with `slots`, make takes its job slots from that shared
+/// jobserver instead of `-jN`.
+fn build_with(job: &BuildJob, opts: &BuildOptions, slots: Option<&jobserver::Client>) -> BuildOutcome {
     let start = Instant::now();
     let mut kept = None;
-    let result = build_inner(job, opts, &mut kept);
+    let result = build_inner(job, opts, slots, &mut kept);
     let result = result.map_err(|diagnostics| Failed { diagnostics, build_dir: kept });
     BuildOutcome {
         name: job.name.clone(),
@@ -140,7 +146,12 @@ fn fail(d: Diagnostic) -> Vec<Located> {
     vec![d.into()]
 }
 
-fn build_inner(job: &BuildJob, opts: &BuildOptions, kept: &mut Option<PathBuf>) -> Result<Built, Vec<Located>> {
+fn build_inner(
+    job: &BuildJob,
+    opts: &BuildOptions,
+    slots: Option<&jobserver::Client>,
+    kept: &mut Option<PathBuf>,
+) -> Result<Built, Vec<Located>> {
     units::check_module_name(&job.name).map_err(fail)?;
     let target = &job.target;
     let tc = toolchain::resolve_with(target, &opts.make_vars);
@@ -211,7 +222,7 @@ fn build_inner(job: &BuildJob, opts: &BuildOptions, kept: &mut Option<PathBuf>) 
 
     // make.
     let log_path = dir.path.join(BUILD_LOG);
-    let status = run_make(&dir.path, &log_path, job, opts, &tc).map_err(fail)?;
+    let status = run_make(&dir.path, &log_path, job, opts, &tc, slots).map_err(fail)?;
     let log = fs::read_to_string(&log_path).unwrap_or_default();
     let unit_names: Vec<String> = job.units.iter().map(|u| u.file_name.clone()).collect();
     let ctx = LogContext { release: &target.release, arch: &tc.arch, module: &job.name, build_dir: &dir.path, units: &unit_names };
@@ -304,6 +315,10 @@ fn place(src: &Path, dest: &Path) -> std::io::Result<()> {
 
 /// The make command line for a job (without the program name).
 pub fn make_args(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain) -> Vec<String> {
+    make_args_with(dir, job, opts, tc, true)
+}
+
+fn make_args_with(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, with_j: bool) -> Vec<String> {
     let mut args = vec![
         "-C".to_string(),
         job.target.kdir.display().to_string(),
@@ -325,7 +340,7 @@ pub fn make_args(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain
     }
     let inherit_jobserver =
         opts.jobs.is_none() && std::env::var("MAKEFLAGS").is_ok_and(|f| f.contains("jobserver"));
-    if !inherit_jobserver {
+    if with_j && !inherit_jobserver {
         args.push(format!("-j{}", opts.jobs.unwrap_or_else(default_jobs).max(1)));
     }
     args.push("modules".to_string());
@@ -338,6 +353,7 @@ fn run_make(
     job: &BuildJob,
     opts: &BuildOptions,
     tc: &toolchain::Toolchain,
+    slots: Option<&jobserver::Client>,
 ) -> Result<std::process::ExitStatus, Diagnostic> {
     let io_err = |e: std::io::Error| {
         Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot write {}: {e}", log_path.display()))
@@ -345,14 +361,24 @@ fn run_make(
     };
     let log = fs::File::create(log_path).map_err(io_err)?;
     let log2 = log.try_clone().map_err(io_err)?;
-    let args = make_args(dir, job, opts, tc);
+    let mut cmd = Command::new("make");
+    cmd.env("LC_ALL", "C").envs(opts.make_env.iter().map(|(k, v)| (k, v)));
+    // With a shared jobserver, hold one slot for make's own first job (it
+    // is released when `slot` drops, after make exits) and let make take
+    // more from the jobserver; otherwise `-jN`.
+    let slot = slots.and_then(|c| c.acquire().ok().map(|slot| (c, slot)));
+    let args = match &slot {
+        Some((client, _)) => {
+            client.configure_make(&mut cmd);
+            make_args_with(dir, job, opts, tc, false)
+        }
+        None => make_args(dir, job, opts, tc),
+    };
     use std::io::Write;
     let mut header = &log;
-    let _ = writeln!(header, "# make {}", args.join(" "));
-    Command::new("make")
-        .args(&args)
-        .env("LC_ALL", "C")
-        .envs(opts.make_env.iter().map(|(k, v)| (k, v)))
+    let jobserver_note = if slot.is_some() { " (job slots from a shared jobserver)" } else { "" };
+    let _ = writeln!(header, "# make {}{jobserver_note}", args.join(" "));
+    cmd.args(&args)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -375,27 +401,44 @@ pub fn recompiled_objects(log: &str) -> Vec<String> {
 
 /// Build every job, in parallel without oversubscribing the cores, each
 /// from the cache when possible. Outcomes are in job order.
+///
+/// Every make shares one jobserver holding `-j` slots (default: the
+/// number of CPUs): a make needs a slot to start and takes more for
+/// parallel units, so at most `-j` compilers run in total however the
+/// work is spread over targets. Cache hits and preflight failures take no
+/// slot. If no jobserver can be created, at most `-j` jobs run at once,
+/// each make with its share of `-j`.
 pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progress) -> Vec<BuildOutcome> {
     if jobs.is_empty() {
         return Vec::new();
     }
     let total = opts.jobs.unwrap_or_else(default_jobs).max(1);
-    let concurrent = total.min(jobs.len());
-    let per_make = (total / concurrent).max(1);
-    let mut job_opts = opts.clone();
-    job_opts.jobs = Some(per_make);
+    let slots = jobserver::Client::new(total).ok();
+    let (threads, job_opts) = match &slots {
+        // Threads only wait for slots; cap them anyway.
+        Some(_) => (jobs.len().min(MAX_THREADS), opts.clone()),
+        None => {
+            let concurrent = total.min(jobs.len());
+            let mut o = opts.clone();
+            o.jobs = Some((total / concurrent).max(1));
+            (concurrent, o)
+        }
+    };
     let run = |(i, job): (usize, &BuildJob)| {
         progress.start(i, &format!("{} {} ({})", job.name, job.target.release, toolchain::kernel_arch(&job.target.arch)));
-        let outcome = build(job, &job_opts);
+        let outcome = build_with(job, &job_opts, slots.as_ref());
         progress.finish(i, &outcome);
         outcome
     };
-    match rayon::ThreadPoolBuilder::new().num_threads(concurrent).build() {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(|| jobs.par_iter().enumerate().map(run).collect()),
         // No threads available: build one after the other.
         Err(_) => jobs.iter().enumerate().map(run).collect(),
     }
 }
+
+/// Upper bound of threads [`build_many`] starts.
+const MAX_THREADS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -430,51 +473,75 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// Counts how many jobs run at once.
-    struct Concurrency {
-        now: std::sync::atomic::AtomicUsize,
-        max: std::sync::atomic::AtomicUsize,
+    /// A fake build tree whose `modules` target runs two recipes, each
+    /// logging `+` when it starts and `-` when it ends into `log`.
+    fn fake_tree(root: &Path) -> PathBuf {
+        let kdir = root.join("kdir");
+        for d in ["scripts/basic", "scripts/mod"] {
+            fs::create_dir_all(kdir.join(d)).unwrap();
+        }
+        for f in [".config", "Module.symvers", "scripts/basic/fixdep", "scripts/mod/modpost"] {
+            fs::write(kdir.join(f), "").unwrap();
+        }
+        fs::write(
+            kdir.join("Makefile"),
+            ".PHONY: modules a b\nmodules: a b\na b:\n\t@echo + >> $(XS_LOG); sleep 0.4; echo - >> $(XS_LOG)\n",
+        )
+        .unwrap();
+        kdir
     }
 
-    impl Progress for Concurrency {
-        fn start(&self, _: usize, _: &str) {
-            use std::sync::atomic::Ordering::SeqCst;
-            let n = self.now.fetch_add(1, SeqCst) + 1;
-            self.max.fetch_max(n, SeqCst);
-            std::thread::sleep(std::time::Duration::from_millis(150));
+    /// The most `+` not yet matched by a `-`.
+    fn max_concurrency(log: &Path) -> usize {
+        let (mut now, mut max) = (0i32, 0i32);
+        for l in fs::read_to_string(log).unwrap().lines() {
+            now += if l == "+" { 1 } else { -1 };
+            max = max.max(now);
         }
-        fn finish(&self, _: usize, _: &BuildOutcome) {
-            self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        }
+        max as usize
     }
 
     #[test]
-    fn build_many_respects_jobs_and_keeps_order() {
+    fn build_many_shares_job_slots_and_keeps_order() {
+        let root = fsutil::make_temp_dir(&std::env::temp_dir(), "engine-jobs").unwrap();
+        let kdir = fake_tree(&root);
         let job = |i: usize| BuildJob {
             name: format!("m{i}"),
-            units: vec![],
+            units: vec![crate::Unit { file_name: "m.c".into(), contents: String::new(), compile: true }],
             required_symbols: vec![],
             target: crate::BuildTarget {
                 release: format!("r{i}"),
                 arch: "x86".into(),
-                kdir: PathBuf::from("/nonexistent"),
-                cross_compile: None,
+                kdir: kdir.clone(),
+                cross_compile: Some(String::new()),
                 cc: Some("cc".into()),
                 profile_hash: String::new(),
                 exports: crate::Exports::FromBuildTree,
             },
-            output: PathBuf::from("/nonexistent/out.ko"),
+            output: root.join(format!("out/m{i}.ko")),
             build_dir: None,
         };
-        for jobs in [1, 2] {
-            let p = Concurrency { now: Default::default(), max: Default::default() };
-            let opts = BuildOptions { jobs: Some(jobs), ..Default::default() };
-            let outcomes = build_many((0..4).map(job).collect(), &opts, &p);
-            let releases: Vec<_> = outcomes.iter().map(|o| o.release.as_str()).collect();
-            assert_eq!(releases, ["r0", "r1", "r2", "r3"]);
-            assert!(outcomes.iter().all(|o| !o.is_ok()));
-            assert_eq!(p.max.load(std::sync::atomic::Ordering::SeqCst), jobs);
+        // (targets, -j, most recipes running at once)
+        for (n, jobs, expected) in [(1, 2, 2), (3, 2, 2), (3, 1, 1)] {
+            let log = root.join(format!("log-{n}-{jobs}"));
+            let opts = BuildOptions {
+                jobs: Some(jobs),
+                make_vars: vec![("XS_LOG".into(), log.display().to_string())],
+                tmp_root: Some(root.join("tmp")),
+                ..Default::default()
+            };
+            let outcomes = build_many((0..n).map(job).collect(), &opts, &crate::NoProgress);
+            let releases: Vec<_> = outcomes.iter().map(|o| o.release.clone()).collect();
+            assert_eq!(releases, (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>());
+            // The fake tree builds no module: every job fails, after make ran.
+            for o in &outcomes {
+                let f = o.result.as_ref().unwrap_err();
+                assert_eq!(f.diagnostics[0].diagnostic.code, codes::BAD_MODULE_OUTPUT, "{:#?}", f.diagnostics);
+            }
+            assert_eq!(fs::read_to_string(&log).unwrap().lines().count(), 4 * n);
+            assert_eq!(max_concurrency(&log), expected, "{n} targets with -j{jobs}");
         }
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
