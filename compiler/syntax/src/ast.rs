@@ -955,6 +955,9 @@ pub enum Expr {
     Cond(PpCond),
     /// `*` in an index list or tuple (an array slice).
     Wildcard(Wildcard),
+    /// An expression that only parses after preprocessing (a conditional
+    /// whose arm is not a whole expression, or strings glued to one).
+    Soup(TokenSoup),
 }
 
 impl Expr {
@@ -981,6 +984,7 @@ impl Expr {
             MACRO_CALL => Expr::MacroCall(MacroCall { syntax: n }),
             PP_COND => Expr::Cond(PpCond { syntax: n }),
             WILDCARD => Expr::Wildcard(Wildcard { syntax: n }),
+            TOKEN_SOUP => Expr::Soup(TokenSoup { syntax: n }),
             _ => return None,
         })
     }
@@ -1007,6 +1011,7 @@ impl Expr {
             Expr::MacroCall(x) => &x.syntax,
             Expr::Cond(x) => &x.syntax,
             Expr::Wildcard(x) => &x.syntax,
+            Expr::Soup(x) => &x.syntax,
         }
     }
 }

@@ -845,6 +845,27 @@ fn component(p: &mut Parser<'_>, st: &mut State) -> bool {
 /// The literal parameter of a component: strings, a (negative) number, an
 /// unsubstituted command-line argument, or a macro invocation.
 fn component_literal(p: &mut Parser<'_>) {
+    // Strings glued with `@N` or with conditionals are resolved per target.
+    if matches!(p.peek_kind(), STRING | CMDLINE_ARG | PP_OPEN) {
+        let mut i = 0;
+        let mut mixed = false;
+        loop {
+            match p.nth(i) {
+                STRING => {}
+                CMDLINE_ARG | PP_OPEN | PP_THEN | PP_ELSE | PP_CLOSE | EQ2 | NEQ | LT | GT | LTEQ | GTEQ | AMP2 | PIPE2 | IDENT | NUMBER => mixed = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        if mixed && i > 1 {
+            let m = p.start();
+            for _ in 0..i {
+                p.bump();
+            }
+            m.complete(p, TOKEN_SOUP);
+            return;
+        }
+    }
     match p.current() {
         STRING => {
             let m = p.start();
@@ -1633,7 +1654,11 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
             }
             REGEX_EQ | REGEX_NE => {
                 p.bump();
-                if p.at(STRING) {
+                if p.at(CMDLINE_ARG) {
+                    let l = p.start();
+                    p.bump();
+                    l.complete(p, CMDLINE_ARG_EXPR);
+                } else if p.at(STRING) {
                     let l = p.start();
                     while p.at(STRING) {
                         p.bump();
@@ -1926,7 +1951,7 @@ fn value_inner(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
             }
             Some(m.complete(p, LITERAL))
         }
-        PP_OPEN => pp_cond(p, st, Ctx::Expr),
+        PP_OPEN => cond_value(p, st),
         k => {
             if protected(k) || k.is_keyword() {
                 p.error_expected("an expression");
@@ -1935,6 +1960,40 @@ fn value_inner(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
             }
             None
         }
+    }
+}
+
+/// A conditional in expression position. When an arm did not parse as an
+/// expression, or string literals continue after the `%)` (stap glues
+/// them to the arm's string), the conditional and the rest of the
+/// expression are kept as a `TOKEN_SOUP` for the target's re-parse.
+fn cond_value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
+    let start_events = p.events.len();
+    let c = pp_cond(p, st, Ctx::Expr)?;
+    let raw = p.events[start_events..].iter().any(|e| matches!(e, crate::parser::Event::Start { kind: TOKEN_SOUP, .. }));
+    if !raw && !matches!(p.peek_kind(), STRING | CMDLINE_ARG) {
+        return Some(c);
+    }
+    let m = c.precede(p);
+    soup_rest_of_expr(p);
+    Some(m.complete(p, TOKEN_SOUP))
+}
+
+/// Tokens up to the end of the enclosing expression: a level-0 `)`, `]`,
+/// `,`, `;`, `}`, `:` or a declaration keyword.
+fn soup_rest_of_expr(p: &mut Parser<'_>) {
+    let mut level = 0u32;
+    loop {
+        let k = p.peek_kind();
+        match k {
+            __LAST_TOKEN => break,
+            L_PAREN | L_BRACK | PP_OPEN => level += 1,
+            R_PAREN | R_BRACK | PP_CLOSE if level > 0 => level -= 1,
+            R_PAREN | R_BRACK | COMMA | SEMICOLON | R_CURLY | L_CURLY | COLON | PP_THEN | PP_ELSE | PP_CLOSE if level == 0 => break,
+            _ if is_sync(k) => break,
+            _ => {}
+        }
+        p.bump();
     }
 }
 
@@ -1966,11 +2025,12 @@ fn arg_list(p: &mut Parser<'_>, st: &mut State) -> Vec<ArgInfo> {
     args
 }
 
+/// A string literal, or an unsubstituted `@N`/`$N` (which becomes one).
 fn is_string_literal(a: &ArgInfo) -> bool {
-    a.kind == LITERAL && a.first == STRING
+    (a.kind == LITERAL && a.first == STRING) || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG) || a.kind == TOKEN_SOUP
 }
 fn is_number_literal(a: &ArgInfo) -> bool {
-    (a.kind == LITERAL && a.first == NUMBER) || (a.kind == PREFIX_EXPR && a.first == MINUS)
+    (a.kind == LITERAL && a.first == NUMBER) || (a.kind == PREFIX_EXPR && a.first == MINUS) || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG)
 }
 
 /// An identifier: a variable, a function call, or a print-family call.

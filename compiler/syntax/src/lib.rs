@@ -119,6 +119,14 @@ impl Parse {
     pub fn green(&self) -> &GreenNode {
         &self.green
     }
+    /// Whether the tree keeps some region as unparsed tokens (a
+    /// `TOKEN_SOUP`: a conditional arm or a macro invocation that only
+    /// parses after preprocessing). Such a file is re-parsed per target
+    /// from `preprocess::resolve` (after `preprocess::expand_macros` when
+    /// it uses macros) instead of read from this tree.
+    pub fn has_unparsed_regions(&self) -> bool {
+        self.syntax_node().descendants().any(|n| n.kind() == SyntaxKind::TOKEN_SOUP)
+    }
     pub fn into_parts(self) -> (GreenNode, Vec<Diagnostic>) {
         (self.green, self.errors)
     }

@@ -250,13 +250,14 @@ impl Printer {
         for n in c.syntax().children() {
             match n.kind() {
                 COMPONENT_NAME => self.out.push_str(&compact(&n).replace(' ', "")),
-                COMPONENT_ARG => {
-                    self.out.push('(');
-                    if let Some(e) = n.children().find_map(Expr::cast) {
+                COMPONENT_ARG => match n.children().find_map(Expr::cast) {
+                    Some(e) => {
+                        self.out.push('(');
                         self.expr(&e);
+                        self.out.push(')');
                     }
-                    self.out.push(')');
-                }
+                    None => self.out.push_str(&compact(&n)),
+                },
                 BRACE_EXPANSION => {
                     self.out.push('{');
                     if let Some(l) = ast::BraceExpansion::cast(n.clone()).and_then(|b| b.list()) {
@@ -465,7 +466,7 @@ fn opt_list(exprs: &[Option<Expr>]) -> String {
 pub fn expr_text(e: &Expr) -> String {
     match e {
         Expr::Literal(_) | Expr::NameRef(_) | Expr::TargetVar(_) | Expr::CmdlineArg(_) | Expr::Embedded(_) | Expr::Wildcard(_) => compact(e.syntax()),
-        Expr::MacroCall(_) | Expr::Cond(_) => compact(e.syntax()),
+        Expr::MacroCall(_) | Expr::Cond(_) | Expr::Soup(_) => compact(e.syntax()),
         Expr::Paren(p) => format!("({})", p.expr().map(|x| expr_text(&x)).unwrap_or_default()),
         Expr::Call(c) => format!("{}({})", c.name(), list(&c.args())),
         Expr::At(a) => format!("{}({})", a.op(), list(&a.args())),
