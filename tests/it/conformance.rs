@@ -5,10 +5,14 @@
 use xstap_tests::conformance::{self, Env, Report};
 
 /// parseok: share of the tests run (skips excluded) that must exit 0.
-/// Measured: see the report printed by the test (`cargo test -p xstap-tests -- --nocapture`).
-const PARSEOK_FLOOR: f64 = 0.0;
-/// parseko: share of the tests run that must fail with an E00xx/E01xx/E02xx diagnostic.
-const PARSEKO_FLOOR: f64 = 0.0;
+/// Measured 35/36 (97.2 %): `unparser.stp` fails because the printer writes
+/// `!~a` (the regex operator) for `!(~a)` in parseok/eleven.stp.
+const PARSEOK_FLOOR: f64 = 0.97;
+/// parseko: share of the tests run that must fail with an E00xx/E01xx/E02xx
+/// diagnostic (E08xx for the scripts that drive staprun).
+/// Measured 108/110 (98.2 %): `autocast01.stp` and `twentyseven.stp` need
+/// `--compatible` (< 3.0, < 2.0) to change what the parser accepts.
+const PARSEKO_FLOOR: f64 = 0.98;
 
 #[test]
 fn parse_conformance() {

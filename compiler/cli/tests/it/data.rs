@@ -97,3 +97,23 @@ fn p1_output_parses_back_to_itself() {
     }
     assert!(checked >= 5, "too few scripts parse to check the round trip ({checked})");
 }
+
+/// SystemTap's shell-driven tests call `stap` by name: through a symlink
+/// named `stap`, xstap behaves exactly as itself.
+#[test]
+fn invoked_as_stap_behaves_the_same() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("xstap-cli-stap-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let link = dir.join("stap");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_xstap"), &link).expect("symlink");
+    for args in [&["-p1", "-e", "probe begin { exit() }"][..], &["-p1", "-e", "probe begin {"][..], &["-V"][..]] {
+        let run = |exe: &Path| Command::new(exe).args(args).env("SYSTEMTAP_TAPSET", crate::empty_tapsets()).output().expect("run");
+        let (a, b) = (run(Path::new(env!("CARGO_BIN_EXE_xstap"))), run(&link));
+        assert_eq!(a.status.code(), b.status.code(), "{args:?}");
+        assert_eq!(a.stdout, b.stdout, "{args:?}");
+        assert_eq!(a.stderr, b.stderr, "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
