@@ -3,7 +3,6 @@
 //! conformance rates over SystemTap's semok/semko scripts, and benchmarks
 //! (printed, never asserted).
 
-mod bench;
 mod check;
 mod conformance;
 mod incremental;
