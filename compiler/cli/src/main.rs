@@ -19,6 +19,7 @@ mod frontend;
 mod input;
 mod pass1;
 mod pass2;
+mod pass34;
 mod render;
 mod session;
 mod stats;
@@ -179,6 +180,7 @@ fn run(opts: Options) -> ExitCode {
     match sess.opts.pass {
         1 => pass1::run(&mut sess),
         2 => pass2::run(&mut sess),
+        3 | 4 => pass34::run(&mut sess),
         // Passes 2..5 go here: each parses through pass1::parse, then runs
         // its own module.
         n => {
