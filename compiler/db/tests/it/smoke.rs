@@ -82,3 +82,12 @@ fn bad_input_gives_diagnostics_never_a_panic() {
         assert!(diags.iter().all(|d| d.severity != diag::Severity::Bug), "{text}: {diags:?}");
     }
 }
+
+#[test]
+fn tapset_embedded_blocks_come_with_their_file() {
+    let s = session("probe begin { println(uid()) }\n");
+    let (p, d) = s.elaborate();
+    let p = p.unwrap_or_else(|| panic!("{d:?}"));
+    assert!(p.embedded.iter().any(|e| e.contains("#include <linux/cred.h>")), "{:?}", p.embedded);
+    assert!(p.files.iter().any(|f| f.ends_with("context.stp")), "{:?}", p.files);
+}
