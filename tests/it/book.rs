@@ -306,18 +306,30 @@ fn check_example(c: &Compiler, t: &Target, ex: &examples::Example, file: &Path) 
     let (ok, stderr) = c.run(t, &args);
     let (codes, first) = scan_diagnostics(&stderr);
     let at = format!("{}:{} ({})", ex.file.display(), ex.line, t.release);
+    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
     match &ex.expect {
         examples::Expect::Compile if !ok => Some(format!(
             "{at}: `xstap {}` failed: {}",
             args[..args.len() - 1].join(" "),
             first.unwrap_or_else(|| stderr.lines().next().unwrap_or("").to_string())
         )),
+        examples::Expect::Compile => own_warning(&stderr, &name).map(|w| format!("{at}: the example has a warning: {w}")),
         examples::Expect::Fail(code) if ok => Some(format!("{at}: expected {code}, but it compiled")),
         examples::Expect::Fail(code) if !codes.contains(code) => {
             Some(format!("{at}: expected {code}, got {codes:?}: {}", first.unwrap_or_default()))
         }
         _ => None,
     }
+}
+
+/// The first warning whose primary location is in the file `name` (an
+/// example should be clean; warnings about tapsets are not its fault).
+fn own_warning(stderr: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    lines.iter().enumerate().find_map(|(i, l)| {
+        let at = lines.get(i + 1)?;
+        (l.starts_with("warning[") && at.contains("┌─") && at.contains(name)).then(|| l.to_string())
+    })
 }
 
 /// The pass that reports a code: E00xx-E02xx pass 1, E03xx-E05xx pass 2,
