@@ -3,7 +3,8 @@
 //! add its profile.
 //!
 //! Layout under the data directory (`$XSTAP_HOME`):
-//! - `kernels/KVER/debs/`: the downloaded `.deb`s (a cache; reruns are cheap),
+//! - `kernels/KVER/debs/`: the downloaded `.deb`s, removed once everything
+//!   is unpacked (an interrupted fetch reuses them),
 //! - `kernels/KVER/root/`: `linux-headers-KVER` + `linux-headers-*-common` +
 //!   the host's `linux-kbuild-*` unpacked with `dpkg -x`; the build tree is
 //!   `root/usr/src/linux-headers-KVER` with its one absolute path (the
@@ -444,6 +445,10 @@ pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic
         Ok(p) if cached && p.meta.build_tree.as_deref() == fs::canonicalize(&kdir).ok().as_deref() => p,
         _ => add_fetched(&store, &kdir, &vmlinuz, &bootable, info)?,
     };
+    if !cached {
+        // Everything is unpacked: the .debs (80-110 MB) are not needed again.
+        let _ = fs::remove_dir_all(&debs);
+    }
     let arch = profile.meta.arch.clone();
     Ok(FetchedKernel {
         release: kver.to_string(),
