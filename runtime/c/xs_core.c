@@ -299,6 +299,30 @@ xs_long xs_ushr(xs_long a, xs_long b)
 	return (xs_long)((uint64_t)a >> (b & 63));
 }
 
+/* ---- regular expressions ---- */
+
+int xs_regex_match(const struct xs_dfa *d, const char *s)
+{
+	unsigned st = 0, i;
+
+#define XS_STEP(sym) do { \
+		st = d->trans[st * d->nclasses + d->cls[(sym)]]; \
+		if (st >= d->nstates) \
+			return 0; \
+	} while (0)
+	XS_STEP(256);
+	if (d->accept[st])
+		return 1;
+	for (i = 0; i < MAXSTRINGLEN && s[i]; i++) {
+		XS_STEP((unsigned char)s[i]);
+		if (d->accept[st])
+			return 1;
+	}
+	XS_STEP(257);
+#undef XS_STEP
+	return d->accept[st];
+}
+
 /* ---- locks ---- */
 
 int xs_lock(const struct xs_lockreq *r, unsigned n)

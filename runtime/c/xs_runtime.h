@@ -302,6 +302,17 @@ xs_long xs_arg(struct xs_context *c, unsigned n, const char *loc);
 xs_long xs_retval(struct xs_context *c, const char *loc);
 xs_long xs_extend(xs_long v, unsigned size, int sign);
 
+/* ---- regular expressions (DFAs compiled by xstap) ---- */
+struct xs_dfa {
+	unsigned nstates, nclasses;
+	/* Class of each byte, then of BEGIN (256) and END (257). */
+	const uint8_t *cls;
+	const uint16_t *trans;
+	const uint8_t *accept;
+};
+/* `s =~ re`: 1 when the regex matches anywhere in s. */
+int xs_regex_match(const struct xs_dfa *d, const char *s);
+
 /* ---- timers (hrtimers in the kernel, virtual time in the shim) ---- */
 struct xs_timer {
 #ifndef XS_USERSPACE

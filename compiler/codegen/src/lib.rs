@@ -20,6 +20,7 @@
 //! that yields error diagnostics yields no module; bad input never panics.
 
 mod lower;
+mod regex;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -198,6 +199,11 @@ impl<'p> Gen<'p> {
                 .with_note(note)
                 .with_help("rewrite the script without it, or report the need to the xstap developers"),
         );
+    }
+
+    pub fn error_at(&self, code: &'static str, loc: ir::Loc, msg: String, help: &str) {
+        let note = format!("at {}", self.pos(&loc));
+        self.diags.borrow_mut().push(Diagnostic::error(code, msg).with_note(note).with_help(help));
     }
 
     pub fn bug(&self, msg: String) {
@@ -626,6 +632,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     }
     let (lock_arr, nlocks) = if locks.is_empty() { ("NULL".to_string(), 0) } else { (format!("{pre}_locks"), locks.len()) };
 
+    for st in &fx.statics {
+        s.push('\n');
+        s.push_str(st);
+    }
     let _ = writeln!(s, "\nstatic void {pre}_body(struct xs_context *c)\n{{");
     let _ = writeln!(s, "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n\n\t(void)L;");
     s.push_str(&body_code);
@@ -870,6 +880,9 @@ fn gen_funcs(g: &Gen<'_>) -> CUnit {
             let m = &g.global(*gid).cname;
             let _ = writeln!(init, "\t{site} = vmalloc(sizeof(uint32_t) * 2 * ({m}.cap ? {m}.cap : 1));\n\tif (!{site})\n\t\treturn -ENOMEM;");
             let _ = writeln!(free, "\tvfree({site});\n\t{site} = NULL;");
+        }
+        for st in &fx.statics {
+            s.push_str(st);
         }
         let fail_ret = if f.ret == Type::Long { " 0" } else { "" };
         let _ = writeln!(s, "\n{}\n{{\n\tstruct {pre}_frame *F;\n", func_sig(g, i, f));

@@ -59,6 +59,8 @@ pub(crate) struct Fcx<'g> {
     pub entry_mode: EntryMode,
     /// `@entry` expressions saved by the entry handler, in slot order.
     pub entries: Vec<Expr>,
+    /// File-scope C this body needs (regex automata), emitted before it.
+    pub statics: Vec<String>,
 }
 
 fn cstr(s: &str) -> String {
@@ -172,6 +174,7 @@ impl<'g> Fcx<'g> {
             fe_sites: Vec::new(),
             entry_mode: EntryMode::None,
             entries: Vec::new(),
+            statics: Vec::new(),
         }
     }
 
@@ -682,9 +685,27 @@ impl<'g> Fcx<'g> {
                 self.line(format!("xs_concat({t}, {a}, {b});"));
                 t
             }
-            ExprKind::Regex { .. } => {
-                self.g.unsupported(e.loc, "regular expression matching (`=~`)");
-                "0LL".to_string()
+            ExprKind::Regex { subject, regex, negate } => {
+                let v = self.expr(subject);
+                match crate::regex::compile(regex) {
+                    Ok(d) => {
+                        let name = format!("{}_re{}", self.prefix, self.statics.len());
+                        self.statics.push(crate::regex::to_c(&d, &name, regex));
+                        let t = self.temp_long();
+                        let neg = if *negate { "!" } else { "" };
+                        self.line(format!("{t} = {neg}xs_regex_match(&{name}, {v});"));
+                        t
+                    }
+                    Err(msg) => {
+                        self.g.error_at(
+                            "E0605",
+                            e.loc,
+                            format!("invalid regular expression {}: {msg}", cstr(regex)),
+                            "write a POSIX extended regular expression (`|`, `*`, `+`, `?`, `{m,n}`, `()`, `[]`, `^`, `$`)",
+                        );
+                        "0LL".to_string()
+                    }
+                }
             }
             ExprKind::Ternary { cond, then, els } => {
                 let t = match e.ty {

@@ -243,7 +243,7 @@ fn unsupported_constructs_are_diagnosed_not_generated() {
     use ir::*;
     let mut p = b::program("bad", "bad.stp");
     let re = b::e(
-        ExprKind::Regex { subject: Box::new(b::s("abc")), regex: "a.c".into(), negate: false },
+        ExprKind::Regex { subject: Box::new(b::s("abc")), regex: "(a.c".into(), negate: false },
         Type::Long,
     );
     p.probes.push(b::begin(vec![], vec![b::println(vec![b::at(re, 3, 9)])]));
@@ -251,8 +251,8 @@ fn unsupported_constructs_are_diagnosed_not_generated() {
     let (m, diags) = generate(&p);
     assert!(m.is_none());
     let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
-    assert_eq!(codes, vec!["E0601", "E0603"], "{diags:#?}");
-    assert_eq!(diags[0].notes, vec!["at bad.stp:3:9".to_string()]);
+    assert_eq!(codes, vec!["E0603", "E0605"], "{diags:#?}");
+    assert_eq!(diags[1].notes, vec!["at bad.stp:3:9".to_string()]);
     for d in &diags {
         assert!(diag::codes::lookup(d.code).is_some(), "{} is not registered", d.code);
         assert!(d.help.is_some());

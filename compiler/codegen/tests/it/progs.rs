@@ -273,7 +273,11 @@ fn sched_switch() -> Program {
     p
 }
 
-/// A shim-only program over printf conversions and strings.
+fn re(subject: &str, regex: &str, negate: bool) -> Expr {
+    e(ExprKind::Regex { subject: Box::new(s(subject)), regex: regex.into(), negate }, Type::Long)
+}
+
+/// A shim-only program over printf conversions, strings and `=~`.
 fn formats() -> Program {
     let mut p = program("formats", "formats.stp");
     let mut stmts = vec![
@@ -290,6 +294,12 @@ fn formats() -> Program {
         println(vec![cat(s("con"), cat(s("cat"), s("enated")))]),
         print(vec![sprintf("[%s=%d]", vec![s("k"), n(5)])]),
         println(vec![s("")]),
+        printf("%d %d %d %d\n", vec![
+            re("hello world", "o w", false),
+            re("hello", "^e", false),
+            re("abc", "z", true),
+            re("tel 123-45", "[[:digit:]]{3}-[0-9]{2,}$", false),
+        ]),
     ];
     stmts.push(exit());
     p.probes.push(begin(vec![], stmts));

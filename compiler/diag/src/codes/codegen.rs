@@ -42,4 +42,15 @@ support up to 9 (as SystemTap's).\n\n\
 Example:\n\n```stap\nglobal a\nprobe begin { a[1,2,3,4,5,6,7,8,9,10] = 1 }\n```\n\n\
 Fix: combine some keys into one string key (`sprintf(\"%d/%d\", x, y)`), or split the array.",
     },
+    Code {
+        code: "E0605",
+        title: "invalid regular expression",
+        explanation: "The right side of `=~` / `!~` is not a regular expression xstap can compile. \
+xstap compiles regular expressions to an automaton when it translates the script; the dialect \
+is POSIX extended regular expressions (`|`, `*`, `+`, `?`, `{m,n}`, groups, bracket expressions \
+with `[:class:]`, `^`, `$`) plus `\\d \\w \\s`. Repetition counts are limited to 255 and the \
+automaton to 2000 states.\n\n\
+Example:\n\n```stap\nprobe begin { if (\"abc\" =~ \"(ab\") println(\"?\") }\n```\n\n\
+Fix: balance the parentheses and brackets, or simplify the expression.",
+    },
 ];
