@@ -614,7 +614,8 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     for (site, _) in &fx.fe_sites {
         let _ = writeln!(s, "static uint32_t *{site};");
     }
-    if is_ret {
+    let has_entries = is_ret && !entries.is_empty();
+    if has_entries {
         let _ = writeln!(s, "\nstruct {pre}_entry {{");
         for (i, e) in entries.iter().enumerate() {
             let _ = writeln!(s, "\t{}", ctype_decl(e.ty, &format!("e{i}")));
@@ -646,7 +647,7 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let _ = writeln!(s, "static void {pre}_run(struct xs_context *c)\n{{");
     let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
     let _ = writeln!(s, "\txs_leave(c);\n}}");
-    if is_ret {
+    if has_entries {
         let _ = writeln!(s, "\nstatic void {pre}_save_entry(struct xs_context *c, struct {pre}_entry *E)\n{{");
         let _ = writeln!(s, "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n");
         let _ = writeln!(s, "\t(void)L;\n\t(void)E;");
@@ -735,17 +736,24 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
                 let _ = writeln!(s, "static int {pk}_ret(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{");
                 let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\tif (!c)\n\t\treturn 0;");
                 let _ = writeln!(s, "\tc->regs = regs;\n\tc->ri = ri;\n\tc->is_return = 1;\n\tc->point = {k};\n\t{pre}_run(c);\n\treturn 0;\n}}");
-                let _ = writeln!(s, "static int {pk}_entry(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{");
-                let _ = writeln!(s, "\tstruct {pre}_entry *E = (struct {pre}_entry *)ri->data;\n\tstruct xs_context *c;\n");
-                let _ = writeln!(s, "\tmemset(E, 0, sizeof(*E));\n\tc = xs_enter({pp}, {kind});\n\tif (!c)\n\t\treturn 0;");
-                let _ = writeln!(s, "\tc->regs = regs;\n\tc->point = {k};");
-                if nlocks > 0 {
-                    let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_save_entry(c, E);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
-                } else {
-                    let _ = writeln!(s, "\t{pre}_save_entry(c, E);");
+                if has_entries {
+                    let _ = writeln!(s, "static int {pk}_entry(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{");
+                    let _ = writeln!(s, "\tstruct {pre}_entry *E = (struct {pre}_entry *)ri->data;\n\tstruct xs_context *c;\n");
+                    let _ = writeln!(s, "\tmemset(E, 0, sizeof(*E));\n\tc = xs_enter({pp}, {kind});\n\tif (!c)\n\t\treturn 0;");
+                    let _ = writeln!(s, "\tc->regs = regs;\n\tc->point = {k};");
+                    if nlocks > 0 {
+                        let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_save_entry(c, E);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
+                    } else {
+                        let _ = writeln!(s, "\t{pre}_save_entry(c, E);");
+                    }
+                    let _ = writeln!(s, "\txs_leave(c);\n\treturn 0;\n}}");
                 }
-                let _ = writeln!(s, "\txs_leave(c);\n\treturn 0;\n}}");
-                let _ = writeln!(s, "static struct kretprobe {pk}_krp = {{\n\t.kp.symbol_name = {},\n\t.handler = {pk}_ret,\n\t.entry_handler = {pk}_entry,\n\t.data_size = sizeof(struct {pre}_entry),\n\t.maxactive = {},\n}};", c_string(symbol), maxactive.unwrap_or(0));
+                let entry = if has_entries {
+                    format!("\t.entry_handler = {pk}_entry,\n\t.data_size = sizeof(struct {pre}_entry),\n")
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(s, "static struct kretprobe {pk}_krp = {{\n\t.kp.symbol_name = {},\n\t.handler = {pk}_ret,\n{entry}\t.maxactive = {},\n}};", c_string(symbol), maxactive.unwrap_or(0));
                 let _ = writeln!(s, "static int {pk}_on;\n#endif");
                 let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\trc = register_kretprobe(&{pk}_krp);\n\tif (rc == 0)\n\t\t{pk}_on = 1;");
                 if !pt.optional {
