@@ -389,13 +389,13 @@ fn run_make(
         })
 }
 
-/// Objects make compiled, from its `CC [M]  DIR/x.o` lines (the
-/// generated `NAME.mod.o` excluded).
+/// Objects make compiled, from its `CC [M]  DIR/x.o` lines (kbuild's own
+/// `NAME.mod.o` and 6.12's `.module-common.o` excluded).
 pub fn recompiled_objects(log: &str) -> Vec<String> {
     log.lines()
         .filter_map(|l| l.trim_start().strip_prefix("CC [M]"))
         .map(|p| p.trim().rsplit('/').next().unwrap_or("").to_string())
-        .filter(|o| o.ends_with(".o") && !o.ends_with(".mod.o"))
+        .filter(|o| o.ends_with(".o") && !o.ends_with(".mod.o") && !o.starts_with('.'))
         .collect()
 }
 

@@ -146,14 +146,16 @@ pub fn needs_pahole(kdir: &Path) -> bool {
     btf && kdir.join("vmlinux").exists()
 }
 
-/// A warning when the compiler's version differs from the one recorded in
-/// the build tree (`CONFIG_CC_VERSION_TEXT`).
+/// A warning when the compiler's version number differs from the one
+/// recorded in the build tree (`CONFIG_CC_VERSION_TEXT`). Only the
+/// upstream version is compared: Debian's cross compilers carry another
+/// package revision than the native compiler that built the kernel.
 pub fn check_compiler_version(target: &BuildTarget, identity: &str) -> Option<Diagnostic> {
     let want = toolchain::kernel_cc_version_text(&target.kdir)?;
-    // "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0": compare what follows the program name.
-    let tail = |s: &str| s.split_once(' ').map(|(_, t)| t.trim().to_string()).unwrap_or_default();
+    // "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0": the version is the last word.
     let have_line = identity.lines().nth(1).unwrap_or("");
-    if tail(&want).is_empty() || tail(&want) == tail(have_line) {
+    let version = |s: &str| s.split_whitespace().last().map(str::to_string).unwrap_or_default();
+    if version(&want).is_empty() || version(&want) == version(have_line) {
         return None;
     }
     Some(
@@ -191,6 +193,17 @@ mod tests {
         assert_eq!(d[0].code, codes::MISSING_EXPORT);
         assert!(d[0].message.contains("no_such_fn") && d[0].message.contains("6.1.0-56-arm64"));
         assert!(d[0].help.is_some());
+    }
+
+    #[test]
+    fn compiler_versions_compare_upstream_numbers() {
+        let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "pf-cc").unwrap();
+        fs::write(dir.join(".config"), "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0\"\n").unwrap();
+        let t = target(&dir);
+        assert!(check_compiler_version(&t, "/usr/bin/x\naarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0").is_none());
+        let w = check_compiler_version(&t, "/usr/bin/x\ngcc-14 (Debian 14.2.0-19) 14.2.0").unwrap();
+        assert_eq!(w.code, codes::COMPILER_VERSION_DIFFERS);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -156,8 +156,10 @@ pub fn debian_package_for(cc: &str) -> String {
     base.to_string()
 }
 
-/// The compiler's `--version` output, memoised per binary path, size and
-/// modification time (an upgrade changes the identity).
+/// The compiler's identity: its resolved path and the `--version` output
+/// of that resolved binary (so `gcc-12` and `x86_64-linux-gnu-gcc-12`, one
+/// binary under two names, have one identity), memoised per resolved path,
+/// size and modification time (an upgrade changes the identity).
 pub fn compiler_identity(cc_path: &Path) -> std::io::Result<String> {
     /// (resolved path, size, modification time) -> identity.
     type Memo = Mutex<HashMap<(PathBuf, u64, Option<SystemTime>), String>>;
@@ -169,7 +171,7 @@ pub fn compiler_identity(cc_path: &Path) -> std::io::Result<String> {
     if let Some(id) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(id.clone());
     }
-    let out = Command::new(cc_path).arg("--version").output()?;
+    let out = Command::new(&real).arg("--version").env("LC_ALL", "C").output()?;
     let id = format!("{}\n{}", real.display(), String::from_utf8_lossy(&out.stdout).trim());
     memo.lock().unwrap_or_else(|p| p.into_inner()).insert(key, id.clone());
     Ok(id)
@@ -196,6 +198,18 @@ mod tests {
             assert_eq!(default_cross_compile("arm64").as_deref(), Some("aarch64-linux-gnu-"));
             assert_eq!(default_cross_compile("x86"), None);
         }
+    }
+
+    #[test]
+    fn one_binary_has_one_identity() {
+        let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "tc-id").unwrap();
+        let Some(cc) = which("cc") else { return };
+        std::os::unix::fs::symlink(&cc, dir.join("other-name-cc")).unwrap();
+        let a = compiler_identity(&cc).unwrap();
+        let b = compiler_identity(&dir.join("other-name-cc")).unwrap();
+        assert_eq!(a, b);
+        assert!(a.lines().count() >= 2, "{a}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
