@@ -268,3 +268,35 @@ fn out_of_range_ids_are_bugs_not_panics() {
     assert!(m.is_none());
     assert!(diags.iter().any(|d| d.severity == diag::Severity::Bug), "{diags:#?}");
 }
+
+#[test]
+fn gcc_errors_in_embedded_c_point_at_the_script() {
+    use ir::*;
+    if Command::new("gcc").arg("--version").output().is_err() {
+        eprintln!("note: gcc not found; skipped");
+        return;
+    }
+    let mut p = b::program("emb", "emb.stp");
+    p.functions.push(Function {
+        name: "broken".into(),
+        params: 1,
+        locals: vec![Local { name: "x".into(), ty: Type::Long }],
+        ret: Type::Long,
+        body: FuncBody::EmbeddedC { code: "\tSTAP_RETURN(STAP_ARG_x + undefined_thing);".into(), pure: true },
+        loc: b::loc(7, 1),
+    });
+    p.probes.push(b::begin(vec![], vec![b::println(vec![b::call(1, vec![b::n(1)], Type::Long)]), b::exit()]));
+    let m = gen(&progs::Case { name: "emb", program: p, userspace: true });
+    let dir = scratch("emb");
+    write_units(&dir, &m.units);
+    write_units(&dir, &shim_units());
+    let out = Command::new("gcc")
+        .args(["-DXS_USERSPACE", "-fsyntax-only", "-I"])
+        .arg(&dir)
+        .arg(dir.join("xs_funcs.c"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("emb.stp:7:"), "gcc should name the script line:\n{err}");
+}
