@@ -14,6 +14,7 @@
 //! exit status 1. The CLI is the only crate that prints.
 
 mod args;
+mod build_cmd;
 mod facts;
 mod frontend;
 mod input;
@@ -120,9 +121,8 @@ fn dispatch(argv: &[OsString]) -> ExitCode {
         out.diags.iter().for_each(emit_alone);
         return ExitCode::from(u8::from(out.diags.iter().any(Diagnostic::is_error)));
     }
-    if let Some(sub @ ("target" | "build")) = argv.first().and_then(|a| a.to_str()) {
-        emit_alone(&not_available(&format!("the `xstap {sub}` subcommand")));
-        return ExitCode::from(1);
+    if argv.first().and_then(|a| a.to_str()) == Some("build") {
+        return build_cmd::main(&argv[1..]);
     }
     let action = match args::parse(argv) {
         Ok(a) => a,

@@ -15,7 +15,7 @@ use crate::session::Session;
 use crate::tapsets;
 
 /// A db session set up from the command line, and the CLI id of the script.
-fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Session, Option<FileId>)> {
+pub(crate) fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Session, Option<FileId>)> {
     let mut dbs = db::Session::new();
     let opts = &sess.opts;
     let (release, arch) = (opts.kernel_release.clone(), opts.arch.clone());
@@ -75,7 +75,7 @@ fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Session, Option<F
 }
 
 /// Move diagnostics from the db's file ids to the CLI's source map.
-fn refile(sess: &mut Session, dbs: &db::Session, script: Option<FileId>, diags: Vec<Diagnostic>) {
+pub(crate) fn refile(sess: &mut Session, dbs: &db::Session, script: Option<FileId>, diags: Vec<Diagnostic>) {
     let mut map: HashMap<FileId, FileId> = HashMap::new();
     if let Some(s) = script {
         map.insert(FileId(0), s);

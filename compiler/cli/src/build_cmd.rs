@@ -1,0 +1,257 @@
+//! `xstap build`: one script, many target kernels, one run (DESIGN "build
+//! ... parallel builds").
+//!
+//! ```text
+//! xstap build SCRIPT|-e TEXT (--target KVER)... | --all-targets
+//!             [-m NAME] [-o DIR] [-j N] [--distcc] [--manifest FILE]
+//!             [stap options: -I DIR -D N=V -B N=V -g -k --disable-cache ...]
+//! ```
+//!
+//! The script is parsed once: one db session is re-targeted for each
+//! kernel, so only target-dependent queries run again (probe resolution,
+//! `$var` typing, conditionals on `kernel_v`/`arch`/`CONFIG_*`). Then the
+//! kbuild jobs run in parallel under one job budget ([`build::build_many`]),
+//! each served from the cache when possible. Modules land in
+//! `DIR/KVER/NAME.ko` with a JSON manifest beside them; a failing target
+//! never stops the others, and the exit status says whether all succeeded.
+//! A diagnostic that several targets share is reported once, with the list
+//! of targets it applies to.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use diag::Diagnostic;
+
+use crate::args::{self, Action};
+use crate::pass2;
+use crate::session::Session;
+
+struct BuildArgs {
+    targets: Vec<String>,
+    all_targets: bool,
+    out_dir: PathBuf,
+    jobs: Option<usize>,
+    distcc: bool,
+    manifest: Option<PathBuf>,
+    /// The rest: stap-compatible options and the script.
+    rest: Vec<OsString>,
+}
+
+fn usage_error(msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error("E0003", msg).with_help(
+        "usage: xstap build SCRIPT (--target KVER)... | --all-targets [-m NAME] [-o DIR] [-j N] [--distcc] [--manifest FILE]",
+    )
+}
+
+fn parse(argv: &[OsString]) -> Result<BuildArgs, Diagnostic> {
+    let mut b = BuildArgs {
+        targets: Vec::new(),
+        all_targets: false,
+        out_dir: PathBuf::from("."),
+        jobs: None,
+        distcc: false,
+        manifest: None,
+        rest: Vec::new(),
+    };
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy();
+        let mut value = |flag: &str| -> Result<String, Diagnostic> {
+            it.next().map(|v| v.to_string_lossy().into_owned()).ok_or_else(|| usage_error(format!("`{flag}` needs a value")))
+        };
+        match s.as_ref() {
+            "--target" | "-r" => b.targets.push(value("--target")?),
+            "--all-targets" => b.all_targets = true,
+            "-o" => b.out_dir = PathBuf::from(value("-o")?),
+            "-j" => {
+                let v = value("-j")?;
+                b.jobs = Some(v.parse().map_err(|_| usage_error(format!("`-j {v}`: not a number")))?);
+            }
+            "--distcc" => b.distcc = true,
+            "--manifest" => b.manifest = Some(PathBuf::from(value("--manifest")?)),
+            _ if s.starts_with("--target=") => b.targets.push(s["--target=".len()..].to_string()),
+            _ if s.starts_with("-j") && s[2..].parse::<usize>().is_ok() => b.jobs = s[2..].parse().ok(),
+            _ => b.rest.push(a.clone()),
+        }
+    }
+    Ok(b)
+}
+
+/// A diagnostic's identity across targets: same code, message and place.
+fn diag_key(d: &Diagnostic) -> String {
+    format!("{}|{:?}|{}|{:?}", d.code, d.severity, d.message, d.primary.as_ref().map(|l| l.span))
+}
+
+pub fn main(argv: &[OsString]) -> ExitCode {
+    let b = match parse(argv) {
+        Ok(b) => b,
+        Err(d) => return fail(d),
+    };
+    let opts = match args::parse(&b.rest) {
+        Ok(Action::Run(o)) => *o,
+        Ok(_) => return fail(usage_error("`xstap build` takes a script and build options")),
+        Err(d) => return fail(d),
+    };
+    let mut sess = Session::new(opts);
+    let home = kernel::store::home();
+    let store = kernel::store::Store::new(&home);
+    let mut targets = b.targets.clone();
+    if b.all_targets {
+        targets.extend(store.releases());
+    }
+    targets.dedup();
+    if targets.is_empty() {
+        sess.report(usage_error("no target kernels: give `--target KVER` (repeatable) or `--all-targets`").with_note(
+            "`xstap target list` shows the profiles on this host; `xstap target fetch debian:KVER` adds one",
+        ));
+        return sess.finish();
+    }
+    let name = sess.opts.module_name.clone().unwrap_or_else(|| "stap_module".to_string());
+    sess.opts.module_name = Some(name.clone());
+
+    // Front end once: parse, tapsets, options; then re-target per kernel.
+    // The session starts on the first target, so no default (`uname -r`)
+    // profile is looked up.
+    sess.opts.kernel_release = targets.first().cloned();
+    let Some((mut dbs, script)) = pass2::setup(&mut sess, true) else { return sess.finish() };
+    let mut per_target_diags: BTreeMap<String, (Diagnostic, Vec<String>)> = BTreeMap::new();
+    let mut jobs = Vec::new();
+    let mut failed_front: Vec<(String, String)> = Vec::new();
+    let t0 = std::time::Instant::now();
+    for kver in &targets {
+        let profile = match kernel::select::select(&home, Some(kver), None) {
+            Ok(p) => p,
+            Err(d) => {
+                failed_front.push((kver.clone(), d.message.clone()));
+                per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
+                continue;
+            }
+        };
+        let mut diags = dbs.set_target(&profile);
+        let (program, d2) = dbs.elaborate();
+        diags.extend(d2);
+        let mut module = None;
+        if let Some(p) = &program {
+            if !diags.iter().any(Diagnostic::is_error) {
+                let (m, d3) = codegen::generate(p);
+                diags.extend(d3);
+                module = m;
+            }
+        }
+        let first_error = diags.iter().find(|d| d.is_error()).map(|d| format!("{}: {}", d.code, d.message));
+        for d in diags {
+            per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
+        }
+        if let Some(e) = first_error {
+            failed_front.push((kver.clone(), e));
+            continue;
+        }
+        let Some(module) = module else {
+            failed_front.push((kver.clone(), "no C was generated".into()));
+            continue;
+        };
+        let Some(kdir) = profile.meta.build_tree.clone() else {
+            failed_front.push((kver.clone(), format!("E0710: the profile of {kver} has no build tree")));
+            continue;
+        };
+        jobs.push(build::BuildJob {
+            name: name.clone(),
+            units: module
+                .units
+                .iter()
+                .map(|u| build::Unit { file_name: u.file_name.clone(), contents: u.contents.clone(), compile: u.compile })
+                .collect(),
+            required_symbols: module.required_symbols.clone(),
+            target: build::BuildTarget {
+                release: profile.meta.release.clone(),
+                arch: profile.meta.arch.kbuild_arch().to_string(),
+                kdir,
+                cross_compile: None,
+                cc: None,
+                profile_hash: profile.meta.hash.clone(),
+                exports: build::Exports::FromBuildTree,
+            },
+            output: build::engine::output_path(&b.out_dir, &profile.meta.release, &name),
+            build_dir: None,
+        });
+    }
+    let front_time = t0.elapsed();
+
+    // Diagnostics: once each, with the targets they apply to when not all.
+    let all = targets.len();
+    let mut grouped: Vec<Diagnostic> = per_target_diags
+        .into_values()
+        .map(|(mut d, ts)| {
+            if ts.len() < all {
+                d.notes.push(format!("for target{} {}", if ts.len() == 1 { "" } else { "s" }, ts.join(", ")));
+            }
+            d
+        })
+        .collect();
+    diag::sort_and_dedup(&mut grouped);
+    pass2::refile(&mut sess, &dbs, script, grouped);
+
+    let cache = if sess.opts.disable_cache {
+        None
+    } else {
+        build::cache::default_dir().and_then(|d| build::Cache::open(d).ok())
+    };
+    let bopts = build::BuildOptions {
+        jobs: b.jobs,
+        make_vars: sess.opts.kbuild_defs.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect(),
+        keep: sess.opts.keep_temps,
+        cache,
+        distcc: b.distcc,
+        ..Default::default()
+    };
+    let t1 = std::time::Instant::now();
+    let outcomes = if std::io::stderr().is_terminal() {
+        build::build_many(jobs, &bopts, &build::IndicatifProgress::new(targets.len()))
+    } else {
+        build::build_many(jobs, &bopts, &build::NoProgress)
+    };
+    let build_time = t1.elapsed();
+    for o in &outcomes {
+        if let Err(f) = &o.result {
+            for l in &f.diagnostics {
+                let mut d = l.diagnostic.clone();
+                d.notes.push(format!("for target {}", o.release));
+                sess.report(d);
+            }
+        }
+    }
+    let manifest = b.manifest.clone().unwrap_or_else(|| b.out_dir.join("manifest.json"));
+    if let Err(e) = build::write_manifest(&manifest, &outcomes) {
+        sess.report(
+            Diagnostic::error("E0712", format!("cannot write the manifest `{}`: {e}", manifest.display()))
+                .with_help("check that the output directory (`-o DIR`) is writable"),
+        );
+    }
+    print!("{}", build::summary_table(&outcomes));
+    for (k, why) in &failed_front {
+        println!("{k:<28} failed before the build: {why}");
+    }
+    let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+    println!(
+        "{ok}/{} targets built; front end {:.2}s, builds {:.2}s; manifest {}",
+        targets.len(),
+        front_time.as_secs_f64(),
+        build_time.as_secs_f64(),
+        manifest.display()
+    );
+    let all_ok = ok == targets.len();
+    let code = sess.finish();
+    if all_ok {
+        code
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn fail(d: Diagnostic) -> ExitCode {
+    crate::emit_alone(&d);
+    ExitCode::from(1)
+}
