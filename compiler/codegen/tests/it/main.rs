@@ -300,3 +300,26 @@ fn gcc_errors_in_embedded_c_point_at_the_script() {
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("emb.stp:7:"), "gcc should name the script line:\n{err}");
 }
+
+/// Benchmark (printed, never asserted): lowering time of a program with
+/// many probes, and the bytes of C produced.
+#[test]
+fn bench_generate_many_probes() {
+    let mut p = progs::cases().into_iter().find(|c| c.name == "maps").unwrap().program;
+    let body = p.probes[0].clone();
+    for _ in 0..200 {
+        p.probes.push(body.clone());
+    }
+    let t = std::time::Instant::now();
+    let (m, _) = generate(&p);
+    let el = t.elapsed();
+    let m = m.unwrap();
+    let bytes: usize = m.units.iter().map(|u| u.contents.len()).sum();
+    eprintln!(
+        "bench: generate {} probes: {:.2} ms, {} units, {} KiB of C",
+        p.probes.len(),
+        el.as_secs_f64() * 1e3,
+        m.units.len(),
+        bytes / 1024
+    );
+}
