@@ -311,9 +311,15 @@ fn many_targets_one_failure_does_not_stop_the_others() {
     // Again: every good target comes from the cache.
     let again = build::build_many(jobs, &opts, &NoProgress);
     assert!(again[..n_ok].iter().all(|o| matches!(&o.result, Ok(b) if b.cached)), "{again:#?}");
-    // Without compiler-version noise: Debian's cross gcc differs from the
-    // kernel's only in the package revision.
-    assert!(outcomes[..n_ok].iter().all(|o| o.result.as_ref().unwrap().warnings.is_empty()), "{outcomes:#?}");
+    // No cache or build-directory trouble; at most a compiler-version note
+    // (hosts whose gcc differs from the kernel's).
+    assert!(
+        outcomes[..n_ok]
+            .iter()
+            .flat_map(|o| &o.result.as_ref().unwrap().warnings)
+            .all(|w| w.diagnostic.code == codes::COMPILER_VERSION_DIFFERS),
+        "{outcomes:#?}"
+    );
 }
 
 /// Two processes writing and reading the same cache key. The child role
