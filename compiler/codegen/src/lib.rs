@@ -673,6 +673,8 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let mut ends = Vec::new();
     let mut errors = Vec::new();
     let mut armed = false;
+    // Kprobes go in one table with one handler (wildcards expand to many).
+    let mut kps: Vec<(usize, String, String, u64, bool)> = Vec::new();
     for (k, pt) in pr.points.iter().enumerate() {
         let pp = c_string(&pt.pp);
         let kind = kind_c(&pt.kind);
@@ -717,18 +719,7 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             }
             PointKind::Kprobe { symbol, offset } => {
                 armed = true;
-                let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
-                let _ = writeln!(s, "static int {pk}_pre(struct kprobe *kp, struct pt_regs *regs)\n{{");
-                let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\t(void)kp;\n\tif (!c)\n\t\treturn 0;");
-                let _ = writeln!(s, "\tc->regs = regs;\n\tc->point = {k};\n\t{pre}_run(c);\n\treturn 0;\n}}");
-                let _ = writeln!(s, "static struct kprobe {pk}_kp = {{\n\t.symbol_name = {},\n\t.offset = {offset},\n\t.pre_handler = {pk}_pre,\n}};", c_string(symbol));
-                let _ = writeln!(s, "static int {pk}_on;\n#endif");
-                let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\trc = register_kprobe(&{pk}_kp);\n\tif (rc == 0)\n\t\t{pk}_on = 1;");
-                if !pt.optional {
-                    let _ = writeln!(arm, "\telse\n\t\txs_warn(\"probe %s registration error (rc %d)\", {pp}, rc);");
-                }
-                let _ = writeln!(arm, "#endif");
-                let _ = writeln!(disarm, "#ifndef XS_USERSPACE\n\tif ({pk}_on)\n\t\tunregister_kprobe(&{pk}_kp);\n\t{pk}_on = 0;\n#endif");
+                kps.push((k, pp.clone(), c_string(symbol), *offset, pt.optional));
             }
             PointKind::Kretprobe { symbol, maxactive } => {
                 armed = true;
@@ -793,6 +784,36 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             }
         }
     }
+    if !kps.is_empty() {
+        let n = kps.len();
+        let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
+        let _ = writeln!(s, "static const char *const {pre}_kp_pp[{n}] = {{");
+        for (_, pp, _, _, _) in &kps {
+            let _ = writeln!(s, "\t{pp},");
+        }
+        let _ = writeln!(s, "}};\nstatic const unsigned {pre}_kp_point[{n}] = {{");
+        for (k, _, _, _, _) in &kps {
+            let _ = writeln!(s, "\t{k},");
+        }
+        let _ = writeln!(s, "}};\nstatic const unsigned char {pre}_kp_optional[{n}] = {{");
+        for (_, _, _, _, opt) in &kps {
+            let _ = writeln!(s, "\t{},", *opt as u8);
+        }
+        let _ = writeln!(s, "}};\nstatic unsigned char {pre}_kp_on[{n}];");
+        let _ = writeln!(s, "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs);");
+        let _ = writeln!(s, "static struct kprobe {pre}_kps[{n}] = {{");
+        for (_, _, sym, off, _) in &kps {
+            let _ = writeln!(s, "\t{{ .symbol_name = {sym}, .offset = {off}, .pre_handler = {pre}_kp_pre }},");
+        }
+        let _ = writeln!(s, "}};\n");
+        let _ = writeln!(s, "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs)\n{{");
+        let _ = writeln!(s, "\tunsigned i = (unsigned)(kp - {pre}_kps);\n\tstruct xs_context *c;\n");
+        let _ = writeln!(s, "\tif (i >= {n})\n\t\treturn 0;\n\tc = xs_enter({pre}_kp_pp[i], XS_KIND_KPROBE);\n\tif (!c)\n\t\treturn 0;");
+        let _ = writeln!(s, "\tc->regs = regs;\n\tc->point = {pre}_kp_point[i];\n\t{pre}_run(c);\n\treturn 0;\n}}\n#endif");
+        let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\tfor (i = 0; i < {n}; i++) {{\n\t\trc = register_kprobe(&{pre}_kps[i]);");
+        let _ = writeln!(arm, "\t\tif (rc == 0)\n\t\t\t{pre}_kp_on[i] = 1;\n\t\telse if (!{pre}_kp_optional[i])\n\t\t\txs_warn(\"probe %s registration error (rc %d)\", {pre}_kp_pp[i], rc);\n\t}}\n#endif");
+        let _ = writeln!(disarm, "#ifndef XS_USERSPACE\n\tfor (i = 0; i < {n}; i++) {{\n\t\tif ({pre}_kp_on[i])\n\t\t\tunregister_kprobe(&{pre}_kps[i]);\n\t\t{pre}_kp_on[i] = 0;\n\t}}\n#endif");
+    }
     let uses_rc = arm.contains("rc =");
     let uses_cpu = arm.contains("for_each_online_cpu");
     let _ = writeln!(s, "\nint xs_probe{idx}_init(void)\n{{\n{init}\treturn 0;\n}}");
@@ -807,7 +828,17 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         if uses_cpu {
             let _ = writeln!(decl, "\tint cpu;");
         }
-        let disarm_decl = if disarm.contains("cpu++") { "\tint cpu;\n\n" } else { "" };
+        let mut disarm_decl = String::new();
+        if disarm.contains("cpu++") {
+            disarm_decl.push_str("\tint cpu;\n");
+        }
+        if !kps.is_empty() {
+            decl.push_str("#ifndef XS_USERSPACE\n\tunsigned i;\n#endif\n");
+            disarm_decl.push_str("#ifndef XS_USERSPACE\n\tunsigned i;\n#endif\n");
+        }
+        if !disarm_decl.is_empty() {
+            disarm_decl.push('\n');
+        }
         let _ = writeln!(s, "\nvoid xs_probe{idx}_arm(void)\n{{\n{decl}{arm}}}");
         let _ = writeln!(s, "\nvoid xs_probe{idx}_disarm(void)\n{{\n{disarm_decl}{disarm}}}");
         protos.push(format!("void xs_probe{idx}_arm(void);"));

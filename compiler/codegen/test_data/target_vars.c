@@ -227,24 +227,36 @@ static void xs_p0_run(struct xs_context *c)
 }
 
 #ifndef XS_USERSPACE
-static int xs_p0_0_pre(struct kprobe *kp, struct pt_regs *regs)
-{
-	struct xs_context *c = xs_enter("kernel.function(\"vfs_read\")", XS_KIND_KPROBE);
+static const char *const xs_p0_kp_pp[1] = {
+	"kernel.function(\"vfs_read\")",
+};
+static const unsigned xs_p0_kp_point[1] = {
+	0,
+};
+static const unsigned char xs_p0_kp_optional[1] = {
+	0,
+};
+static unsigned char xs_p0_kp_on[1];
+static int xs_p0_kp_pre(struct kprobe *kp, struct pt_regs *regs);
+static struct kprobe xs_p0_kps[1] = {
+	{ .symbol_name = "vfs_read", .offset = 0, .pre_handler = xs_p0_kp_pre },
+};
 
-	(void)kp;
+static int xs_p0_kp_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	unsigned i = (unsigned)(kp - xs_p0_kps);
+	struct xs_context *c;
+
+	if (i >= 1)
+		return 0;
+	c = xs_enter(xs_p0_kp_pp[i], XS_KIND_KPROBE);
 	if (!c)
 		return 0;
 	c->regs = regs;
-	c->point = 0;
+	c->point = xs_p0_kp_point[i];
 	xs_p0_run(c);
 	return 0;
 }
-static struct kprobe xs_p0_0_kp = {
-	.symbol_name = "vfs_read",
-	.offset = 0,
-	.pre_handler = xs_p0_0_pre,
-};
-static int xs_p0_0_on;
 #endif
 
 int xs_probe0_init(void)
@@ -267,20 +279,31 @@ void xs_probe0_arm(void)
 	int rc;
 #endif
 #ifndef XS_USERSPACE
-	rc = register_kprobe(&xs_p0_0_kp);
-	if (rc == 0)
-		xs_p0_0_on = 1;
-	else
-		xs_warn("probe %s registration error (rc %d)", "kernel.function(\"vfs_read\")", rc);
+	unsigned i;
+#endif
+#ifndef XS_USERSPACE
+	for (i = 0; i < 1; i++) {
+		rc = register_kprobe(&xs_p0_kps[i]);
+		if (rc == 0)
+			xs_p0_kp_on[i] = 1;
+		else if (!xs_p0_kp_optional[i])
+			xs_warn("probe %s registration error (rc %d)", xs_p0_kp_pp[i], rc);
+	}
 #endif
 }
 
 void xs_probe0_disarm(void)
 {
 #ifndef XS_USERSPACE
-	if (xs_p0_0_on)
-		unregister_kprobe(&xs_p0_0_kp);
-	xs_p0_0_on = 0;
+	unsigned i;
+#endif
+
+#ifndef XS_USERSPACE
+	for (i = 0; i < 1; i++) {
+		if (xs_p0_kp_on[i])
+			unregister_kprobe(&xs_p0_kps[i]);
+		xs_p0_kp_on[i] = 0;
+	}
 #endif
 }
 /* ==== xs_probe_1.c (compile: true) ==== */
