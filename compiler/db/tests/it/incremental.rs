@@ -91,3 +91,33 @@ fn changing_the_target_never_reparses() {
     assert!(ran.get("preprocess").copied().unwrap_or(0) <= 1, "{ran:?}");
     assert_eq!(p.unwrap().target.arch, "arm64");
 }
+
+#[test]
+fn targets_that_agree_on_a_files_facts_share_its_preprocessing() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut s = Session::with_db(Database::with_query_log(log.clone()));
+    s.set_tapset_roots(vec![tapset_dir()]);
+    s.set_script("facts.stp", "%( arch == \"x86_64\" %? probe begin { println(1) } %: probe end { println(2) } %)\n");
+    let x86 = kernel::fixtures::tiny_x86();
+    s.set_target(&x86);
+    let _ = s.elaborate();
+    take(&log);
+    // Another x86_64 kernel: the script only asks about `arch`, so its
+    // preprocessed view (keyed by the value of `arch`) is reused.
+    let mut other = kernel::fixtures::tiny_x86();
+    other.meta.release = "6.1.0-other-amd64".into();
+    other.meta.version = Some("6.1.99".into());
+    other.meta.hash = "other".into();
+    s.set_target(&other);
+    let (p, _) = s.elaborate();
+    let ran = take(&log);
+    assert_eq!(ran.get("preprocess"), None, "{ran:?}");
+    assert_eq!(p.unwrap().probes[0].points[0].pp, "begin");
+    // An arm64 kernel changes `arch`: the script is lowered again (only it).
+    s.set_target(&kernel::fixtures::tiny_arm64());
+    let (p, _) = s.elaborate();
+    let ran = take(&log);
+    assert_eq!(ran.get("preprocess"), Some(&1), "{ran:?}");
+    assert_eq!(ran.get("parse_file"), None, "{ran:?}");
+    assert_eq!(p.unwrap().probes[0].points[0].pp, "end");
+}

@@ -91,3 +91,20 @@ fn tapset_embedded_blocks_come_with_their_file() {
     assert!(p.embedded.iter().any(|e| e.contains("#include <linux/cred.h>")), "{:?}", p.embedded);
     assert!(p.files.iter().any(|f| f.ends_with("context.stp")), "{:?}", p.files);
 }
+
+#[test]
+fn every_code_the_db_emits_is_registered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    for e in std::fs::read_dir(dir).expect("src exists") {
+        let path = e.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for (i, _) in text.match_indices("\"E0") {
+            let code = &text[i + 1..(i + 6).min(text.len())];
+            if code.len() == 5 && code[1..].bytes().all(|b| b.is_ascii_digit()) && diag::codes::lookup(code).is_none() {
+                missing.push(format!("{}: {code}", path.display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "unregistered codes: {missing:?}");
+}
