@@ -31,6 +31,25 @@
 //! Invariants: no `SyntaxNode` is stored in salsa (only `GreenNode`s and
 //! plain data); diagnostics are returned as values, sorted by (file,
 //! offset); bad input never panics.
+//!
+//! # API boundary (what the CLI calls)
+//!
+//! ```ignore
+//! let mut s = db::Session::new();                       // or Session::with_db(Database::with_query_log(log))
+//! let d: Vec<Diagnostic> = s.set_target(&profile);      // kernel::Profile (tables loaded once)
+//! let d: Vec<Diagnostic> = s.set_tapset_roots(dirs);    // built-in dir and -I dirs, in search order
+//! s.set_options(db::SessionOptions { guru, module_name, defines, args, unoptimized, .. });
+//! s.set_script("path.stp", &text);                      // text after $1/@1 substitution
+//! let (p, d): (Option<Arc<ir::Program>>, Vec<Diagnostic>) = s.elaborate();
+//! let text: String = s.dump_p2();                       // -p2 output ("" after errors)
+//! let (lines, d) = s.list("syscall.*", /* -L */ true);  // -l / -L
+//! let (path, text): (String, Arc<str>) = s.file(diag_file_id).unwrap();
+//! ```
+//!
+//! Setters compare before writing (blake3 of texts, the profile's content
+//! hash), so calling them again with the same values costs nothing and an
+//! unchanged second compile executes no query. The [`Session`] is not
+//! `Sync`; for parallel targets clone the [`Database`] at the top level.
 
 pub mod dump;
 pub mod elab;
