@@ -211,16 +211,9 @@ impl Compiler {
     fn new() -> Compiler {
         let xstap = xstap_binary(false).unwrap();
         let (targets, home) = targets();
-        let mut c = Compiler { xstap, pass: "-p2", targets, _home: home };
-        // FIXME(integration): once pass 2 is wired into the CLI, make -p2
-        // mandatory and drop this fallback.
-        let (ok, stderr) = c.run(&c.targets[0], &["-p2", "-e", "probe begin {}"]);
-        if !ok && scan_diagnostics(&stderr).0.iter().any(|code| code == "E0007") {
-            eprintln!("note: `xstap -p2` is not available in this build; the book's examples are only parsed (-p1)");
-            c.pass = "-p1";
-            // Parsing does not depend on the target much: one is enough.
-            c.targets.truncate(1);
-        }
+        let c = Compiler { xstap, pass: "-p2", targets, _home: home };
+        let (ok, stderr) = c.run(&c.targets[0], &["-p2", "-e", "probe begin { exit() }"]);
+        assert!(ok, "`xstap -p2` does not work for {}: {stderr}", c.targets[0].release);
         c
     }
 
@@ -254,16 +247,17 @@ fn examples_compile() {
     let scratch = std::env::temp_dir().join(format!("xstap-book-ex-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let _cleanup = TempHome(scratch.clone());
-    let mut skipped = 0;
     // (example, target) pairs, compiled on every core: each run loads the
     // target's BTF, which takes most of a second on a real profile.
     let mut jobs: Vec<(usize, &Target)> = Vec::new();
     for (i, ex) in all.iter().enumerate() {
-        // With the -p1 fallback, only codes of pass 1 (command line, syntax,
-        // preprocessor) can appear.
         if let examples::Expect::Fail(code) = &ex.expect {
-            if pass_of(code) > 1 && (ex.parse_only || c.pass == "-p1") {
-                skipped += 1;
+            if pass_of(code) > 1 && ex.parse_only {
+                problems.push(format!(
+                    "{}:{}: a parse-only (p1) example cannot show {code}, which a later pass reports",
+                    ex.file.display(),
+                    ex.line
+                ));
                 continue;
             }
         }
@@ -288,9 +282,6 @@ fn examples_compile() {
     });
     problems.extend(found);
     problems.sort();
-    if skipped > 0 {
-        eprintln!("note: {skipped} should-fail examples expect a diagnostic of a later pass than {}", c.pass);
-    }
     assert!(problems.is_empty(), "book examples:\n  {}", problems.join("\n  "));
 }
 
