@@ -1,4 +1,4 @@
-//! Lowering of the rowan tree of one file into the db's [`hir`], choosing
+//! Lowering of the rowan tree of one file into the db's [`crate::hir`], choosing
 //! the live arm of every `%( %)` conditional for the given fact values.
 //!
 //! This is the only module that knows the tree's shape (node kinds from

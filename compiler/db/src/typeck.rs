@@ -1687,8 +1687,16 @@ impl Tc<'_> {
                         self.changed = true;
                     }
                 }
+                // A parameter read in a `.return` probe is the value it had at
+                // entry (stap saves it then): make that explicit for codegen.
+                let at_entry = matches!(base, ir::TargetBase::Param(_))
+                    && matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Function { is_return: true, .. }));
                 let te = ir::TargetExpr { base, path: steps, ty: points::ctype(tables, ty, ptr), convert };
-                self.mk(ir::ExprKind::Target(Box::new(te)), sty, sp)
+                let e = self.mk(ir::ExprKind::Target(Box::new(te)), sty, sp);
+                if at_entry {
+                    return self.mk(ir::ExprKind::Entry(Box::new(e)), sty, sp);
+                }
+                e
             }
             Err(e) => {
                 let mut d = Diagnostic::error("E0409", e.message).with_primary(sp, "in this target expression");
