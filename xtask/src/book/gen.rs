@@ -357,7 +357,8 @@ fn declaration(t: &str) -> Option<(ItemKind, String, String)> {
             if name.is_empty() {
                 return None;
             }
-            Some((ItemKind::Probe, name.clone(), format!("probe {name}")))
+            // The signature shows what the alias probes: `probe a = b`.
+            Some((ItemKind::Probe, name, signature_before_body(t)))
         }
         "global" => {
             let first = globals(t).into_iter().next()?;
@@ -605,6 +606,7 @@ mod tests {
         let names: Vec<_> = items.iter().map(|i| (i.kind, i.name.as_str())).collect();
         assert_eq!(names, vec![(ItemKind::Probe, "vfs.read"), (ItemKind::Global, "a"), (ItemKind::Global, "c")]);
         assert_eq!(items[0].summary, "Reads.");
+        assert_eq!(items[0].signature, "probe vfs.read = kernel.function(\"vfs_read\")");
     }
 
     #[test]
