@@ -34,7 +34,7 @@
 //!
 //! # API boundary (what the CLI calls)
 //!
-//! ```ignore
+//! ```text
 //! let mut s = db::Session::new();                       // or Session::with_db(Database::with_query_log(log))
 //! let d: Vec<Diagnostic> = s.set_target(&profile);      // kernel::Profile (tables loaded once)
 //! let d: Vec<Diagnostic> = s.set_tapset_roots(dirs);    // built-in dir and -I dirs, in search order
