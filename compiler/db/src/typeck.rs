@@ -134,6 +134,11 @@ struct Tc<'a> {
     cexpr: HashMap<Span, kernel::TypeId>,
     cvar: HashMap<VarRef, kernel::TypeId>,
     cret: HashMap<usize, kernel::TypeId>,
+    /// The `@cast` module each typed return came from; functions whose
+    /// returns disagree get no C type (like stap).
+    cmod: HashMap<Span, Option<String>>,
+    cret_src: HashMap<usize, Option<String>>,
+    cret_bad: std::collections::HashSet<usize>,
 }
 
 pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
@@ -195,6 +200,9 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
         cexpr: HashMap::new(),
         cvar: HashMap::new(),
         cret: HashMap::new(),
+        cmod: HashMap::new(),
+        cret_src: HashMap::new(),
+        cret_bad: std::collections::HashSet::new(),
     };
     // Ids: reachable functions and referenced globals, in definition order.
     let mut used_g: Vec<usize> = r.global_by_name.values().copied().collect();
@@ -728,8 +736,15 @@ impl Tc<'_> {
                     Some(f) => {
                         let want = self.funcs[f].ret;
                         let e = v.as_ref().map(|v| self.expr(cx, v, want));
+                        let src = v.as_ref().and_then(|v| self.cmod.get(&v.span)).cloned().flatten();
                         if let Some(&c) = v.as_ref().and_then(|v| self.cexpr.get(&v.span)) {
-                            if self.cret.insert(f, c) != Some(c) {
+                            let clash = self.cret.get(&f).is_some_and(|&p| p != c)
+                                || self.cret_src.get(&f).is_some_and(|p| *p != src);
+                            if clash || self.cret_bad.contains(&f) {
+                                self.cret_bad.insert(f);
+                                self.cret.remove(&f);
+                            } else if self.cret.insert(f, c) != Some(c) {
+                                self.cret_src.insert(f, src);
                                 self.changed = true;
                             }
                         }
@@ -1390,7 +1405,7 @@ impl Tc<'_> {
             out.push(e);
         }
         let ret = self.funcs[fi].ret;
-        if let Some(&c) = self.cret.get(&fi) {
+        if let Some(&c) = self.cret.get(&fi).filter(|_| !self.cret_bad.contains(&fi)) {
             self.cexpr.insert(sp, c);
         }
         let fid = self.fid.get(&fi).copied().unwrap_or(ir::FuncId(u32::MAX));
@@ -1508,7 +1523,8 @@ impl Tc<'_> {
             }
         }
         let (base, start, start_is_pointee) = match &t.base {
-            TargetBaseH::Cast { expr, ty, module: _ } => {
+            TargetBaseH::Cast { expr, ty, module } => {
+                self.cmod.insert(sp, module.clone());
                 let a = self.expr(cx, expr, Ty::Long);
                 self.want(a.ty_of(), Ty::Long, expr.span, "the address given to @cast");
                 match points::find_cast_type(tables, ty) {
