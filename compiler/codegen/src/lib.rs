@@ -637,14 +637,18 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         s.push('\n');
         s.push_str(st);
     }
-    let _ = writeln!(s, "\nstatic void {pre}_body(struct xs_context *c)\n{{");
+    // A probe whose points all went away (optional, `never`) keeps its
+    // body for the record; mark it so gcc does not warn.
+    let live = pr.points.iter().any(|pt| !matches!(pt.kind, PointKind::Never));
+    let unused = if live { "" } else { "__attribute__((unused)) " };
+    let _ = writeln!(s, "\n{unused}static void {pre}_body(struct xs_context *c)\n{{");
     let _ = writeln!(s, "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n\n\t(void)L;");
     s.push_str(&body_code);
     if out_used {
         let _ = writeln!(s, "out: ;");
     }
     let _ = writeln!(s, "}}\n");
-    let _ = writeln!(s, "static void {pre}_run(struct xs_context *c)\n{{");
+    let _ = writeln!(s, "{unused}static void {pre}_run(struct xs_context *c)\n{{");
     let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
     let _ = writeln!(s, "\txs_leave(c);\n}}");
     if has_entries {

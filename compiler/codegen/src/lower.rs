@@ -710,18 +710,23 @@ impl<'g> Fcx<'g> {
             ExprKind::Ternary { cond, then, els } => {
                 let t = match e.ty {
                     Type::String => self.temp_str(),
-                    _ => self.temp_long(),
+                    Type::Long => self.temp_long(),
+                    _ => String::new(),
                 };
                 let c = self.expr(cond);
                 self.line(format!("if ({c}) {{"));
                 self.ind += 1;
                 let a = self.expr(then);
-                self.assign_to(&t, &a, e.ty);
+                if !t.is_empty() {
+                    self.assign_to(&t, &a, e.ty);
+                }
                 self.ind -= 1;
                 self.line("} else {");
                 self.ind += 1;
                 let b = self.expr(els);
-                self.assign_to(&t, &b, e.ty);
+                if !t.is_empty() {
+                    self.assign_to(&t, &b, e.ty);
+                }
                 self.ind -= 1;
                 self.line("}");
                 t
@@ -796,6 +801,9 @@ impl<'g> Fcx<'g> {
     }
 
     fn assign_to(&mut self, dst: &str, v: &str, ty: Type) {
+        if v.is_empty() || ty == Type::Void || ty == Type::Stats {
+            return;
+        }
         match ty {
             Type::String => self.line(format!("xs_strlcpy({dst}, {v});")),
             _ => self.line(format!("{dst} = {v};")),
