@@ -158,3 +158,40 @@ fn semok_and_semko_rates() {
     assert!(ok.pass >= 35, "semok regressed: {} passes", ok.pass);
     assert!(ko.pass >= 115, "semko regressed: {} passes", ko.pass);
 }
+
+/// Every script of the corpus (any directory, shell scripts included as
+/// text) elaborates to a program or to diagnostics, never to a panic.
+#[test]
+fn no_corpus_file_panics() {
+    let Ok(dirs) = std::fs::read_dir(CORPUS) else {
+        eprintln!("conformance corpus not present at {CORPUS}: nothing to check");
+        return;
+    };
+    let mut s = Session::new();
+    s.set_target(&kernel::fixtures::tiny_x86());
+    s.set_tapset_roots(vec![tapset_dir()]);
+    let mut count = 0;
+    let mut panics = Vec::new();
+    let mut dirs: Vec<PathBuf> = dirs.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    for d in dirs {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "stp")).collect();
+        files.sort();
+        for f in files {
+            let Ok(text) = std::fs::read_to_string(&f) else { continue };
+            s.set_script("corpus.stp", &text);
+            count += 1;
+            if std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let _ = s.elaborate();
+                let _ = s.dump_p2();
+            }))
+            .is_err()
+            {
+                panics.push(f.display().to_string());
+            }
+        }
+    }
+    eprintln!("{count} corpus files elaborated");
+    assert!(panics.is_empty(), "elaboration panicked on: {panics:?}");
+}
