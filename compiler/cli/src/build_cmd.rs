@@ -154,7 +154,7 @@ pub fn main(argv: &[OsString]) -> ExitCode {
             continue;
         };
         let Some(kdir) = profile.meta.build_tree.clone() else {
-            failed_front.push((kver.clone(), format!("E0710: the profile of {kver} has no build tree")));
+            failed_front.push((kver.clone(), format!("E0702: the profile of {kver} has no build tree")));
             continue;
         };
         jobs.push(build::BuildJob {

@@ -15,6 +15,7 @@
 
 mod args;
 mod build_cmd;
+mod cache_cmd;
 mod facts;
 mod frontend;
 mod input;
@@ -122,7 +123,11 @@ fn dispatch(argv: &[OsString]) -> ExitCode {
         return ExitCode::from(u8::from(out.diags.iter().any(Diagnostic::is_error)));
     }
     if argv.first().and_then(|a| a.to_str()) == Some("build") {
+        build::engine::remove_stale_build_dirs(None);
         return build_cmd::main(&argv[1..]);
+    }
+    if argv.first().and_then(|a| a.to_str()) == Some("cache") {
+        return cache_cmd::main(&argv[1..]);
     }
     let action = match args::parse(argv) {
         Ok(a) => a,

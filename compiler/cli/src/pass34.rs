@@ -85,7 +85,7 @@ fn build_target(sess: &mut Session) -> Option<(build::BuildTarget, kernel::Profi
     };
     let Some(kdir) = profile.meta.build_tree.clone() else {
         sess.report(
-            Diagnostic::error("E0710", format!("the target profile of {} has no build tree", profile.meta.release))
+            Diagnostic::error("E0702", format!("the target profile of {} has no build tree", profile.meta.release))
                 .with_help(format!(
                     "pass 4 needs the kernel's kbuild tree: `xstap target fetch debian:{}` or `xstap target add /lib/modules/{}/build`",
                     profile.meta.release, profile.meta.release
@@ -147,7 +147,7 @@ pub fn run(sess: &mut Session) {
     let name = sess.opts.module_name.clone().unwrap_or_else(|| default_module_name(&script_text));
     if !valid_module_name(&name) {
         sess.report(
-            Diagnostic::error("E0711", format!("`{name}` is not a valid module name"))
+            Diagnostic::error("E0710", format!("`{name}` is not a valid module name"))
                 .with_help("use letters, digits and `_`, not starting with a digit, at most 55 characters: `-m my_probe`"),
         );
         return;
@@ -159,6 +159,8 @@ pub fn run(sess: &mut Session) {
     let mut level1 = None;
     let mut target = None;
     if sess.opts.pass >= 4 {
+        // Build directories of runs killed more than an hour ago.
+        build::engine::remove_stale_build_dirs(None);
         let Some((t, _profile)) = build_target(sess) else { return };
         let opts = build_options(sess);
         if let Some(cache) = &opts.cache {
