@@ -63,21 +63,23 @@ pub fn parse(text: &str, file: FileId, role: Role, opts: &Options, facts: &Simpl
     // may stand between any two tokens, where the lossless tree cannot
     // always keep it (those places are errors of the lossless parse, not of
     // the program).
-    let lossless = syntax::parse(substituted);
-    diags.extend(
-        lossless
-            .errors()
-            .iter()
-            .filter(|d| LEXICAL.contains(&d.code) || d.code.starts_with("E02"))
-            .cloned()
-            .map(|d| refile(d, file, to_original)),
-    );
+    // The tree is dropped at once: only its errors are needed, and the
+    // program's tree below would otherwise double the peak memory.
+    let lossless_errors: Vec<Diagnostic> = syntax::parse(substituted)
+        .errors()
+        .iter()
+        .filter(|d| LEXICAL.contains(&d.code) || d.code.starts_with("E02"))
+        .cloned()
+        .collect();
+    diags.extend(lossless_errors.into_iter().map(|d| refile(d, file, to_original)));
 
     // 3. Macros, 4. conditionals.
-    let expanded = preprocess::expand_macros(substituted, library);
-    let from_expanded = |off: u32| to_original(expanded.original_offset(off));
-    diags.extend(expanded.errors.iter().cloned().map(|d| refile(d, file, to_original)));
+    let mut expanded = preprocess::expand_macros(substituted, library);
+    diags.extend(expanded.errors.drain(..).map(|d| refile(d, file, to_original)));
     let resolved = preprocess::resolve(&expanded.text, facts);
+    // Offsets map back through the expansion sites; its text is no longer needed.
+    expanded.text = String::new();
+    let from_expanded = |off: u32| to_original(expanded.original_offset(off));
     diags.extend(resolved.errors.iter().cloned().map(|d| refile(d, file, from_expanded)));
 
     // 5. The program for this target.
