@@ -415,8 +415,17 @@ fn build_runtime_programs(k: &Kernel, out: &Path) -> Result<Vec<(RuntimeProgram,
         .collect())
 }
 
-/// Cases that run the codegen programs: the kernel prints what the shim printed.
-fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>) -> Vec<Case> {
+/// The kernels the codegen test programs were written for: their target
+/// variables carry 6.1 struct offsets (hand-built, as pass 2 would compute
+/// them from 6.1's BTF).
+const CODEGEN_FIXTURE_SERIES: &str = "6.1.";
+
+/// Cases that run the codegen programs: the kernel prints what the shim
+/// printed. Kernel-probe programs must run cleanly on the kernels they were
+/// written for; on others their 6.1 offsets may be wrong, and then the
+/// fault must be a reported script error (never an oops, which fails the boot).
+fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>, release: &str) -> Vec<Case> {
+    let native = release.starts_with(CODEGEN_FIXTURE_SERIES);
     let mut cases = Vec::new();
     for (p, ko) in built {
         let module = format!("xr_{}", p.name);
@@ -440,9 +449,14 @@ fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>) -> Vec<C
                         f.push(format!("exit status {} (the shim's: {exit})", o.rc));
                     }
                 }
-                None => {
+                None if native => {
                     if o.rc != 0 || o.stderr.contains("ERROR") {
                         f.push(format!("exit status {} with stderr", o.rc));
+                    }
+                }
+                None => {
+                    if o.rc != 0 && !(o.rc == 1 && o.stderr.contains("ERROR:") && o.stderr.contains("error[E0816]")) {
+                        f.push(format!("exit status {} without a reported script error", o.rc));
                     }
                 }
             }
@@ -498,7 +512,7 @@ fn e2e(arch: Arch) {
     // The real runtime with the codegen tests' programs (until the compiler
     // builds modules from scripts, this is what exercises runtime/c here).
     match build_runtime_programs(&k, &scratch.join("runtime")) {
-        Ok(built) => cases.extend(runtime_cases(&mut v, built)),
+        Ok(built) => cases.extend(runtime_cases(&mut v, built, &release)),
         Err(e) => panic!("building the codegen test programs with runtime/c for {release}: {e}"),
     }
 
