@@ -5,8 +5,12 @@
 //! reports; it depends on nothing of the compiler (it drives the `xstap`
 //! executable), so it works whatever state the passes are in.
 //!
+//! [`output_conformance`] builds the printf/string/maps scripts and compares
+//! their output in one qemu boot with what SystemTap prints.
+//!
 //! [`vm`] boots Debian target kernels in qemu with a busybox initramfs and runs
 //! snippets there (the end-to-end tests and `cargo xtask vm` use it).
 
 pub mod conformance;
+pub mod output_conformance;
 pub mod vm;

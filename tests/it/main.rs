@@ -3,3 +3,4 @@
 mod book;
 mod conformance;
 mod e2e;
+mod output_conformance;

@@ -1,14 +1,16 @@
-//! `cargo xtask conformance [parse|sem|trans|build|all]`: runs SystemTap's
+//! `cargo xtask conformance [parse|sem|trans|build|all|output]`: runs SystemTap's
 //! conformance corpus against a freshly built xstap and prints, per suite,
 //! the pass/fail/skip counts and every failing file with its first
 //! diagnostic line. The suites of each area come from
 //! `xstap_tests::conformance::suites` (the passes add theirs there); this
 //! command only drives and prints. It never fails on test failures: the
-//! floors are asserted by `cargo test -p xstap-tests`.
+//! floors are asserted by `cargo test -p xstap-tests`. `output` builds the
+//! printf/string/maps scripts and compares their output in one qemu boot
+//! (`xstap_tests::output_conformance`).
 
 use xstap_tests::conformance::{self, Env};
 
-const USAGE: &str = "usage: cargo xtask conformance [parse|sem|trans|build|all] [--release]";
+const USAGE: &str = "usage: cargo xtask conformance [parse|sem|trans|build|all|output] [--release]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut area = "parse".to_owned();
@@ -23,7 +25,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => area = other.to_owned(),
         }
     }
-    let suites = conformance::suites(&area).ok_or_else(|| format!("unknown area `{area}`\n{USAGE}"))?;
+    if area == "output" {
+        return output(release);
+    }
+    let mut suites = conformance::suites(&area).ok_or_else(|| format!("unknown area `{area}`\n{USAGE}"))?;
     let Some(corpus) = conformance::corpus_dir()? else {
         println!("conformance corpus not found (looked for ../shared/conformance; set XSTAP_CONFORMANCE)");
         return Ok(());
@@ -34,7 +39,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let xstap = conformance::xstap_binary(release)?;
     println!("corpus: {}\nxstap:  {}\n", corpus.display(), xstap.display());
-    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)?;
+    let mut env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)?;
+    // Pass 2 and later check against a real kernel profile from the test home.
+    if suites.iter().any(|s| s.pass >= 2) {
+        match conformance::sem_target()? {
+            Some(vars) => env = env.with_env(vars),
+            None => {
+                println!(
+                    "no {} profile in {} (run `cargo xtask test` or `xstap target fetch debian:{}` with XSTAP_HOME there): pass 2+ suites not run\n",
+                    conformance::SEM_RELEASE,
+                    conformance::test_home().display(),
+                    conformance::SEM_RELEASE
+                );
+                suites.retain(|s| s.pass < 2);
+            }
+        }
+    }
     let (mut pass, mut fail, mut skip) = (0, 0, 0);
     for s in &suites {
         let r = env.run_suite(s);
@@ -44,5 +64,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
         skip += r.skipped();
     }
     println!("conformance {area}: {pass} passed, {fail} failed, {skip} skipped");
+    Ok(())
+}
+
+/// `conformance output`: one qemu boot of the amd64 test kernel.
+fn output(release: bool) -> Result<(), String> {
+    use xstap_tests::output_conformance as oc;
+    let Some(corpus) = conformance::corpus_dir()? else {
+        println!("conformance corpus not found (looked for ../shared/conformance; set XSTAP_CONFORMANCE)");
+        return Ok(());
+    };
+    let home = conformance::test_home();
+    if !home.join("targets").join(oc::RELEASE).is_dir() {
+        println!("no {} profile in {} (run `cargo xtask test` or `xstap target fetch debian:{}` with XSTAP_HOME there)", oc::RELEASE, home.display(), oc::RELEASE);
+        return Ok(());
+    }
+    let xstap = conformance::xstap_binary(release)?;
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let setup = oc::Setup { xstap, home, corpus, release: oc::RELEASE.to_string(), jobs };
+    let t0 = std::time::Instant::now();
+    let report = oc::run(&setup)?;
+    print!("{report}");
+    println!("total {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
 }
