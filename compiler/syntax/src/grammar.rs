@@ -428,11 +428,12 @@ fn arm_contents(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) {
         Ctx::Items => items(p, st),
         Ctx::Stmts => {
             while !stop(p) {
-                if p.at(R_CURLY) {
-                    p.error_expected("a statement");
+                let before = p.pos;
+                statement(p, st);
+                if p.pos == before {
+                    // `}` or a declaration keyword: not a statement list.
                     break;
                 }
-                statement(p, st);
             }
         }
         Ctx::Expr => {
@@ -1224,7 +1225,11 @@ fn block(p: &mut Parser<'_>, st: &mut State) {
         if is_pp_marker(k) && p.arm_depth > 0 {
             break;
         }
+        let before = p.pos;
         statement(p, st);
+        if p.pos == before {
+            break;
+        }
     }
     p.expect_closing(R_CURLY, open);
     m.complete(p, BLOCK);
@@ -1928,7 +1933,20 @@ fn value_inner(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
         }
         AT_IDENT => {
             if is_at_operator(p.current_text()) {
-                Some(at_expr(p, st))
+                let hist = matches!(p.current_text(), "@hist_linear" | "@hist_log");
+                let here = p.pos;
+                let r = p.current_range();
+                let e = at_expr(p, st);
+                if hist && p.peek_kind() != L_BRACK && p.hist_ok_at != Some(here) {
+                    p.error_at(
+                        codes::BAD_AT_OPERATOR,
+                        r,
+                        "base histogram operator where expression expected",
+                        "a histogram is not a value",
+                        "print it with `print(@hist_log(s))`, or index it: `@hist_log(s)[bucket]`",
+                    );
+                }
+                Some(e)
             } else {
                 Some(macro_call(p))
             }
@@ -2040,6 +2058,10 @@ fn symbol(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
     let is_print = PRINT_FUNCTIONS.contains(&name);
     let m = p.start();
     p.bump();
+    if is_print && matches!(name, "print" | "println" | "sprint" | "sprintln") && p.nth(0) == L_PAREN && p.nth(1) == AT_IDENT {
+        // `print(@hist_log(s))` prints the whole histogram.
+        p.hist_ok_at = Some(p.pos + 1);
+    }
     if !p.at(L_PAREN) {
         if is_print {
             p.error_at(codes::BAD_PRINT_ARGS, name_range, format!("expected `(` after `{name}`"), "print functions need an argument list", format!("call it as `{name}(...)`"));

@@ -53,6 +53,9 @@ pub(crate) struct Parser<'t> {
     pub(crate) in_function: bool,
     /// How many conditional arms enclose the current position.
     pub(crate) arm_depth: u32,
+    /// Position (significant-token index) where a bare histogram operator
+    /// is allowed: the first argument of `print` & co.
+    pub(crate) hist_ok_at: Option<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -136,6 +139,7 @@ impl<'t> Parser<'t> {
             fuel: FUEL,
             in_function: false,
             arm_depth: 0,
+            hist_ok_at: None,
         }
     }
 
@@ -150,7 +154,7 @@ impl<'t> Parser<'t> {
                     self.errors.push(Diagnostic::bug("the parser stopped making progress"));
                 }
                 self.pos = self.sig.len();
-                return ERROR_TOKEN; // never matched by the grammar as a start
+                return __LAST_TOKEN; // end of input: every loop stops there
             }
             self.fuel -= 1;
         }

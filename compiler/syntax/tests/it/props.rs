@@ -33,7 +33,7 @@ fn splice_strategy() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, max_shrink_iters: 300, ..ProptestConfig::default() })]
 
     #[test]
     fn lossless_random_text(s in "\\PC{0,200}") {
