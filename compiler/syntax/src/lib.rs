@@ -9,6 +9,19 @@
 //! [`preprocess`]. Depends on `diag` and `rowan` only: no salsa, no I/O,
 //! no kernels, no C.
 //!
+//! How callers drive pass 1 (what `stap -p1` does, in xstap terms):
+//! 1. user script only: `args::substitute_args(text, &args)` (`$1`, `@1`,
+//!    `$#`, `@#`; missing ones are left for step 4);
+//! 2. `parse(text)`: the tree every target shares (kept as a `GreenNode`);
+//! 3. `validate::check_script(&tree, &opts, &library_macros)`: guru-only
+//!    constructs, empty script, unknown macros;
+//! 4. per target: evaluate each `ast::PpCond` with
+//!    `preprocess::eval_condition` (or `PpCond::live_arm`). When
+//!    `Parse::has_unparsed_regions()` (a conditional arm or a macro use that
+//!    only parses after preprocessing), run `preprocess::expand_macros`
+//!    then `preprocess::resolve` and parse the result instead; `resolve`
+//!    keeps offsets, and reports E0204 for missing arguments in live code.
+//!
 //! Invariants:
 //! - `parse` never panics, never hangs (every grammar loop consumes a token
 //!   or stops) and never overflows the stack (nesting is capped at
