@@ -236,7 +236,7 @@ Fix: assign to a variable or an array element.",
     Code {
         code: "E0505",
         title: "bad histogram arguments",
-        explanation: "`@hist_linear(v, low, high, width)` needs literal numbers with low < high and width > 0: the bucket layout is fixed when the module is built.
+        explanation: "`@hist_linear(v, low, high, width)` needs literal numbers with low <= high and width > 0: the bucket layout is fixed when the module is built.
 
 Fix: write the numbers themselves.",
     },
