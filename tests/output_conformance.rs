@@ -426,6 +426,106 @@ pub fn run(setup: &Setup) -> Result<Report, String> {
     Ok(Report { release: setup.release.clone(), results, build_time, boot_time, boot_outcome })
 }
 
+/// Runs `case` in the user-space shim (`runtime/c/shim`): `xstap -p3`
+/// units and the runtime compiled by the host gcc with `XS_USERSPACE`, in
+/// `dir`. Only begin/end/timer scripts can pass there; a fast first check.
+pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(String, std::ffi::OsString)]) -> Result<CaseOut, String> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("shim")).map_err(|e| e.to_string())?;
+    let o = Command::new(xstap)
+        .arg("-r")
+        .arg(release)
+        .arg("-m")
+        .arg(&case.module)
+        .arg("-p3")
+        .args(&case.xstap_args)
+        .arg(&case.script)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
+    if !o.status.success() {
+        let err = String::from_utf8_lossy(&o.stderr);
+        return Err(err.lines().find(|l| l.starts_with("error")).unwrap_or("pass 3 failed").to_string());
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut units: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = line.trim_end().strip_prefix("/* ---- ").and_then(|l| l.strip_suffix(" ---- */")) {
+            units.push((name.to_string(), String::new()));
+        } else if let Some(u) = units.last_mut() {
+            u.1.push_str(line);
+        }
+    }
+    let rt = assets::workspace_root().join("runtime/c");
+    let mut sources = Vec::new();
+    for sub in ["", "shim"] {
+        for e in std::fs::read_dir(rt.join(sub)).map_err(|e| e.to_string())?.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if p.is_file() && (name.ends_with(".c") || name.ends_with(".h")) {
+                let dst = dir.join(sub).join(&name);
+                std::fs::copy(&p, &dst).map_err(|e| e.to_string())?;
+                if name.ends_with(".c") && name != "transport.c" {
+                    sources.push(dst);
+                }
+            }
+        }
+    }
+    for (name, body) in &units {
+        std::fs::write(dir.join(name), body).map_err(|e| e.to_string())?;
+        if name.ends_with(".c") && name != "transport.c" {
+            sources.push(dir.join(name));
+        }
+    }
+    let defines = case.xstap_args.iter().filter(|a| a.starts_with("-D"));
+    let g = Command::new("gcc")
+        .args(["-DXS_USERSPACE", "-O1", "-w", "-I"])
+        .arg(dir)
+        .args(defines)
+        .arg("-o")
+        .arg(dir.join("prog"))
+        .args(&sources)
+        .output()
+        .map_err(|e| format!("cannot run gcc: {e}"))?;
+    if !g.status.success() {
+        let err = String::from_utf8_lossy(&g.stderr);
+        return Err(format!("gcc: {}", err.lines().find(|l| l.contains("error")).unwrap_or("failed")));
+    }
+    let r = Command::new("timeout").arg(CASE_LIMIT_SECS.to_string()).arg(dir.join("prog")).output().map_err(|e| e.to_string())?;
+    Ok(CaseOut { rc: r.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&r.stdout).into_owned(), stderr: String::from_utf8_lossy(&r.stderr).into_owned() })
+}
+
+/// Every case in the user-space shim, `setup.jobs` at a time (no boot):
+/// the fast loop while fixing; the reported rate is [`run`]'s.
+pub fn run_shim(setup: &Setup) -> Result<Report, String> {
+    let cases = cases(&setup.corpus);
+    let out = assets::scratch_dir("output-conformance-shim")?;
+    let env = vec![("XSTAP_HOME".to_string(), setup.home.clone().into_os_string())];
+    let t0 = Instant::now();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; cases.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..setup.jobs.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(c) = cases.get(i) else { break };
+                let v = match shim_case(&setup.xstap, &setup.release, c, &out.join(&c.module), &env) {
+                    Err(e) => Verdict::BuildFailed(e),
+                    Ok(o) => match first_difference(&c.expected, &actual_text(&o)) {
+                        None => Verdict::Pass,
+                        Some(d) => Verdict::Differs(format!("{d} (exit {})", o.rc)),
+                    },
+                };
+                results.lock().unwrap()[i] = Some(v);
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(&out);
+    let verdicts = results.into_inner().unwrap();
+    let results = cases.into_iter().zip(verdicts).map(|(c, v)| (c, v.unwrap_or(Verdict::NotRun("not run".into())))).collect();
+    Ok(Report { release: format!("{} (user-space shim)", setup.release), results, build_time: t0.elapsed(), boot_time: Duration::ZERO, boot_outcome: "no boot".into() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

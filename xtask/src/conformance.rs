@@ -1,4 +1,4 @@
-//! `cargo xtask conformance [parse|sem|trans|build|all|output]`: runs SystemTap's
+//! `cargo xtask conformance [parse|sem|trans|build|all|output|output-shim]`: runs SystemTap's
 //! conformance corpus against a freshly built xstap and prints, per suite,
 //! the pass/fail/skip counts and every failing file with its first
 //! diagnostic line. The suites of each area come from
@@ -6,11 +6,12 @@
 //! command only drives and prints. It never fails on test failures: the
 //! floors are asserted by `cargo test -p xstap-tests`. `output` builds the
 //! printf/string/maps scripts and compares their output in one qemu boot
-//! (`xstap_tests::output_conformance`).
+//! (`xstap_tests::output_conformance`); `output-shim` runs them in the
+//! user-space shim instead (fast, begin/end/timer scripts only).
 
 use xstap_tests::conformance::{self, Env};
 
-const USAGE: &str = "usage: cargo xtask conformance [parse|sem|trans|build|all|output] [--release]";
+const USAGE: &str = "usage: cargo xtask conformance [parse|sem|trans|build|all|output|output-shim] [--release]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut area = "parse".to_owned();
@@ -25,8 +26,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => area = other.to_owned(),
         }
     }
-    if area == "output" {
-        return output(release);
+    if area == "output" || area == "output-shim" {
+        return output(release, area == "output-shim");
     }
     let mut suites = conformance::suites(&area).ok_or_else(|| format!("unknown area `{area}`\n{USAGE}"))?;
     let Some(corpus) = conformance::corpus_dir()? else {
@@ -68,7 +69,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// `conformance output`: one qemu boot of the amd64 test kernel.
-fn output(release: bool) -> Result<(), String> {
+fn output(release: bool, shim: bool) -> Result<(), String> {
     use xstap_tests::output_conformance as oc;
     let Some(corpus) = conformance::corpus_dir()? else {
         println!("conformance corpus not found (looked for ../shared/conformance; set XSTAP_CONFORMANCE)");
@@ -83,7 +84,7 @@ fn output(release: bool) -> Result<(), String> {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let setup = oc::Setup { xstap, home, corpus, release: oc::RELEASE.to_string(), jobs };
     let t0 = std::time::Instant::now();
-    let report = oc::run(&setup)?;
+    let report = if shim { oc::run_shim(&setup)? } else { oc::run(&setup)? };
     print!("{report}");
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
