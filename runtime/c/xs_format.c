@@ -212,11 +212,19 @@ void xs_fmt_long(struct xs_sink *s, xs_long v, int flags, int width, int prec, c
 			xs_pad(s, ' ', width - 1);
 		break;
 	case 'b': {
-		/* Binary: `width` bytes (1, 2, 4, 8; default 8) in target byte order. */
+		/*
+		 * Binary: the precision, else the width, gives the size in
+		 * bytes (1, 2, 4, 8; default 8), written in target byte order;
+		 * with a precision, a wider width pads with NUL bytes first.
+		 */
 		uint64_t u = (uint64_t)v;
 		char bytes[8];
-		int n = (width == 1 || width == 2 || width == 4) ? width : 8, k;
+		int size = prec >= 0 ? prec : width;
+		int n = (size == 1 || size == 2 || size == 4) ? size : 8, k;
 
+		if (prec >= 0)
+			for (k = n; k < width; k++)
+				xs_putc(s, '\0');
 		for (k = 0; k < n; k++)
 			bytes[k] = (char)(u >> (8 * k));
 		xs_put(s, bytes, n);
