@@ -94,13 +94,108 @@ pub fn parse_suites() -> Vec<Suite> {
     ]
 }
 
+/// Semantic failures: everything a ko test may rightly fail with up to pass
+/// 2: command line and parse (E00xx-E02xx), elaboration (E04xx) and type
+/// checking (E05xx). Kernel-profile errors (E03xx: a missing target) and
+/// "not supported yet" (E0599) are not verdicts.
+pub const SEM_CODES: &[&str] = &["E00", "E01", "E02", "E04", "E05"];
+
+/// Codes never counted as a semko verdict: "not implemented" and crashes,
+/// and elaboration's "construct not supported yet".
+pub const SEM_NOT_A_VERDICT: &[&str] = &["E0007", "E0901", "E0599"];
+
+/// The kernel the pass-2 and later suites are checked against: one of the
+/// test kernels `cargo xtask test` fetches (`xtask/src/test.rs`).
+pub const SEM_RELEASE: &str = "6.1.0-56-amd64";
+
+/// semok files that cannot pass with BTF alone (they need DWARF, which
+/// xstap does not read, or user-space debug information), with the reason.
+/// Nothing else may be skipped: every other file counts.
+pub const SEMOK_SKIPS: &[(&str, &str)] = &[
+    ("badvar_undefined.stp", "its last alternative, __do_sys_getxattr, is inlined (SYSCALL_DEFINE): only DWARF has inline instances"),
+    ("bz11911.stp", "lists $p:struct point of a user-space binary's function: needs the binary's DWARF"),
+    ("defined_list_vars.stp", "__do_sys_poll is inlined (SYSCALL_DEFINE): only DWARF has inline instances"),
+    ("fourteenhundredninetytwo.stp", "process(\"/bin/sh\").function(\"main\"): Debian's /bin/sh is stripped, main is only in its debug information"),
+    ("mangled.stp", "$pc/$die of a user-space C++ function: needs the binary's DWARF"),
+    ("plt1.stp", "$$name and $vars of a user-space PLT probe: needs the binary's debug information"),
+    ("pr33428.stp", "$inode of nfsv3's unexported nfs3_proc_access: needs the module's debug information (a profile holds vmlinux BTF)"),
+    ("retvar2.stp", "@entry($argv) of a user-space function: needs the binary's DWARF"),
+    ("thirtynine.stp", "context_switch is always inlined: only DWARF has inline instances"),
+    ("thirtyone.stp", "kernel.function(\"*@module.c\") selects by source file: needs DWARF"),
+    ("thirtysix-utrace.stp", "$vars of process(\"stap\").syscall probes (user-space process probes with target variables)"),
+    ("xfslines.stp", "module(\"xfs\").statement(\"*@*:*\"): statement probes need DWARF line information"),
+];
+
+/// pass 2: `semok` must elaborate against [`SEM_RELEASE`], `semko` must fail
+/// with a parse or semantic diagnostic. Run these with the environment of
+/// [`sem_target`].
+pub fn sem_suites() -> Vec<Suite> {
+    let timeout = Duration::from_secs(120);
+    vec![
+        Suite {
+            dir: "semok",
+            expect: Expect::Ok,
+            pass: 2,
+            ko_codes: &[],
+            ko_excluded: &[],
+            staprun_codes: &[],
+            skip: SEMOK_SKIPS,
+            timeout,
+        },
+        Suite {
+            dir: "semko",
+            expect: Expect::Ko,
+            pass: 2,
+            ko_codes: SEM_CODES,
+            ko_excluded: SEM_NOT_A_VERDICT,
+            staprun_codes: STAPRUN_USAGE_CODES,
+            skip: &[],
+            timeout,
+        },
+    ]
+}
+
+/// Where the tests keep fetched kernels and profiles (the `XSTAP_HOME` of
+/// the tests): `XSTAP_TEST_HOME`, else `<workspace>/target/xstap-home`, as
+/// `cargo xtask test` fetches them.
+pub fn test_home() -> PathBuf {
+    match std::env::var_os("XSTAP_TEST_HOME").filter(|v| !v.is_empty()) {
+        Some(h) => PathBuf::from(h),
+        None => workspace_root().join("target/xstap-home"),
+    }
+}
+
+/// The environment the suites of pass 2 and later run xstap (and the shell
+/// scripts' `stap`) in: `XSTAP_HOME` = [`test_home`] and `XSTAP_RELEASE` =
+/// [`SEM_RELEASE`]. `Ok(None)` when that profile is absent outside CI; an
+/// error when it is absent in CI (`CI` set), where `cargo xtask test` has
+/// fetched it.
+pub fn sem_target() -> Result<Option<Vec<(String, std::ffi::OsString)>>, String> {
+    let home = test_home();
+    if home.join("targets").join(SEM_RELEASE).is_dir() {
+        return Ok(Some(vec![
+            ("XSTAP_HOME".to_owned(), home.into_os_string()),
+            ("XSTAP_RELEASE".to_owned(), SEM_RELEASE.into()),
+        ]));
+    }
+    if std::env::var_os("CI").is_some() {
+        return Err(format!(
+            "no {SEM_RELEASE} profile in {} (CI must have it: `cargo xtask test` fetches it with `xstap target fetch debian:{SEM_RELEASE}`)",
+            home.display()
+        ));
+    }
+    Ok(None)
+}
+
 /// The suites of one area: `parse`, `sem`, `trans`, `build`, or `all`.
-/// Areas other than `parse` are filled in by the passes that implement them
-/// (give their suites here; the runner and report need no change).
+/// Areas other than `parse` and `sem` are filled in by the passes that
+/// implement them (give their suites here; the runner and report need no
+/// change). Suites of pass 2 and later need the [`sem_target`] environment.
 pub fn suites(area: &str) -> Option<Vec<Suite>> {
     match area {
         "parse" => Some(parse_suites()),
-        "sem" | "trans" | "build" => Some(Vec::new()),
+        "sem" => Some(sem_suites()),
+        "trans" | "build" => Some(Vec::new()),
         "all" => Some(["parse", "sem", "trans", "build"].iter().flat_map(|a| suites(a).unwrap_or_default()).collect()),
         _ => None,
     }
@@ -193,6 +288,8 @@ pub struct Env {
     /// corpus directories, as `$SRCDIR/testsuite` for scripts that walk the
     /// corpus) and `work/` (the scripts' working directory).
     scratch: PathBuf,
+    /// Variables set for every test (e.g. the [`sem_target`] ones).
+    envs: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Env {
@@ -214,7 +311,13 @@ impl Env {
                 }
             }
         }
-        Ok(Env { xstap, xstap_run, corpus, scratch })
+        Ok(Env { xstap, xstap_run, corpus, scratch, envs: Vec::new() })
+    }
+
+    /// Sets these environment variables for every test run.
+    pub fn with_env(mut self, vars: Vec<(String, std::ffi::OsString)>) -> Env {
+        self.envs.extend(vars);
+        self
     }
 
     /// Runs every test of `suite`, in file-name order.
@@ -279,6 +382,7 @@ impl Env {
             .env("SRCDIR", &self.scratch)
             .env_remove("SYSTEMTAP_TAPSET")
             .env_remove("TMPDIR")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .current_dir(self.scratch.join("work"));
         let run = run_with_timeout(cmd, suite.timeout);
         let (codes, first_diagnostic) = scan_diagnostics(&run.stderr);

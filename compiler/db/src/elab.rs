@@ -372,8 +372,14 @@ impl Elab<'_> {
                 }
                 let suffix: Vec<Component> = spec.components[used..].to_vec();
                 chain.push(ai);
+                // A target marked `!` that resolves ends the alias's list.
+                let mut sufficient_done = false;
                 for t in &alias.targets {
+                    if sufficient_done {
+                        break;
+                    }
                     for t in expand_braces(t) {
+                        let own_sufficient = t.sufficient;
                         let mut t2 = t.clone();
                         t2.components.extend(suffix.iter().cloned());
                         t2.optional |= spec.optional;
@@ -382,7 +388,11 @@ impl Elab<'_> {
                             t2.condition = spec.condition.clone();
                         }
                         let der = format!("{} <- {}", t2.text(), derivation);
-                        for (pts, mut pre, mut post) in self.expand_point(&t2, chain, depth + 1, der) {
+                        let got = self.expand_point(&t2, chain, depth + 1, der);
+                        if own_sufficient && got.iter().any(|g| !g.0.is_empty()) {
+                            sufficient_done = true;
+                        }
+                        for (pts, mut pre, mut post) in got {
                             if alias.epilogue {
                                 post.push(alias.body.clone());
                             } else {

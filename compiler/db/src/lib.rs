@@ -87,6 +87,32 @@ pub struct SourceFile {
     pub text: Arc<str>,
     #[returns(copy)]
     pub kind: FileKind,
+    /// The library macros this file's `@name` invocations may use.
+    #[returns(copy)]
+    pub macros: MacroLib,
+}
+
+/// The library macros: the `.stpm` files of the tapset directories
+/// (path, text), in search order; the first definition of a name wins.
+#[salsa::input(debug)]
+pub struct MacroLib {
+    #[returns(ref)]
+    pub files: Arc<Vec<(String, Arc<str>)>>,
+}
+
+/// The macro table of the library's `.stpm` files (their own errors are
+/// ignored here: a bad library file defines what it can).
+#[salsa::tracked(returns(ref))]
+pub fn macro_table(db: &dyn Db, lib: MacroLib) -> Arc<syntax::preprocess::MacroTable> {
+    let mut table = syntax::preprocess::MacroTable::new();
+    for (_, text) in lib.files(db).iter() {
+        let parsed = syntax::parse(text);
+        let (defs, _) = syntax::preprocess::library_macros(&parsed.tree());
+        for (name, m) in defs {
+            table.entry(name).or_insert(m);
+        }
+    }
+    Arc::new(table)
 }
 
 /// A target kernel, split in fields by how often they are read.
@@ -192,8 +218,10 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let text = file.text(db);
     let id = file.id(db);
     // The file's own `@define` macros are expanded before parsing, like stap.
-    let (green, mut diags, sites) = if text.contains("@define") {
-        let ex = syntax::preprocess::expand_macros(text, &syntax::preprocess::MacroTable::new());
+    let library = macro_table(db, file.macros(db));
+    let uses_library = !library.is_empty() && library.keys().any(|k| text.contains(&format!("@{k}")));
+    let (green, mut diags, sites) = if text.contains("@define") || uses_library {
+        let ex = syntax::preprocess::expand_macros(text, library);
         let (green, mut diags) = syntax::parse(&ex.text).into_parts();
         diags.extend(ex.errors.iter().cloned());
         for d in &mut diags {

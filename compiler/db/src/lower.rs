@@ -675,8 +675,16 @@ impl Lower<'_> {
         // The array: a NAME_REF, or INDEX_EXPR(NAME_REF, INDEX_LIST) for a slice.
         let mut array = None;
         let mut slice = None;
+        let mut hist = None;
         for c in n.children() {
             match c.kind() {
+                k if k != K::NAME_REF && k != K::INDEX_EXPR && is_expr_kind(k) => {
+                    let e = self.expr(&c);
+                    if matches!(e.kind, ExprKind::Hist { bucket: None, .. }) {
+                        hist = Some(e);
+                    }
+                    break;
+                }
                 K::NAME_REF => {
                     if let Some(t) = c.first_token() {
                         array = Some((t.text().to_string(), self.tspan(&t)));
@@ -695,6 +703,9 @@ impl Lower<'_> {
         }
         let limit = child(n, K::FOREACH_LIMIT).and_then(|l| l.children().find(|c| is_expr_kind(c.kind()))).map(|e| self.expr(&e));
         let body = n.children().filter(|c| is_stmt_kind(c.kind())).last().map(|b| self.stmt(&b));
+        if let (Some(h), Some(body), [key]) = (hist, body.clone(), keys.as_slice()) {
+            return hist_foreach(key, h, body);
+        }
         match (array, body) {
             (Some(array), Some(body)) => StmtKind::Foreach(Box::new(ForeachHir { keys, value, array, slice, sort, sort_agg, limit, body })),
             _ => StmtKind::Empty,
@@ -1060,4 +1071,26 @@ fn embedded_body(t: &str) -> String {
     let s = t.strip_prefix("%{").unwrap_or(t);
     let s = s.strip_suffix("%}").unwrap_or(s);
     s.to_string()
+}
+
+/// `foreach (b in @hist_*(x)) body` as `for (b = 0; b < BUCKETS; ++b) body`:
+/// SystemTap visits every bucket index, empty ones included. A log
+/// histogram has 128 buckets (the runtime's `XS_HIST_LOG_BUCKETS`); a
+/// linear one `(high - low) / width` plus the first, under- and overflow.
+fn hist_foreach(key: &(String, Span), hist: Expr, body: Stmt) -> StmtKind {
+    let sp = hist.span;
+    let e = |kind: ExprKind| Expr { kind, span: sp };
+    let num = |n: i64| e(ExprKind::Lit(Lit::Long(n)));
+    let bin = |op: ir::BinOp, l: Expr, r: Expr| e(ExprKind::Binary { op: BinOpH::Arith(op), lhs: Box::new(l), rhs: Box::new(r) });
+    let var = || Expr { kind: ExprKind::Name(key.0.clone()), span: key.1 };
+    let buckets = match hist.kind {
+        ExprKind::Hist { kind: HistKindH::Linear(lo, hi, w), .. } => bin(ir::BinOp::Add, bin(ir::BinOp::Div, bin(ir::BinOp::Sub, *hi, *lo), *w), num(3)),
+        _ => num(128),
+    };
+    StmtKind::For {
+        init: Some(e(ExprKind::Assign { op: AssignOpH::Set, target: Box::new(var()), value: Box::new(num(0)) })),
+        cond: Some(e(ExprKind::Binary { op: BinOpH::Cmp(ir::CmpOp::Lt), lhs: Box::new(var()), rhs: Box::new(buckets) })),
+        step: Some(e(ExprKind::IncDec { target: Box::new(var()), increment: true, prefix: true })),
+        body: Box::new(body),
+    }
 }

@@ -29,6 +29,8 @@ pub enum PointCtx {
     None,
     Function { name: String, params: Vec<kernel::Param>, ret: TypeId, is_return: bool },
     Tracepoint { args: Vec<kernel::Param> },
+    /// A procfs file: `$value` is its data (a string).
+    Procfs { write: bool },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +94,8 @@ const SHAPES: &[&[&str]] = &[
     &["kprobe", "function", "call"],
     &["kprobe", "function", "return"],
     &["kernel", "trace"],
+    &["procfs", "read"],
+    &["procfs", "write"],
     &["timer", "profile"],
     &["timer", "profile", "tick"],
     &["timer", "jiffies"],
@@ -166,7 +170,10 @@ fn resolve_plain(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolved
     match first {
         "timer" => resolve_timer(comps),
         "kernel" | "kprobe" => resolve_kernel(comps, t),
-        "process" | "module" | "perf" | "procfs" | "netfilter" | "java" | "python2" | "python3" | "input"
+        "procfs" => resolve_procfs(comps),
+        "netfilter" => resolve_netfilter(comps, t),
+        "module" => resolve_module(comps, t),
+        "process" | "perf" | "java" | "python2" | "python3" | "input"
         | "hw_breakpoint" | "kprobe_module" | "nd_syscall" => Err(err(
             "E0411",
             format!("probe point family `{first}` is not supported by xstap yet"),
@@ -178,6 +185,98 @@ fn resolve_plain(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolved
             Some("run `xstap -l 'PATTERN'` to list the probe points and aliases that exist"),
         )),
     }
+}
+
+/// `procfs[("path")][.umask(N)].read[.maxsize(N)]` and `...write`.
+fn resolve_procfs(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = |why: &str| {
+        err(
+            "E0402",
+            format!("unknown procfs probe point `{pp}`: {why}"),
+            Some("use procfs(\"PATH\").read, procfs(\"PATH\").write, with .umask(N) before and .maxsize(N) after .read"),
+        )
+    };
+    let path = match &comps[0].arg {
+        None => "command".to_string(),
+        Some(Lit::Str(s)) => s.clone(),
+        Some(_) => return Err(bad("the path must be a string")),
+    };
+    if path.is_empty() || path.starts_with('/') || path.ends_with('/') || path.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+        return Err(bad("the path must be relative, without empty, `.` or `..` parts"));
+    }
+    let mut umask = None;
+    let mut maxsize = None;
+    let mut write = None;
+    for c in &comps[1..] {
+        match (c.name.as_str(), &c.arg) {
+            ("umask", Some(Lit::Long(n))) if write.is_none() && umask.is_none() && (0..=0o777).contains(n) => umask = Some(*n as u32),
+            ("read", None) if write.is_none() => write = Some(false),
+            ("write", None) if write.is_none() => write = Some(true),
+            ("maxsize", Some(Lit::Long(n))) if write == Some(false) && maxsize.is_none() && *n > 0 => maxsize = Some(*n as u64),
+            _ => return Err(bad(&format!("unexpected `.{}` here", c.name))),
+        }
+    }
+    let Some(write) = write else { return Err(bad("`.read` or `.write` is missing")) };
+    Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Procfs { path, write, umask, maxsize }, ctx: PointCtx::Procfs { write } }])
+}
+
+/// The netfilter hooks and protocol families by name, with their values.
+const NF_HOOKS: &[(&str, i64)] = &[
+    ("NF_INET_PRE_ROUTING", 0),
+    ("NF_INET_LOCAL_IN", 1),
+    ("NF_INET_FORWARD", 2),
+    ("NF_INET_LOCAL_OUT", 3),
+    ("NF_INET_POST_ROUTING", 4),
+    ("NF_IP_PRE_ROUTING", 0),
+    ("NF_IP_LOCAL_IN", 1),
+    ("NF_IP_FORWARD", 2),
+    ("NF_IP_LOCAL_OUT", 3),
+    ("NF_IP_POST_ROUTING", 4),
+    ("NF_ARP_IN", 0),
+    ("NF_ARP_OUT", 1),
+    ("NF_ARP_FORWARD", 2),
+];
+const NF_PFS: &[(&str, i64)] = &[("NFPROTO_IPV4", 2), ("NFPROTO_IPV6", 10), ("NFPROTO_ARP", 3), ("NFPROTO_BRIDGE", 7), ("PF_INET", 2), ("PF_INET6", 10)];
+
+/// `netfilter.hook("HOOK").pf("FAMILY")[.priority("N")]` (also
+/// `netfilter.pf("FAMILY").hook("HOOK")`). Names outside the known sets are
+/// accepted in guru mode only (the caller checks privilege; here they are
+/// kept as written), like stap which passes them to the C compiler.
+fn resolve_netfilter(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = |why: String| {
+        err(
+            "E0402",
+            format!("unknown netfilter probe point `{pp}`: {why}"),
+            Some("use netfilter.hook(\"NF_INET_PRE_ROUTING\").pf(\"NFPROTO_IPV4\"), optionally with .priority(\"N\")"),
+        )
+    };
+    let (mut hook, mut pf, mut priority) = (None, None, None);
+    for c in &comps[1..] {
+        let a = match &c.arg {
+            Some(Lit::Str(s)) => s.clone(),
+            Some(Lit::Long(n)) => n.to_string(),
+            None => return Err(bad(format!("`.{}` needs an argument", c.name))),
+        };
+        match c.name.as_str() {
+            "hook" if hook.is_none() => hook = Some(a),
+            "pf" if pf.is_none() => pf = Some(a),
+            "priority" if priority.is_none() => {
+                priority = Some(a.trim().parse::<i64>().map_err(|_| bad(format!("priority `{a}` is not a number")))?)
+            }
+            other => return Err(bad(format!("unexpected `.{other}` here"))),
+        }
+    }
+    let (Some(hook), Some(pf)) = (hook, pf) else { return Err(bad("both `.hook(...)` and `.pf(...)` are needed".into())) };
+    let _ = t;
+    Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Netfilter { hook, pf, priority: priority.unwrap_or(0) }, ctx: PointCtx::None }])
+}
+
+/// Whether a netfilter hook or family name is a known one (or a number).
+pub fn netfilter_name_known(name: &str, hook: bool) -> bool {
+    let table = if hook { NF_HOOKS } else { NF_PFS };
+    name.trim().parse::<i64>().is_ok() || table.iter().any(|(n, _)| *n == name)
 }
 
 fn resolve_timer(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> {
@@ -320,6 +419,61 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
         }
         _ => Err(bad()),
     }
+}
+
+/// `module("M").function("F")` (`.call`, `.return`): the profile knows a
+/// module's functions only from its exports (Module.symvers), without
+/// types, so the points offer no target variables. `M` and `F` may be
+/// globs; `-` and `_` are the same in module names, like the kernel's.
+fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = || err("E0402", format!("unknown probe point `{pp}`"), Some("write module(\"NAME\").function(\"FUNC\"), with .call or .return"));
+    let Some(module) = arg_str(&comps[0]) else { return Err(bad()) };
+    let Some(second) = comps.get(1).filter(|c| c.name == "function") else {
+        return Err(err(
+            "E0412",
+            format!("`{pp}` needs the module's debug information"),
+            Some("xstap knows a module's exported functions only: probe module(\"NAME\").function(\"FUNC\")"),
+        ));
+    };
+    let Some(func) = arg_str(second) else { return Err(bad()) };
+    if func.contains(['@', ':']) {
+        return Err(err(
+            "E0412",
+            format!("`{pp}` names a source file or line, which needs the module's DWARF debug information"),
+            Some("name the function without `@FILE` or `:LINE`"),
+        ));
+    }
+    let mut is_return = false;
+    for c in &comps[2..] {
+        match (c.name.as_str(), &c.arg) {
+            ("call" | "exported", None) => {}
+            ("return", None) => is_return = true,
+            _ => return Err(bad()),
+        }
+    }
+    let norm = |s: &str| s.replace('-', "_");
+    let module_glob = norm(module);
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &t.tables.symvers {
+        if e.module == "vmlinux" {
+            continue;
+        }
+        let name = norm(e.module.rsplit('/').next().unwrap_or(&e.module));
+        if !kernel::glob::matches(&module_glob, &name) || !kernel::glob::matches(func, &e.name) || !seen.insert((name.clone(), e.name.clone())) {
+            continue;
+        }
+        let symbol = format!("{name}:{}", e.name);
+        let base = format!("module(\"{name}\").function(\"{}\")", e.name);
+        let (pp, kind) = if is_return {
+            (format!("{base}.return"), ir::PointKind::Kretprobe { symbol, maxactive: None })
+        } else {
+            (base, ir::PointKind::Kprobe { symbol, offset: 0 })
+        };
+        out.push(ResolvedPoint { pp, kind, ctx: PointCtx::None });
+    }
+    Ok(out)
 }
 
 /// Pointer size of the target in bytes.

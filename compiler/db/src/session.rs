@@ -37,6 +37,8 @@ pub struct Session {
     options: Options,
     program: Program,
     roots: Vec<PathBuf>,
+    /// The library macros shared by every file.
+    macros: MacroLib,
     /// In-memory tapset files (tests, `--tapset-text`), after the roots.
     extra: Vec<(String, String)>,
     release: String,
@@ -58,7 +60,8 @@ impl Session {
 
     /// A session over a given database (e.g. [`Database::with_query_log`]).
     pub fn with_db(db: Database) -> Session {
-        let script = SourceFile::builder(FileId(0), "<input>".to_string(), Arc::from(""), FileKind::Script).new(&db);
+        let macros = MacroLib::builder(Arc::new(Vec::new())).durability(Durability::HIGH).new(&db);
+        let script = SourceFile::builder(FileId(0), "<input>".to_string(), Arc::from(""), FileKind::Script, macros).new(&db);
         let target = TargetKernel::builder(
             String::new(),
             kernel::Arch::host().name().to_string(),
@@ -72,6 +75,7 @@ impl Session {
         let program = Program::builder(script, Arc::new(Vec::new()), target, options).new(&db);
         Session {
             db,
+            macros,
             files: HashMap::new(),
             by_id: vec![script],
             script,
@@ -175,6 +179,7 @@ impl Session {
     fn rescan_tapsets(&mut self) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         let mut found: Vec<(String, String)> = Vec::new();
+        let mut stpm: Vec<(String, Arc<str>)> = Vec::new();
         for root in self.roots.clone() {
             if !root.is_dir() {
                 diags.push(
@@ -189,7 +194,7 @@ impl Session {
                 let Ok(rd) = std::fs::read_dir(&dir) else { continue };
                 let mut names: Vec<PathBuf> = rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "stp") && p.is_file())
+                    .filter(|p| p.extension().is_some_and(|e| e == "stp" || e == "stpm") && p.is_file())
                     .collect();
                 names.sort();
                 for p in names {
@@ -197,7 +202,9 @@ impl Session {
                     if !seen.insert(base) {
                         continue;
                     }
+                    let is_stpm = p.extension().is_some_and(|e| e == "stpm");
                     match std::fs::read_to_string(&p) {
+                        Ok(t) if is_stpm => stpm.push((p.display().to_string(), Arc::from(t))),
                         Ok(t) => found.push((p.display().to_string(), t)),
                         Err(e) => diags.push(
                             Diagnostic::error("E0420", format!("cannot read tapset `{}`: {e}", p.display()))
@@ -206,6 +213,9 @@ impl Session {
                     }
                 }
             }
+        }
+        if self.macros.files(&self.db).as_slice() != stpm.as_slice() {
+            self.macros.set_files(&mut self.db).with_durability(Durability::HIGH).to(Arc::new(stpm));
         }
         found.extend(self.extra.iter().cloned());
         let files: Vec<SourceFile> = found.iter().map(|(p, t)| self.file_for(p, t, FileKind::Tapset)).collect();
@@ -227,7 +237,7 @@ impl Session {
             return sf;
         }
         let id = FileId(self.by_id.len() as u32);
-        let sf = SourceFile::builder(id, path.to_string(), Arc::from(text), kind).durability(Durability::HIGH).new(&self.db);
+        let sf = SourceFile::builder(id, path.to_string(), Arc::from(text), kind, self.macros).durability(Durability::HIGH).new(&self.db);
         self.by_id.push(sf);
         self.files.insert(path.to_string(), (sf, hash));
         sf
@@ -353,6 +363,7 @@ pub fn list_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) 
                                     line.push_str(&format!(" ${}:{}", a.name, tables.types.type_name(a.ty)));
                                 }
                             }
+                            PointCtx::Procfs { .. } => line.push_str(" $value:string"),
                             PointCtx::None => {}
                         }
                     }

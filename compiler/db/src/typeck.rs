@@ -357,6 +357,20 @@ impl Tc<'_> {
                         self.want(e.ty_of(), Ty::Long, c.span, "a probe condition");
                         e
                     });
+                    if let ir::PointKind::Netfilter { hook, pf, .. } = &p.resolved.kind {
+                        let unknown: Vec<&String> = [(hook, true), (pf, false)]
+                            .into_iter()
+                            .filter(|(n, is_hook)| !points::netfilter_name_known(n, *is_hook))
+                            .map(|(n, _)| n)
+                            .collect();
+                        if !unknown.is_empty() && !self.env.guru {
+                            self.err(
+                                Diagnostic::error("E0402", format!("unknown netfilter hook or protocol family `{}` in `{}`", unknown[0], p.resolved.pp))
+                                    .with_primary(d.span, "in this probe")
+                                    .with_help("use NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING and NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_ARP, NFPROTO_BRIDGE (other names or numbers need guru mode, -g)"),
+                            );
+                        }
+                    }
                     pts.push(ir::ProbePoint { pp: p.resolved.pp.clone(), kind: p.resolved.kind.clone(), condition, optional: p.optional });
                 }
                 if emit {
@@ -1328,6 +1342,16 @@ impl Tc<'_> {
                 ir::LValue::Element { array: self.gid(g), keys }
             }
             ExprKind::Target(t) if !stat_read => {
+                if let Some(v) = self.procfs_value(cx, t, target.span) {
+                    if matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { write: true })) {
+                        self.err(
+                            Diagnostic::error("E0504", "`$value` cannot be assigned to in a procfs write probe")
+                                .with_primary(target.span, "read-only here")
+                                .with_help("a write probe reads what was written from `$value`; set `$value` in a `.read` probe"),
+                        );
+                    }
+                    return ir::LValue::Local(self.local_id(v));
+                }
                 if t.pretty.is_some() || t.address_of {
                     self.err(
                         Diagnostic::error("E0504", "a pretty-printed or address-of target expression cannot be assigned to")
@@ -1359,6 +1383,22 @@ impl Tc<'_> {
                 ir::LValue::Local(LocalId(0))
             }
         }
+    }
+
+    /// `$value` in a procfs probe: the probe's string local `$value` (see
+    /// [`ir::PointKind::Procfs`]), marked read and written so that neither
+    /// a read probe (which only sets it) nor a write probe warns.
+    fn procfs_value(&mut self, cx: &Cx, t: &crate::hir::TargetHir, sp: Span) -> Option<VarRef> {
+        let is_procfs = matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { .. }));
+        let plain = matches!(&t.base, TargetBaseH::Var(n) if n == "value") && t.path.is_empty() && t.pretty.is_none() && !t.address_of;
+        if !is_procfs || !plain || cx.func.is_some() {
+            return None;
+        }
+        let v = self.lookup_var(cx, "$value", sp);
+        self.var_mut(v).read = true;
+        self.var_mut(v).written = true;
+        self.unify_var(v, Ty::Str, sp);
+        Some(v)
     }
 
     fn call(&mut self, cx: &mut Cx, name: &str, name_span: Span, args: &[Expr], sp: Span) -> ir::Expr {
@@ -1566,6 +1606,10 @@ impl Tc<'_> {
                 return self.lit_long(0, sp);
             }
             TargetBaseH::Var(name) => {
+                if let Some(v) = self.procfs_value(cx, t, sp) {
+                    let id = self.local_id(v);
+                    return self.mk(ir::ExprKind::Local(id), Ty::Str, sp);
+                }
                 let Some(point) = cx.point.clone() else {
                     self.err(
                         Diagnostic::error("E0410", format!("target variable `${name}` used outside of a probe"))
@@ -1576,7 +1620,7 @@ impl Tc<'_> {
                 };
                 let pp = point.resolved.pp.clone();
                 match &point.resolved.ctx {
-                    PointCtx::None => {
+                    PointCtx::None | PointCtx::Procfs { .. } => {
                         self.err(
                             Diagnostic::error("E0410", format!("target variable `${name}` is not available in `{pp}`"))
                                 .with_primary(sp, "no target variables here")

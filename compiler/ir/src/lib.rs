@@ -160,6 +160,17 @@ pub enum PointKind {
     Kretprobe { symbol: String, maxactive: Option<u32> },
     /// kernel.trace("system:name"): `args` are the tracepoint's C prototype.
     Tracepoint { system: String, name: String, args: Vec<CType> },
+    /// `procfs("path").read` / `.write`: a file under `/proc/systemtap/MODULE/`
+    /// (`path` relative to it, `command` by default). The probe's local
+    /// named `$value` (a string) holds the file's data: codegen reads it
+    /// after a read probe's body (what a reader gets) and fills it before a
+    /// write probe's body (what was written). `umask` is `.umask(N)`;
+    /// `maxsize` is a read probe's `.maxsize(N)` buffer size.
+    Procfs { path: String, write: bool, umask: Option<u32>, maxsize: Option<u64> },
+    /// `netfilter.hook("NAME").pf("FAMILY")` (`.priority("N")`): a netfilter
+    /// hook; `hook` and `pf` are the names as written (`NF_INET_PRE_ROUTING`,
+    /// `NFPROTO_IPV4`), numbers in guru mode.
+    Netfilter { hook: String, pf: String, priority: i64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
