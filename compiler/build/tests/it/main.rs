@@ -18,13 +18,23 @@ const ARM64: &str = "6.1.0-56-arm64";
 
 fn kdir(release: &str) -> Option<PathBuf> {
     let var = if release.ends_with("arm64") { "XSTAP_TEST_KDIR_ARM64" } else { "XSTAP_TEST_KDIR_AMD64" };
-    let dir = match std::env::var_os(var) {
-        Some(d) if release == AMD64 || release == ARM64 => PathBuf::from(d),
+    // Fetched by `cargo xtask test` into $XSTAP_TEST_HOME (CI), else the
+    // shared test-bed's headers (development).
+    let fetched = std::env::var_os("XSTAP_TEST_HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join("kernels").join(release).join(format!("root/usr/src/linux-headers-{release}")))
+        .filter(|d| d.join("Makefile").exists());
+    let dir = match (std::env::var_os(var), fetched) {
+        (Some(d), _) if release == AMD64 || release == ARM64 => PathBuf::from(d),
+        (_, Some(d)) => d,
         _ => PathBuf::from(format!("/var/tmp/testbed/headers/{release}/usr/src/linux-headers-{release}")),
     };
     if dir.join("Makefile").exists() {
         Some(dir)
     } else {
+        let required = std::env::var_os("CI").is_some()
+            && std::env::var("XSTAP_TEST_KVERS").is_ok_and(|v| v.split_whitespace().any(|k| k == release));
+        assert!(!required, "no build tree for {release} at {} under CI: `cargo xtask test` fetches it", dir.display());
         eprintln!("note: no build tree for {release} at {} (set {var}); skipping the kbuild part", dir.display());
         None
     }

@@ -129,10 +129,26 @@ fn userspace_shim_runs_match_expectations() {
     }
 }
 
+/// Development shortcut: headers unpacked by the shared test-bed recipe.
 const HEADERS: &str = "/var/tmp/testbed/headers";
 
+/// The build tree of `kver`: fetched by `cargo xtask test` into
+/// `$XSTAP_TEST_HOME/kernels` (what CI uses), else the test-bed's.
 fn kdir(kver: &str) -> PathBuf {
+    if let Some(home) = std::env::var_os("XSTAP_TEST_HOME").filter(|h| !h.is_empty()) {
+        let d = Path::new(&home).join("kernels").join(kver).join("root/usr/src").join(format!("linux-headers-{kver}"));
+        if d.join("Makefile").exists() {
+            return d;
+        }
+    }
     Path::new(HEADERS).join(kver).join("usr/src").join(format!("linux-headers-{kver}"))
+}
+
+/// Under CI the kernels of `XSTAP_TEST_KVERS` must be there: a missing one
+/// is a failure, not a skip.
+fn required(kver: &str) -> bool {
+    std::env::var_os("CI").is_some()
+        && std::env::var("XSTAP_TEST_KVERS").is_ok_and(|v| v.split_whitespace().any(|k| k == kver))
 }
 
 /// Build the test programs (all, or those named in `only`) as modules for
@@ -144,6 +160,7 @@ fn kbuild_all(kver: &str, arch: &str, cross: &str) {
 fn kbuild_some(kver: &str, arch: &str, cross: &str, only: &[&str]) {
     let kd = kdir(kver);
     if !kd.join("Makefile").exists() {
+        assert!(!required(kver), "{} absent under CI: `cargo xtask test` fetches {kver}", kd.display());
         eprintln!("note: {} absent; kbuild test for {kver} skipped", kd.display());
         return;
     }
