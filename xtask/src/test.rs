@@ -75,6 +75,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Command::new(env!("CARGO"))
             .args(["test", "--workspace", "--no-fail-fast"])
             .env("XSTAP_TEST_HOME", test_home())
+            // The kernel crate's real-kernel tests fetch into the same place.
+            .env("XSTAP_TEST_KERNELS", test_home())
             .env("XSTAP_TEST_KVERS", test_kernels().join(" "))
             .current_dir(&root),
     )?;
