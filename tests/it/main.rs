@@ -3,4 +3,5 @@
 mod book;
 mod conformance;
 mod e2e;
+mod matrix;
 mod output_conformance;

@@ -9,6 +9,7 @@
 mod bench;
 mod book;
 mod conformance;
+mod cross_build;
 mod demo;
 mod test;
 mod vm;
@@ -24,6 +25,8 @@ commands:
                 for both, boot each in qemu and show what the scripts printed
   vm            fetch kernels and busybox, build initramfs images, boot and run commands
   conformance   run SystemTap's conformance corpus (../shared/conformance) and report
+  cross-build   build the example scripts for the project's six-kernel matrix with one
+                `xstap build` each; `--boot` runs them in qemu (amd64 + arm64 of 6.1, 6.12)
   bench         benchmarks (printed numbers and ratios, never asserted)
   book          build the mdBook in book/ (installs mdbook if missing)";
 
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "vm" => vm::run(rest),
         "conformance" => conformance::run(rest),
+        "cross-build" => cross_build::run(rest),
         "bench" => bench::run(rest),
         "book" => book::run(rest),
         "-h" | "--help" | "help" => {

@@ -49,19 +49,50 @@ pub fn setup() -> Result<(), String> {
     Ok(())
 }
 
-/// Fetch the test kernels (headers, image, profile) into the test home.
+/// Whether the matrix test (`tests/it/matrix.rs`) runs: under CI or with
+/// `XSTAP_TEST_MATRIX=1`; then its kernels are fetched too.
+pub fn matrix_on() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || std::env::var("XSTAP_TEST_MATRIX").is_ok_and(|v| v == "1")
+}
+
+/// Fetch the test kernels (headers, image, profile) into the test home, and
+/// the matrix kernels when [`matrix_on`]; in parallel (downloads dominate),
+/// printing each fetch's time.
 pub fn fetch_kernels() -> Result<(), String> {
     let root = workspace_root();
     run_cmd(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "xstap"]).current_dir(&root))?;
     let xstap = root.join("target/debug/xstap");
-    for k in test_kernels() {
-        run_cmd(
-            Command::new(&xstap)
-                .args(["target", "fetch", &format!("debian:{k}")])
-                .env("XSTAP_HOME", test_home()),
-        )?;
+    let mut kernels = test_kernels();
+    if matrix_on() {
+        for k in xstap_tests::matrix::KERNELS {
+            if !kernels.iter().any(|x| x == k) {
+                kernels.push(k.to_string());
+            }
+        }
     }
-    Ok(())
+    let t0 = std::time::Instant::now();
+    let mut children = Vec::new();
+    for k in &kernels {
+        let mut cmd = Command::new(&xstap);
+        cmd.args(["target", "fetch", &format!("debian:{k}")]).env("XSTAP_HOME", test_home());
+        eprintln!("xtask: $ {cmd:?} &");
+        let child = cmd.spawn().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+        children.push((k.clone(), std::time::Instant::now(), child));
+    }
+    let mut failed = Vec::new();
+    for (k, t, mut child) in children {
+        let status = child.wait().map_err(|e| format!("waiting for the fetch of {k}: {e}"))?;
+        eprintln!("xtask: fetch {k}: {status} after {:.1}s", t.elapsed().as_secs_f64());
+        if !status.success() {
+            failed.push(k);
+        }
+    }
+    eprintln!("xtask: fetched {} kernel(s) in {:.1}s", kernels.len(), t0.elapsed().as_secs_f64());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("fetching {} failed", failed.join(", ")))
+    }
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
