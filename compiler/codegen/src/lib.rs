@@ -502,7 +502,9 @@ fn kind_c(k: &PointKind) -> &'static str {
         PointKind::Kretprobe { .. } => "XS_KIND_KRETPROBE",
         PointKind::Tracepoint { .. } | PointKind::Never => "XS_KIND_TRACEPOINT",
         // Not generated yet: `unsupported` reports them.
-        PointKind::Procfs { .. } | PointKind::Netfilter { .. } => "XS_KIND_TRACEPOINT",
+        PointKind::Procfs { .. } | PointKind::Netfilter { .. } | PointKind::Process { .. } | PointKind::Uprobe { .. } => {
+            "XS_KIND_TRACEPOINT"
+        }
     }
 }
 
@@ -701,6 +703,8 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             PointKind::Never => {}
             PointKind::Procfs { .. } => g.unsupported(pr.loc, "a procfs probe"),
             PointKind::Netfilter { .. } => g.unsupported(pr.loc, "a netfilter probe"),
+            PointKind::Process { .. } => g.unsupported(pr.loc, "a process event probe"),
+            PointKind::Uprobe { .. } => g.unsupported(pr.loc, "a user-space function probe"),
             PointKind::Timer { unit, interval, randomize } => {
                 armed = true;
                 let _ = writeln!(s, "\nstatic void {pk}_fn(struct xs_timer *t)\n{{");

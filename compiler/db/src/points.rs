@@ -173,7 +173,8 @@ fn resolve_plain(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolved
         "procfs" => resolve_procfs(comps),
         "netfilter" => resolve_netfilter(comps, t),
         "module" => resolve_module(comps, t),
-        "process" | "perf" | "java" | "python2" | "python3" | "input"
+        "process" => resolve_process(comps),
+        "perf" | "java" | "python2" | "python3" | "input"
         | "hw_breakpoint" | "kprobe_module" | "nd_syscall" => Err(err(
             "E0411",
             format!("probe point family `{first}` is not supported by xstap yet"),
@@ -474,6 +475,133 @@ fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
         out.push(ResolvedPoint { pp, kind, ctx: PointCtx::None });
     }
     Ok(out)
+}
+
+/// The executable a `process("NAME")` names: an absolute path as is, a
+/// name with a `/` relative to the current directory, else the first
+/// match on `PATH` (like stap). Symlinks are kept as written.
+fn find_executable(name: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(name);
+    if name.contains('/') {
+        let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().ok()?.join(p) };
+        return abs.is_file().then_some(abs);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|c| c.is_file())
+}
+
+/// The file offset of `symbol`'s code in the ELF file at `path` (from its
+/// symbol table, else its dynamic symbols), or why there is none.
+fn elf_symbol_offsets(path: &std::path::Path, pattern: &str) -> Result<Vec<(String, u64)>, String> {
+    use object::{Object, ObjectSection, ObjectSymbol};
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("{} is not an ELF file: {e}", path.display()))?;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for sym in file.symbols().chain(file.dynamic_symbols()) {
+        if sym.kind() != object::SymbolKind::Text || !sym.is_definition() {
+            continue;
+        }
+        let Ok(name) = sym.name() else { continue };
+        if !kernel::glob::matches(pattern, name) || !seen.insert(name.to_string()) {
+            continue;
+        }
+        let Some(sec) = sym.section_index().and_then(|i| file.section_by_index(i).ok()) else { continue };
+        let Some((off, _)) = sec.file_range() else { continue };
+        out.push((name.to_string(), sym.address() - sec.address() + off));
+    }
+    Ok(out)
+}
+
+/// User-space points: `process[("PATH")|(PID)]` with `.begin`, `.end`,
+/// `.thread.begin`, `.thread.end`, `.syscall`, `.syscall.return`, and
+/// `process("PATH").function("NAME")[.call|.return]` resolved from the
+/// executable's ELF symbols (no debug information: no target variables).
+/// The executable is looked up on this machine at compile time, like stap.
+fn resolve_process(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> {
+    let pp = text_of(comps);
+    let bad = |why: &str| {
+        err(
+            "E0402",
+            format!("unknown process probe point `{pp}`: {why}"),
+            Some("use process(\"PATH\").begin/.end/.thread.begin/.thread.end/.syscall/.syscall.return or process(\"PATH\").function(\"NAME\")"),
+        )
+    };
+    let (mut path, mut pid) = (None, None);
+    match &comps[0].arg {
+        None => {}
+        Some(Lit::Long(n)) if *n > 0 => pid = Some(*n),
+        Some(Lit::Long(_)) => return Err(bad("a process id must be positive")),
+        Some(Lit::Str(s)) => {
+            let exe = find_executable(s).ok_or_else(|| {
+                err(
+                    "E0403",
+                    format!("no executable `{s}` for `{pp}`"),
+                    Some("give an absolute path, or a name found on PATH"),
+                )
+            })?;
+            path = Some(exe.display().to_string());
+        }
+    }
+    let rest: Vec<(&str, &Option<Lit>)> = comps[1..].iter().map(|c| (c.name.as_str(), &c.arg)).collect();
+    let event = match rest.as_slice() {
+        [("begin", None)] => ir::ProcessEvent::Begin,
+        [("end", None)] => ir::ProcessEvent::End,
+        [("thread", None), ("begin", None)] => ir::ProcessEvent::ThreadBegin,
+        [("thread", None), ("end", None)] => ir::ProcessEvent::ThreadEnd,
+        [("syscall", None)] => ir::ProcessEvent::Syscall,
+        [("syscall", None), ("return", None)] => ir::ProcessEvent::SyscallReturn,
+        [("function", Some(Lit::Str(f))), tail @ ..] => {
+            let is_return = match tail {
+                [] | [("call", None)] => false,
+                [("return", None)] => true,
+                _ => return Err(bad("expected .call or .return after .function")),
+            };
+            let Some(path) = path else { return Err(bad("function probes need the executable's path")) };
+            if f.contains(['@', ':']) {
+                return Err(err(
+                    "E0412",
+                    format!("`{pp}` names a source file or line, which needs the executable's DWARF debug information"),
+                    Some("name the function without `@FILE` or `:LINE`"),
+                ));
+            }
+            if is_return && f == "_start" {
+                return Err(err(
+                    "E0425",
+                    format!("`{pp}`: `_start` never returns normally (its stack is not a normal frame), so it cannot be return-probed"),
+                    Some("probe process(\"PATH\").function(\"_start\") (the entry) instead"),
+                ));
+            }
+            let syms = elf_symbol_offsets(std::path::Path::new(&path), f).map_err(|e| err("E0403", format!("cannot resolve `{pp}`: {e}"), None))?;
+            let quoted = comps[0].arg.as_ref().map(|_| format!("process(\"{path}\")")).unwrap_or_default();
+            return Ok(syms
+                .into_iter()
+                .map(|(symbol, offset)| {
+                    let base = format!("{quoted}.function(\"{symbol}\")");
+                    ResolvedPoint {
+                        pp: if is_return { format!("{base}.return") } else { base },
+                        kind: ir::PointKind::Uprobe { path: path.clone(), symbol, offset, is_return },
+                        ctx: PointCtx::None,
+                    }
+                })
+                .collect());
+        }
+        _ => return Err(bad("unknown event")),
+    };
+    if path.is_none() && pid.is_none() {
+        return Err(err(
+            "E0425",
+            format!("`{pp}` names no process"),
+            Some("write process(\"PATH\") or process(PID) to say which process the event is about"),
+        ));
+    }
+    let head = match (&path, pid) {
+        (Some(p), _) => format!("process(\"{p}\")"),
+        (None, Some(n)) => format!("process({n})"),
+        (None, None) => "process".to_string(),
+    };
+    let tail: Vec<&str> = rest.iter().map(|(n, _)| *n).collect();
+    Ok(vec![ResolvedPoint { pp: format!("{head}.{}", tail.join(".")), kind: ir::PointKind::Process { path, pid, event }, ctx: PointCtx::None }])
 }
 
 /// Pointer size of the target in bytes.

@@ -343,10 +343,26 @@ impl Tc<'_> {
                 let mut cx =
                     Cx { func: None, probe: pi, file: d.file, loops: 0, iterating: Vec::new(), point: g.first().cloned() };
                 let mut stmts = Vec::new();
+                let diags_before = self.diags.len();
                 for b in &d.bodies {
                     // Alias bodies resolve names in their own file.
                     cx.file = b.span.file;
                     stmts.push(self.stmt(&mut cx, b));
+                }
+                // Optional points (`?`, `!`) whose context offers no target
+                // variables while the body reads some are dropped silently
+                // (stap drops an optional point it cannot expand). Other
+                // errors, such as a missing member, are still reported;
+                // values computed from the missing variables have no C type
+                // (E0418) as a consequence.
+                let target_error = |d: &Diagnostic| d.is_error() && matches!(d.code, "E0410" | "E0418");
+                if !g.is_empty()
+                    && g.iter().all(|p| p.optional)
+                    && self.diags[diags_before..].iter().any(target_error)
+                    && self.diags[diags_before..].iter().filter(|d| d.is_error()).all(target_error)
+                {
+                    self.diags.truncate(diags_before);
+                    continue;
                 }
                 cx.file = d.file;
                 let mut pts = Vec::new();

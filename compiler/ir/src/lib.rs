@@ -171,6 +171,25 @@ pub enum PointKind {
     /// hook; `hook` and `pf` are the names as written (`NF_INET_PRE_ROUTING`,
     /// `NFPROTO_IPV4`), numbers in guru mode.
     Netfilter { hook: String, pf: String, priority: i64 },
+    /// `process[("PATH")|(PID)].begin|end|thread.begin|thread.end|syscall|syscall.return`:
+    /// a user-space process event (utrace-like); `path` is the executable as
+    /// resolved at compile time (absolute), `pid` a process id, neither for
+    /// every process.
+    Process { path: Option<String>, pid: Option<i64>, event: ProcessEvent },
+    /// `process("PATH").function("NAME")` (`.call`, `.return`): a uprobe at
+    /// `offset` (file offset of the symbol's code) in the executable `path`.
+    Uprobe { path: String, symbol: String, offset: u64, is_return: bool },
+}
+
+/// The event of a [`PointKind::Process`] point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProcessEvent {
+    Begin,
+    End,
+    ThreadBegin,
+    ThreadEnd,
+    Syscall,
+    SyscallReturn,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
