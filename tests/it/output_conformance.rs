@@ -11,9 +11,12 @@
 use xstap_tests::conformance;
 use xstap_tests::output_conformance::{self as oc, Setup};
 
-/// Share of the cases whose output must match. Measured: see the report of
-/// `cargo xtask conformance output`.
-const OUTPUT_FLOOR: f64 = 0.0;
+/// Share of the cases whose output must match. Measured 36/38 (94.7 %) in
+/// qemu and in the user-space shim: `printf/dbug.stp` needs embedded-C
+/// expressions (`%{ ... %}` in a probe body, guru mode) and
+/// `string/user_string_n_quoted.stp` calls `user_string_n_quoted` with two
+/// and with three arguments (function overloading by arity).
+const OUTPUT_FLOOR: f64 = 0.94;
 
 #[test]
 fn output_conformance() {
