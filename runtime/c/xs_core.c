@@ -202,7 +202,9 @@ void xs_warn(const char *fmt, ...)
 	n += 9;
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
-	line[n++] = '\n';
+	/* Like stap, a message that ends its own line gets no second newline. */
+	if (line[n - 1] != '\n')
+		line[n++] = '\n';
 	xs_print_err(line, n);
 }
 
