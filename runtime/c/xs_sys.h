@@ -21,8 +21,9 @@
 #include <linux/string.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+/* rwlock_t comes with spinlock.h; PREEMPT_RT kernels forbid including
+ * linux/rwlock.h directly (they use rwlock_rt.h). */
 #include <linux/spinlock.h>
-#include <linux/rwlock.h>
 #include <linux/atomic.h>
 #include <linux/smp.h>
 #include <linux/preempt.h>
