@@ -208,6 +208,28 @@ void xs_warn(const char *fmt, ...)
 	xs_print_err(line, n);
 }
 
+void xs_dbug(const char *func, int line, const char *fmt, ...)
+{
+	char buf[MAXSTRINGLEN];
+	int n, m;
+	va_list ap;
+
+	n = snprintf(buf, sizeof(buf) - 1, "%s:%d: ", func, line);
+	if (n < 0 || n >= (int)sizeof(buf) - 2)
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, sizeof(buf) - 1 - n, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	if (buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	xs_print_err(buf, n);
+}
+
 void xs_report_summary(void)
 {
 	int errs = atomic_read(&xs_error_count);

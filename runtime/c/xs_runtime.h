@@ -155,6 +155,9 @@ void xs_skip(void);
 void xs_exit(void);
 /* Print "WARNING: ..." on stderr. */
 void xs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "FUNC:LINE: ..." on stderr (stap's _stp_dbug, for guru embedded C). */
+void xs_dbug(const char *func, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define _stp_dbug xs_dbug
 /* The end-of-run summary of errors and skipped probes. */
 void xs_report_summary(void);
 
