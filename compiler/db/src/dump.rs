@@ -81,14 +81,20 @@ pub fn dump(p: &Program, derivations: &[Vec<String>]) -> String {
                 .enumerate()
                 .map(|(j, pt)| {
                     let d = derivations.get(i).and_then(|d| d.get(j)).cloned().unwrap_or_default();
-                    let mut s = format!("{} /* <- {} */", pt.pp, d);
+                    let mut s = match &pt.kind {
+                        // Where the uprobe goes, as stap shows it.
+                        ir::PointKind::Uprobe { offset, .. } => format!("{} /* pc=.absolute+{offset:#x} */ /* <- {} */", pt.pp, d),
+                        _ => format!("{} /* <- {} */", pt.pp, d),
+                    };
                     if pt.optional {
                         s.push_str(" ?");
                     }
                     s
                 })
                 .collect();
-            let _ = writeln!(out, "{}", pts.join(", "));
+            // User-space wildcards give thousands of points: one a line.
+            let sep = if pr.points.iter().any(|p| matches!(p.kind, ir::PointKind::Uprobe { .. })) { ",\n" } else { ", " };
+            let _ = writeln!(out, "{}", pts.join(sep));
             locals(&mut out, &pr.locals);
             let printer = Printer { p, locals: &pr.locals };
             printer.block(&mut out, &pr.body, 0);

@@ -268,7 +268,22 @@ pub struct Facts<'db> {
 pub fn preprocess<'db>(db: &'db dyn Db, file: SourceFile, facts: Facts<'db>) -> Arc<hir::FileItems> {
     let parsed = parse_file(db, file);
     let values: BTreeMap<String, String> = facts.values(db).iter().cloned().collect();
-    Arc::new(lower::lower_file(file.id(db), &parsed.green, &parsed.sites, &values, file.kind(db) == FileKind::Tapset))
+    let tapset = file.kind(db) == FileKind::Tapset;
+    let root = syntax::SyntaxNode::new_root(parsed.green.clone());
+    if root.descendants().any(|n| n.kind() == syntax::SyntaxKind::TOKEN_SOUP) {
+        // Conditionals (or macro uses) that only parse once resolved, such
+        // as `%(` inside a probe point's literal: choose the live arms on
+        // the (macro-expanded) text and parse that for this target.
+        let text = file.text(db);
+        let library = macro_table(db, file.macros(db));
+        let expanded = if parsed.sites.is_empty() { text.to_string() } else { syntax::preprocess::expand_macros(text, library).text };
+        let mut items = lower::lower_resolved(file.id(db), &expanded, &parsed.sites, &values, tapset);
+        for d in &mut items.diags {
+            remap_file(d, file.id(db));
+        }
+        return Arc::new(items);
+    }
+    Arc::new(lower::lower_file(file.id(db), &parsed.green, &parsed.sites, &values, tapset))
 }
 
 /// The value of one fact for a target and options.

@@ -92,6 +92,29 @@ pub fn lower_file(
     FileItems { items, diags: l.diags }
 }
 
+/// Lower a file whose tree holds token soups (conditionals or macro uses
+/// that only parse once resolved): choose its live arms for `facts` at the
+/// token level (offsets kept), parse the result and lower that. The
+/// resolution's and the new parse's errors are the file's diagnostics
+/// (with `FileId(0)` spans inside: the caller remaps them).
+pub fn lower_resolved(
+    file: FileId,
+    text: &str,
+    sites: &[syntax::preprocess::ExpansionSite],
+    facts: &BTreeMap<String, String>,
+    tapset: bool,
+) -> FileItems {
+    let r = syntax::preprocess::resolve(text, &FactsView(facts));
+    let p = syntax::parse(&r.text);
+    let mut items = lower_file(file, p.green(), sites, facts, tapset);
+    let mut extra: Vec<Diagnostic> = r.errors.into_iter().chain(p.errors().iter().cloned()).collect();
+    for d in &mut extra {
+        map_diag(d, sites);
+    }
+    items.diags.extend(extra);
+    items
+}
+
 /// Parse `probe POINT {}` and return its point (for `-l`/`-L`).
 pub fn parse_point_text(text: &str) -> Result<PointSpec, Vec<Diagnostic>> {
     let p = syntax::parse(text);
