@@ -266,6 +266,7 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             walk_expr(bucket, f);
         }
         ExprKind::Call { args, .. } | ExprKind::Print { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
+        ExprKind::EmbeddedC { .. } => {}
         ExprKind::Target(t) => walk_target(t, f),
         ExprKind::Entry(inner) => walk_expr(inner, f),
         ExprKind::Literal(_) | ExprKind::Local(_) | ExprKind::Global(_) => {}

@@ -106,7 +106,8 @@ fn has_effects(e: &Expr) -> bool {
         | ExprKind::IncDec { .. }
         | ExprKind::Aggregate { .. }
         | ExprKind::Call { .. }
-        | ExprKind::Print { .. } => true,
+        | ExprKind::Print { .. }
+        | ExprKind::EmbeddedC { .. } => true,
         ExprKind::Element { keys, .. } => keys.iter().any(has_effects),
         ExprKind::In { keys, .. } => keys.iter().flatten().any(has_effects),
         ExprKind::Binary { lhs, rhs, .. }
@@ -777,6 +778,12 @@ impl<'g> Fcx<'g> {
                 t
             }
             ExprKind::Call { func, args } => self.call(*func, args, e),
+            ExprKind::EmbeddedC { code } => {
+                // Guru embedded C in a probe or function body: evaluated once, here.
+                let t = self.temp_long();
+                self.line(format!("{t} = (xs_long)({});", code.trim()));
+                t
+            }
             ExprKind::Print { kind, format, args } => self.print(*kind, format, args, e),
             ExprKind::Target(t) => {
                 if self.entry_mode == EntryMode::Return && matches!(t.base, TargetBase::Param(_)) {

@@ -376,6 +376,7 @@ impl Printer<'_> {
             }
             ExprKind::Hist { kind, of } => hist(kind, &self.lvalue(of)),
             ExprKind::HistBucket { kind, of, bucket } => format!("{}[{}]", hist(kind, &self.lvalue(of)), self.expr(bucket)),
+            ExprKind::EmbeddedC { code } => format!("%{{{code}%}}"),
             ExprKind::Call { func, args } => format!(
                 "{}({})",
                 self.p.functions.get(func.0 as usize).map(|f| f.name.as_str()).unwrap_or("?"),

@@ -218,6 +218,8 @@ pub enum ExprKind {
     Entry(Box<Expr>),
     /// `@defined(e)`.
     Defined(Box<Expr>),
+    /// `%{ ... %}` as an expression (guru mode): the C text.
+    Embedded(String),
     /// `@probewrite(v)` and other forms the checker does not know yet.
     Unsupported(String),
 }
@@ -346,6 +348,6 @@ pub fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             }
         }
         ExprKind::Entry(x) | ExprKind::Defined(x) => walk_expr(x, f),
-        ExprKind::Lit(_) | ExprKind::Name(_) | ExprKind::Unsupported(_) => {}
+        ExprKind::Lit(_) | ExprKind::Name(_) | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => {}
     }
 }

@@ -766,7 +766,10 @@ impl Lower<'_> {
                 None => ExprKind::Lit(Lit::Long(0)),
             },
             K::CMDLINE_ARG_EXPR => ExprKind::Lit(self.cmdline(n).unwrap_or(Lit::Long(0))),
-            K::EMBEDDED_EXPR => ExprKind::Unsupported("an embedded-C expression".into()),
+            K::EMBEDDED_EXPR => match tokens(n).find(|t| t.kind() == K::EMBEDDED_CODE) {
+                Some(code) => ExprKind::Embedded(embedded_body(code.text())),
+                None => ExprKind::Unsupported("an embedded-C expression".into()),
+            },
             K::MACRO_CALL => {
                 self.unsupported_macro(n);
                 ExprKind::Lit(Lit::Long(0))

@@ -1114,6 +1114,16 @@ impl Tc<'_> {
                 }
                 self.lit_long(i64::from(!bad), sp)
             }
+            ExprKind::Embedded(code) => {
+                if cx.file == self.env.script && !self.env.guru {
+                    self.err(
+                        Diagnostic::error("E0515", "embedded C in a script requires guru mode")
+                            .with_primary(sp, "an embedded-C expression")
+                            .with_help("run with -g (guru mode) to allow embedded C"),
+                    );
+                }
+                self.mk(ir::ExprKind::EmbeddedC { code: code.clone() }, Ty::Long, sp)
+            }
             ExprKind::Unsupported(what) => {
                 self.err(
                     Diagnostic::error("E0599", format!("{what} is not supported by xstap yet"))
@@ -1155,7 +1165,7 @@ impl Tc<'_> {
     fn is_pure(&self, cx: &Cx, e: &Expr) -> bool {
         let mut pure = true;
         walk_expr(e, &mut |x| match &x.kind {
-            ExprKind::Assign { .. } | ExprKind::IncDec { .. } | ExprKind::Aggregate { .. } | ExprKind::Print { .. } | ExprKind::Unsupported(_) => pure = false,
+            ExprKind::Assign { .. } | ExprKind::IncDec { .. } | ExprKind::Aggregate { .. } | ExprKind::Print { .. } | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => pure = false,
             ExprKind::Call { name, .. } => {
                 let p = self
                     .r

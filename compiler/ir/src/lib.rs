@@ -434,6 +434,9 @@ pub enum ExprKind {
     Hist { kind: HistKind, of: LValue },
     /// `@hist_*(x)[bucket]`: the count in one bucket.
     HistBucket { kind: HistKind, of: LValue, bucket: Box<Expr> },
+    /// `%{ ... %}` used as an expression (guru mode): a C expression or a
+    /// GNU statement-expression body (`{ f(); 0; }`); its value is a long.
+    EmbeddedC { code: String },
     Call { func: FuncId, args: Vec<Expr> },
     Print { kind: PrintKind, format: PrintFormat, args: Vec<Expr> },
     Target(Box<TargetExpr>),
