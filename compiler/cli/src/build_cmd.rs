@@ -119,13 +119,13 @@ pub fn main(argv: &[OsString]) -> ExitCode {
     let Some((mut dbs, script)) = pass2::setup(&mut sess, true) else { return sess.finish() };
     let mut per_target_diags: BTreeMap<String, (Diagnostic, Vec<String>)> = BTreeMap::new();
     let mut jobs = Vec::new();
-    let mut failed_front: Vec<(String, String)> = Vec::new();
+    let mut failed_front: Vec<(String, String, Diagnostic)> = Vec::new();
     let t0 = std::time::Instant::now();
     for kver in &targets {
         let profile = match kernel::select::select(&home, Some(kver), None) {
             Ok(p) => p,
             Err(d) => {
-                failed_front.push((kver.clone(), d.message.clone()));
+                failed_front.push((kver.clone(), String::new(), d.clone()));
                 per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
                 continue;
             }
@@ -141,20 +141,25 @@ pub fn main(argv: &[OsString]) -> ExitCode {
                 module = m;
             }
         }
-        let first_error = diags.iter().find(|d| d.is_error()).map(|d| format!("{}: {}", d.code, d.message));
+        let first_error = diags.iter().find(|d| d.is_error()).cloned();
+        let arch = profile.meta.arch.kbuild_arch().to_string();
         for d in diags {
             per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
         }
         if let Some(e) = first_error {
-            failed_front.push((kver.clone(), e));
+            failed_front.push((kver.clone(), arch, e));
             continue;
         }
         let Some(module) = module else {
-            failed_front.push((kver.clone(), "no C was generated".into()));
+            let d = Diagnostic::bug(format!("code generation gave no module for {kver} and no error"));
+            failed_front.push((kver.clone(), arch, d));
             continue;
         };
-        let Some(kdir) = profile.meta.build_tree.clone() else {
-            failed_front.push((kver.clone(), format!("E0702: the profile of {kver} has no build tree")));
+        let Some(kdir) = profile.meta.build_tree.clone().filter(|k| k.join("Makefile").is_file()) else {
+            let d = Diagnostic::error("E0702", format!("the profile of {kver} has no usable build tree"))
+                .with_help(format!("fetch the kernel again (`xstap target fetch debian:{kver}`) or point its profile at the headers"));
+            per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d.clone(), Vec::new())).1.push(kver.clone());
+            failed_front.push((kver.clone(), arch, d));
             continue;
         };
         jobs.push(build::BuildJob {
@@ -223,17 +228,27 @@ pub fn main(argv: &[OsString]) -> ExitCode {
             }
         }
     }
+    // Targets that failed before kbuild join the table and the manifest,
+    // in the order they were asked for, with their first error.
+    let mut all_outcomes = outcomes.clone();
+    for (k, arch, d) in &failed_front {
+        all_outcomes.push(build::BuildOutcome {
+            name: name.clone(),
+            release: k.clone(),
+            arch: arch.clone(),
+            wall: std::time::Duration::ZERO,
+            result: Err(build::Failed { diagnostics: vec![d.clone().into()], build_dir: None }),
+        });
+    }
+    all_outcomes.sort_by_key(|o| targets.iter().position(|t| *t == o.release).unwrap_or(usize::MAX));
     let manifest = b.manifest.clone().unwrap_or_else(|| b.out_dir.join("manifest.json"));
-    if let Err(e) = build::write_manifest(&manifest, &outcomes) {
+    if let Err(e) = build::write_manifest(&manifest, &all_outcomes) {
         sess.report(
             Diagnostic::error("E0712", format!("cannot write the manifest `{}`: {e}", manifest.display()))
                 .with_help("check that the output directory (`-o DIR`) is writable"),
         );
     }
-    print!("{}", build::summary_table(&outcomes));
-    for (k, why) in &failed_front {
-        println!("{k:<28} failed before the build: {why}");
-    }
+    print!("{}", build::summary_table(&all_outcomes));
     let ok = outcomes.iter().filter(|o| o.is_ok()).count();
     println!(
         "{ok}/{} targets built; front end {:.2}s, builds {:.2}s; manifest {}",

@@ -9,6 +9,7 @@
 //! or too random to keep as files and check invariants only: exit status 1
 //! with a coded diagnostic, never a crash, signal or hang.
 
+mod build_targets;
 mod data;
 mod robust;
 
