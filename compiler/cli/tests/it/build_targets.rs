@@ -52,8 +52,12 @@ struct Out {
 }
 
 fn xstap_build(home: &Path, out: &Path, script: &str, targets: &[&str], path: Option<&str>) -> Out {
+    xstap_build_with(home, out, script, targets, path, &[])
+}
+
+fn xstap_build_with(home: &Path, out: &Path, script: &str, targets: &[&str], path: Option<&str>, extra: &[&str]) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xstap"));
-    cmd.args(["build", "-e", script, "-m", "bt_mod", "-o"]).arg(out);
+    cmd.args(["build", "-e", script, "-m", "bt_mod", "-o"]).arg(out).args(extra);
     for t in targets {
         cmd.args(["--target", t]);
     }
@@ -207,4 +211,42 @@ fn broken_profiles_fail_alone_and_leave_nothing_half_written() {
     assert!(cache.iter().any(|f| f.ends_with(".xko")), "the built module is cached: {cache:?}");
     assert!(!cache.iter().any(|f| f.contains(".xstap-tmp-")), "no temporary file is left in the cache: {cache:?}");
     let _ = std::fs::remove_dir_all(&h);
+}
+
+/// A small tmpfs, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_job_that_hits_it_and_leaves_no_partial_module() {
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else { return };
+    // An output directory with room for one module (~800 kB) but not two.
+    let dir = scratch("full");
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"]).arg(&dir).output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+        assert!(!ci, "under CI (root) a tmpfs can be mounted: {mounted:?}");
+        eprintln!("build_targets: disk-full test skipped, cannot mount a tmpfs (not root?)");
+        return;
+    }
+    let fs = Tmpfs(dir);
+    let out = fs.0.join("out");
+    // One job at a time and no cache, so the two modules are written one
+    // after the other: the second finds the disk full.
+    let o = xstap_build_with(&home, &out, "probe vfs.read { exit() }", &[K61_AMD64, K61_ARM64], None, &["-j", "1", "--disable-cache"]);
+    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let failed: Vec<&str> = [K61_AMD64, K61_ARM64].into_iter().filter(|k| row(&o, k).contains("failed")).collect();
+    assert_eq!(failed.len(), 1, "{}", o.stdout);
+    assert!(row(&o, failed[0]).contains("E0712") && o.stderr.contains("No space left"), "{}\n{}", o.stdout, o.stderr);
+    let written = files(&out);
+    let kos: Vec<&String> = written.iter().filter(|f| f.ends_with(".ko")).collect();
+    assert_eq!(kos.len(), 1, "{written:?}");
+    assert!(!kos[0].starts_with(failed[0]), "{written:?}");
+    assert!(!written.iter().any(|f| f.contains(".xstap-tmp-")), "{written:?}");
 }
