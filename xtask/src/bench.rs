@@ -6,6 +6,9 @@
 //! timed on the same input in the same run and the ratio printed. Numbers are
 //! printed, never asserted.
 //!
+//! `cargo xtask bench cross` (cross builds for 1 to 6 kernels, cold and
+//! warm) lives with the matrix in `cross_build.rs`.
+//!
 //! The figures come from xstap's own `-v` line ("Pass 1: parsed ... using
 //! ...peak kb, in ...real ms."), so parse time excludes printing the result;
 //! the wall time of the whole process is printed beside it.
@@ -16,10 +19,15 @@ use std::time::{Duration, Instant};
 
 use xstap_tests::conformance;
 
-const USAGE: &str = "usage: cargo xtask bench parse [--mb N] [--runs N]";
+const USAGE: &str = "usage: cargo xtask bench parse [--mb N] [--runs N]
+       cargo xtask bench cross [--kernels K1,K2,...] [--script seed|count]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let Some((what, rest)) = args.split_first() else { return Err(USAGE.into()) };
+    if what == "cross" {
+        // One `xstap build` for 1, 2, 4, 6 kernels, cold and warm.
+        return crate::cross_build::bench(rest);
+    }
     if what != "parse" {
         return Err(format!("unknown benchmark `{what}`\n{USAGE}"));
     }
