@@ -249,6 +249,17 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
             ir::Global { name: d.name.clone(), kind, loc: (env.loc)(d.span), dump_at_end: t.v.written && !t.v.read }
         })
         .collect();
+    // Without -u, stap elides probes whose bodies do nothing; when that
+    // leaves no probe at all, there is nothing to run.
+    if !env.unoptimized && !probes.is_empty() && probes.iter().all(|p| block_does_nothing(&p.body)) {
+        if let Some(first) = r.probes.iter().find(|p| p.file == env.script).or(r.probes.first()) {
+            tc.err(
+                Diagnostic::error("E0426", "every probe of the script does nothing, so no probe is left")
+                    .with_primary(first.span, "this probe's body has no effect")
+                    .with_help("give a probe something to do (e.g. print), or run with -u to keep empty probes"),
+            );
+        }
+    }
     let mut diags = std::mem::take(&mut tc.diags);
     diag::sort_and_dedup(&mut diags);
     let ok = !diags.iter().any(|d| d.is_error());
@@ -267,6 +278,24 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
         },
     });
     Checked { program, diags, derivations }
+}
+
+/// Whether a probe body has no effect: empty blocks and `if`s on a
+/// constant whose taken branch has no effect (what `@defined` folds to).
+fn block_does_nothing(b: &ir::Block) -> bool {
+    b.stmts.iter().all(stmt_does_nothing)
+}
+
+fn stmt_does_nothing(s: &ir::Stmt) -> bool {
+    match &s.kind {
+        ir::StmtKind::Block(b) => block_does_nothing(b),
+        ir::StmtKind::If { cond, then, els } => match &cond.kind {
+            ir::ExprKind::Literal(ir::Literal::Long(0)) => els.as_deref().is_none_or(stmt_does_nothing),
+            ir::ExprKind::Literal(ir::Literal::Long(_)) => stmt_does_nothing(then),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 fn ann_ty(a: TypeAnn) -> Ty {
@@ -1102,16 +1131,13 @@ impl Tc<'_> {
             ExprKind::Defined(x) => {
                 let saved = (self.report, std::mem::take(&mut self.diags));
                 self.report = true;
-                let _ = self.expr(cx, x, Ty::Unknown);
-                let bad = self.diags.iter().any(|d| d.is_error());
-                let context_errors: Vec<Diagnostic> = self.diags.iter().filter(|d| d.code == "E0410").cloned().collect();
+                let inner = self.expr(cx, x, Ty::Unknown);
+                // A whole struct (`$p->rcu`, not `&$p->rcu`) is no value.
+                let aggregate = matches!(&x.kind, ExprKind::Target(t) if !t.address_of && t.pretty.is_none())
+                    && matches!(&inner.kind, ir::ExprKind::Target(te) if te.ty.kind == ir::CTypeKind::Struct && te.convert == ir::TargetConvert::Address);
+                let bad = aggregate || self.diags.iter().any(|d| d.is_error());
                 self.report = saved.0;
                 self.diags = saved.1;
-                if !self.env.unoptimized {
-                    for d in context_errors {
-                        self.err(d);
-                    }
-                }
                 self.lit_long(i64::from(!bad), sp)
             }
             ExprKind::Embedded(code) => {

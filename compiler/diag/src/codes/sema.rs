@@ -362,6 +362,11 @@ Fix: rewrite the script without it, or report the need.",
         explanation: "`value->member` on a plain value (a local, a parenthesized expression, a function result) works only when the value was computed from a target expression whose C type is known (autocast), e.g. `p = & @cast(addr, \"task_struct\")` then `p->pid`.\n\nFix: give the value a type with `@cast(value, \"struct_name\")->member`.",
     },
     Code {
+        code: "E0426",
+        title: "every probe does nothing",
+        explanation: "Without `-u`, probes whose bodies have no effect are elided (SystemTap does the same); when every probe of the script is such a probe, nothing is left to run. A body has no effect when it is empty or only holds conditions that are constant (often `@defined(...)` tests that are false for this target).\n\nExample:\n\n```stap\nprobe begin { if (@defined($foo)) { print(\"never\") } }\n```\n\nFix: give a probe something to do, check why the `@defined` test is false for this target, or run with `-u` to keep empty probes.",
+    },
+    Code {
         code: "E0425",
         title: "probe point that cannot be used this way",
         explanation: "The probe point is well formed but what it asks for cannot work: a `.return` probe on a function that never returns normally (a program's `_start`), or a user-space process event without the process it applies to.\n\nExample:\n\n```stap\nprobe process(\"/bin/ls\").function(\"_start\").return { }\nprobe process.begin { }\n```\n\nFix: probe the entry instead of the return; name the executable (`process(\"PATH\")`) or the process id (`process(PID)`).",
