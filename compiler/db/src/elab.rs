@@ -111,7 +111,8 @@ pub struct Resolved {
     pub probes: Vec<Derived>,
     pub embedded: Vec<String>,
     pub diags: Vec<Diagnostic>,
-    /// (calling file, name) -> index into `functions`, for every visible name.
+    /// (calling file, [`call_key`] of a call) -> index into `functions`,
+    /// for every call the program makes.
     pub func_by_name: HashMap<(FileId, String), usize>,
     pub global_by_name: HashMap<(FileId, String), usize>,
     /// Every function name the script could call (for "did you mean").
@@ -201,7 +202,7 @@ pub fn resolve(env: &Env<'_>) -> Resolved {
         probes: e.probes,
         embedded: e.embedded,
         diags: e.diags,
-        known_functions: e.pub_funcs.keys().chain(env.index.functions.keys()).cloned().collect(),
+        known_functions: e.pub_funcs.keys().filter(|k| !k.contains('/')).chain(env.index.functions.keys()).cloned().collect(),
         func_by_name: e.func_by_name,
         global_by_name: e.global_by_name,
     }
@@ -250,10 +251,13 @@ impl Elab<'_> {
                     }
                 }
                 Item::Function(func) => {
+                    // Functions overload by arity: each is known as NAME/ARITY,
+                    // and the first of a name also as NAME.
+                    let arity_key = call_key(&func.name, func.params.len());
                     let existing = if func.private {
-                        self.priv_funcs.get(&(f, func.name.clone()))
+                        self.priv_funcs.get(&(f, arity_key.clone()))
                     } else {
-                        self.pub_funcs.get(&func.name)
+                        self.pub_funcs.get(&arity_key)
                     };
                     if let Some(&i) = existing {
                         if self.funcs[i].file == f || user {
@@ -269,9 +273,11 @@ impl Elab<'_> {
                     let i = self.funcs.len();
                     self.funcs.push(FuncSym { decl: func.clone(), file: f });
                     if func.private {
-                        self.priv_funcs.insert((f, func.name.clone()), i);
+                        self.priv_funcs.insert((f, arity_key), i);
+                        self.priv_funcs.entry((f, func.name.clone())).or_insert(i);
                     } else {
-                        self.pub_funcs.insert(func.name.clone(), i);
+                        self.pub_funcs.insert(arity_key, i);
+                        self.pub_funcs.entry(func.name.clone()).or_insert(i);
                     }
                 }
                 Item::Probe(p) => self.pending.push((p.clone(), f)),
@@ -468,18 +474,29 @@ impl Elab<'_> {
 
     // ---- name resolution (scan) ----
 
-    fn lookup_func(&mut self, file: FileId, name: &str) -> Option<usize> {
-        if let Some(&i) = self.priv_funcs.get(&(file, name.to_string())) {
+    /// The function a call of `name` with `nargs` arguments means: the
+    /// overload of that arity, else (an arity error typeck reports) the
+    /// first of the name.
+    fn lookup_func(&mut self, file: FileId, name: &str, nargs: usize) -> Option<usize> {
+        let key = call_key(name, nargs);
+        let known = |s: &Self| {
+            s.priv_funcs
+                .get(&(file, key.clone()))
+                .or_else(|| s.pub_funcs.get(&key))
+                .or_else(|| s.priv_funcs.get(&(file, name.to_string())))
+                .or_else(|| s.pub_funcs.get(name))
+                .copied()
+        };
+        if let Some(i) = known(self).filter(|&i| self.funcs[i].decl.params.len() == nargs) {
             return Some(i);
         }
-        if let Some(&i) = self.pub_funcs.get(name) {
-            return Some(i);
+        // Another overload may live in a tapset file not read yet.
+        if let Some(files) = self.env.index.functions.get(name).cloned() {
+            for f in files {
+                self.include(f);
+            }
         }
-        let files = self.env.index.functions.get(name)?.clone();
-        for f in files {
-            self.include(f);
-        }
-        self.pub_funcs.get(name).copied()
+        known(self)
     }
 
     fn lookup_global(&mut self, file: FileId, name: &str) -> Option<usize> {
@@ -539,9 +556,9 @@ impl Elab<'_> {
             ExprKind::Index { array, .. } | ExprKind::In { array, .. } => {
                 self.note_global(file, array, params);
             }
-            ExprKind::Call { name, .. } => {
-                if let Some(i) = self.lookup_func(file, name) {
-                    self.func_by_name.insert((file, name.clone()), i);
+            ExprKind::Call { name, args, .. } => {
+                if let Some(i) = self.lookup_func(file, name, args.len()) {
+                    self.func_by_name.insert((file, call_key(name, args.len())), i);
                     if self.scanned_funcs.insert(i) {
                         let f = self.funcs[i].clone();
                         let ps: Vec<String> = f.decl.params.iter().map(|p| p.0.clone()).collect();
@@ -744,4 +761,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Whether a point context offers target variables.
 pub fn has_target_context(p: &DerivedPoint) -> bool {
     !matches!(p.resolved.ctx, PointCtx::None)
+}
+
+/// How a call is keyed in [`Resolved::func_by_name`]: `NAME/NARGS`
+/// (functions overload by arity, as in SystemTap).
+pub fn call_key(name: &str, nargs: usize) -> String {
+    format!("{name}/{nargs}")
 }

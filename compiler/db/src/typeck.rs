@@ -1192,11 +1192,11 @@ impl Tc<'_> {
         let mut pure = true;
         walk_expr(e, &mut |x| match &x.kind {
             ExprKind::Assign { .. } | ExprKind::IncDec { .. } | ExprKind::Aggregate { .. } | ExprKind::Print { .. } | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => pure = false,
-            ExprKind::Call { name, .. } => {
+            ExprKind::Call { name, args, .. } => {
                 let p = self
                     .r
                     .func_by_name
-                    .get(&(cx.file, name.clone()))
+                    .get(&(cx.file, crate::elab::call_key(name, args.len())))
                     .map(|&f| matches!(self.r.functions[f].decl.body, FuncBody::Embedded { pure: true, .. }))
                     .unwrap_or(false);
                 if !p {
@@ -1454,8 +1454,8 @@ impl Tc<'_> {
     }
 
     fn call(&mut self, cx: &mut Cx, name: &str, name_span: Span, args: &[Expr], sp: Span) -> ir::Expr {
-        let Some(&fi) = self.r.func_by_name.get(&(cx.file, name.to_string())) else {
-            let cands = self.r.func_by_name.keys().map(|(_, n)| n.clone()).collect::<Vec<_>>();
+        let Some(&fi) = self.r.func_by_name.get(&(cx.file, crate::elab::call_key(name, args.len()))) else {
+            let cands = self.r.func_by_name.keys().map(|(_, n)| n.split('/').next().unwrap_or(n).to_string()).collect::<Vec<_>>();
             let mut d = Diagnostic::error("E0401", format!("unknown function `{name}`")).with_primary(name_span, "not defined in the script or the tapset library");
             let known = self.r.known_functions.iter().cloned();
             if let Some(s) = crate::elab::best_match(name, cands.into_iter().chain(known)) {
@@ -1905,8 +1905,8 @@ fn function_writes(r: &Resolved) -> Vec<std::collections::BTreeSet<usize>> {
                     writes[i].insert(g);
                 }
             }
-            ExprKind::Call { name, .. } => {
-                if let Some(&c) = r.func_by_name.get(&(f.file, name.clone())) {
+            ExprKind::Call { name, args, .. } => {
+                if let Some(&c) = r.func_by_name.get(&(f.file, crate::elab::call_key(name, args.len()))) {
                     calls[i].push(c);
                 }
             }
