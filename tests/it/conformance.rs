@@ -49,10 +49,18 @@ fn parse_conformance() {
 
 /// semok: share of the tests run (the DWARF-only and user-space-debuginfo
 /// files of `SEMOK_SKIPS` excluded) that must elaborate against the Debian
-/// 6.1 amd64 profile. See the report for the failures.
-const SEMOK_FLOOR: f64 = 0.78;
+/// 6.1 amd64 profile. Measured 57/63 (90.5 %): `autocast14.stp` (autocast
+/// on a function's result), `config_number.stp` (an unset CONFIG_ compared
+/// with a number), `context-globals.stp` (user-stack tapset functions),
+/// `deprecated01.stp` (`--check-version`, nd_syscall tapset), `nine.stp`
+/// (the corpus lacks its `semlib` directory), `plt2.stp` (`process.plt`
+/// of the `-c` command).
+const SEMOK_FLOOR: f64 = 0.90;
 /// semko: share that must fail with a parse or semantic diagnostic.
-const SEMKO_FLOOR: f64 = 0.96;
+/// Measured 116/119 (97.5 %): `fortysix.stp`, `thirtytwo.stp` (functions
+/// in `.init.text` are not told apart), `autocast10.stp` (@cast types from
+/// different headers are not told apart).
+const SEMKO_FLOOR: f64 = 0.97;
 
 /// SystemTap's pass-2 tests (`semok`, `semko`) through the CLI, against the
 /// `6.1.0-56-amd64` profile in the test home (`XSTAP_TEST_HOME`, as
