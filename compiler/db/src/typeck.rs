@@ -133,6 +133,11 @@ struct Tc<'a> {
     /// variable and by function return.
     cexpr: HashMap<Span, kernel::TypeId>,
     cvar: HashMap<VarRef, kernel::TypeId>,
+    /// The @cast module each typed local got its C type from (`None`:
+    /// the kernel), and the locals assigned C types that disagree (they
+    /// have none).
+    cvar_src: HashMap<VarRef, Option<String>>,
+    cvar_bad: std::collections::HashSet<VarRef>,
     cret: HashMap<usize, kernel::TypeId>,
     /// The `@cast` module each typed return came from; functions whose
     /// returns disagree get no C type (like stap).
@@ -199,6 +204,8 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
         writes: function_writes(r),
         cexpr: HashMap::new(),
         cvar: HashMap::new(),
+        cvar_src: HashMap::new(),
+        cvar_bad: std::collections::HashSet::new(),
         cret: HashMap::new(),
         cmod: HashMap::new(),
         cret_src: HashMap::new(),
@@ -1320,9 +1327,21 @@ impl Tc<'_> {
         let ty = if want != Ty::Unknown { want } else { vt };
         if let (Some(&c), ExprKind::Name(n)) = (self.cexpr.get(&value.span), &target.kind) {
             let v = self.lookup_var(cx, n, target.span);
-            // Like stap, a C type travels through locals only, never globals.
-            if !matches!(v, VarRef::Global(_)) && self.cvar.insert(v, c) != Some(c) {
-                self.changed = true;
+            // Like stap, a C type travels through locals only, never globals;
+            // a local assigned different types (or the same type from
+            // different @cast modules) has none.
+            let src = self.cmod.get(&value.span).cloned().flatten().filter(|m| m != "kernel");
+            if !matches!(v, VarRef::Global(_)) {
+                let clash = self.cvar.get(&v).is_some_and(|&p| p != c) || self.cvar_src.get(&v).is_some_and(|p| *p != src);
+                if clash || self.cvar_bad.contains(&v) {
+                    self.cvar_bad.insert(v);
+                    if self.cvar.remove(&v).is_some() {
+                        self.changed = true;
+                    }
+                } else if self.cvar.insert(v, c) != Some(c) {
+                    self.cvar_src.insert(v, src);
+                    self.changed = true;
+                }
             }
             self.cexpr.insert(sp, c);
         }
