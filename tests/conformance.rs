@@ -195,10 +195,59 @@ pub fn suites(area: &str) -> Option<Vec<Suite>> {
     match area {
         "parse" => Some(parse_suites()),
         "sem" => Some(sem_suites()),
-        "trans" | "build" => Some(Vec::new()),
+        "trans" => Some(trans_suites()),
+        "build" => Some(build_suites()),
         "all" => Some(["parse", "sem", "trans", "build"].iter().flat_map(|a| suites(a).unwrap_or_default()).collect()),
         _ => None,
     }
+}
+
+/// Translation and build failures: everything up to pass 2, plus code
+/// generation (E06xx) and, for pass 4, the build (E07xx).
+pub const TRANS_CODES: &[&str] = &["E00", "E01", "E02", "E04", "E05", "E06"];
+pub const BUILD_CODES: &[&str] = &["E00", "E01", "E02", "E04", "E05", "E06", "E07"];
+
+/// Not verdicts for transko/buildko: crashes and the "not supported yet"
+/// codes of elaboration (E0599) and code generation (E0601).
+pub const TRANS_NOT_A_VERDICT: &[&str] = &["E0007", "E0901", "E0599", "E0601"];
+
+/// pass 3: `transok` must translate to C, `transko` must fail with a
+/// diagnostic of pass 1-3. Run with the environment of [`sem_target`].
+pub fn trans_suites() -> Vec<Suite> {
+    let timeout = Duration::from_secs(120);
+    vec![
+        Suite { dir: "transok", expect: Expect::Ok, pass: 3, ko_codes: &[], ko_excluded: &[], staprun_codes: &[], skip: SEMOK_SKIPS, timeout },
+        Suite {
+            dir: "transko",
+            expect: Expect::Ko,
+            pass: 3,
+            ko_codes: TRANS_CODES,
+            ko_excluded: TRANS_NOT_A_VERDICT,
+            staprun_codes: STAPRUN_USAGE_CODES,
+            skip: &[],
+            timeout,
+        },
+    ]
+}
+
+/// pass 4: `buildok` must build a `.ko` for [`SEM_RELEASE`] with kbuild,
+/// `buildko` must fail with a diagnostic of pass 1-4. Slow (one kbuild per
+/// file): run by `cargo xtask conformance build`, not by `cargo test`.
+pub fn build_suites() -> Vec<Suite> {
+    let timeout = Duration::from_secs(600);
+    vec![
+        Suite { dir: "buildok", expect: Expect::Ok, pass: 4, ko_codes: &[], ko_excluded: &[], staprun_codes: &[], skip: SEMOK_SKIPS, timeout },
+        Suite {
+            dir: "buildko",
+            expect: Expect::Ko,
+            pass: 4,
+            ko_codes: BUILD_CODES,
+            ko_excluded: TRANS_NOT_A_VERDICT,
+            staprun_codes: STAPRUN_USAGE_CODES,
+            skip: &[],
+            timeout,
+        },
+    ]
 }
 
 /// What one test gave.
