@@ -9,6 +9,11 @@
 //! same case). Expected = stdout then stderr with one trailing newline
 //! removed, as the corpus README says.
 //!
+//! [`run`] builds every case (`jobs` `xstap -p4` at a time; xstap's module
+//! cache makes a rerun cheap) and runs them all in one boot; [`run_shim`]
+//! runs them in the user-space shim instead (`xstap -p3` + host gcc), the
+//! fast loop for begin/end/timer scripts. The reported rate is [`run`]'s.
+//!
 //! Depends on the `vm` module (boot, snippet, console split) and drives the
 //! `xstap` and `xstap-run` executables; nothing of the compiler. Nothing
 //! here prints: [`Report`] renders the result.
