@@ -218,6 +218,10 @@ pub fn run(sess: &mut Session) {
     }
     let Some(target) = target else { return };
     let out = output_path(sess, &name);
+    // A persistent build directory per (target, module name), so kbuild
+    // recompiles only the units whose bytes changed (DESIGN principle 4).
+    // A concurrent run holding it builds in a temporary directory instead.
+    let (build_dir, _lock) = persistent_build_dir(&target.release, &name);
     let job = build::BuildJob {
         name: name.clone(),
         units: module
@@ -228,7 +232,7 @@ pub fn run(sess: &mut Session) {
         required_symbols: module.required_symbols.clone(),
         target,
         output: out.clone(),
-        build_dir: None,
+        build_dir,
     };
     let opts = build_options(sess);
     let outcome = build::build(&job, &opts);
@@ -243,8 +247,16 @@ pub fn run(sess: &mut Session) {
                     let _ = cache.record_level1(&l1, &l2);
                 }
             }
-            if let Some(dir) = &built.build_dir {
-                eprintln!("Keeping temporary directory \"{}\"", dir.display());
+            if let (Some(dir), true) = (&built.build_dir, sess.opts.keep_temps) {
+                eprintln!("Keeping build directory \"{}\"", dir.display());
+            }
+            if sess.opts.verbose > 0 {
+                eprintln!(
+                    "Pass 4: {} ({}; recompiled: {})",
+                    built.ko.display(),
+                    if built.cached { "from the cache" } else { "built" },
+                    if built.recompiled.is_empty() { "nothing".to_string() } else { built.recompiled.join(" ") }
+                );
             }
             println!("{}", built.ko.display());
         }
@@ -305,5 +317,22 @@ fn locate(sources: &SourceMap, name: &str, line: u32, col: u32) -> Option<(diag:
             return Some((f, 0));
         }
         id += 1;
+    }
+}
+
+/// `$XSTAP_HOME/builds/RELEASE/NAME`, locked for this run; `(None, None)`
+/// when it cannot be created or another run holds it.
+fn persistent_build_dir(release: &str, name: &str) -> (Option<PathBuf>, Option<std::fs::File>) {
+    let dir = kernel::store::home().join("builds").join(release).join(name);
+    if std::fs::create_dir_all(&dir).is_err() {
+        return (None, None);
+    }
+    let lock_path = dir.with_extension("lock");
+    let Ok(lock) = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) else {
+        return (None, None);
+    };
+    match lock.try_lock() {
+        Ok(()) => (Some(dir), Some(lock)),
+        Err(_) => (None, None),
     }
 }
