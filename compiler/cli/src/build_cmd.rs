@@ -14,8 +14,12 @@
 //! each served from the cache when possible. Modules land in
 //! `DIR/KVER/NAME.ko` with a JSON manifest beside them; a failing target
 //! never stops the others, and the exit status says whether all succeeded.
-//! A diagnostic that several targets share is reported once, with the list
-//! of targets it applies to.
+//! A target that fails before kbuild (no or a broken profile, no build
+//! tree, a front-end error such as a `$var` its kernel lacks) gets a row
+//! in the summary table and the manifest with its first error, like one
+//! whose build failed. A diagnostic that several targets share is reported
+//! once, with the list of targets it applies to. Progress (a spinner per
+//! running job, an overall bar) is drawn only when stderr is a terminal.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
