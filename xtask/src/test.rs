@@ -4,6 +4,9 @@
 //! target kernels the end-to-end tests use), then runs every test of the
 //! workspace and builds the book. Each step is idempotent and cheap when its
 //! work is already done, so developers run the same command locally.
+//! Under CI (or `XSTAP_TEST_MATRIX=1`) the six kernels of the project's
+//! matrix (`xstap_tests::matrix`) are fetched too, all in parallel;
+//! `--fetch-only` stops after fetching, `--no-setup` skips setup and fetch.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,6 +104,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if !skip_setup {
         setup()?;
         fetch_kernels()?;
+    }
+    if args.iter().any(|a| a == "--fetch-only") {
+        return Ok(());
     }
     run_cmd(
         Command::new(env!("CARGO"))
