@@ -307,7 +307,9 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
                     return eq_match(&q, lv);
                 }
                 if let Some(n) = num(&c.rhs, f) {
-                    let Some(lnum) = parse_c_number(lv) else {
+                    // An unset option compares equal to 0 (and to ""), like stap.
+                    let lnum = if f.config(l).is_none() { Some(0) } else { parse_c_number(lv) };
+                    let Some(lnum) = lnum else {
                         return Err(cond_error(c, format!("config option `{l}` value `{lv}` is not a number")));
                     };
                     return Ok(c.op.holds(lnum.cmp(&n)));

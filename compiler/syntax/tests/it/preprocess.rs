@@ -37,6 +37,9 @@ fn conditions_evaluate_like_stap() {
     assert!(eval("runtime == \"kernel\"").unwrap());
     assert!(eval("systemtap_v >= \"4.0\"").unwrap());
     assert!(eval("CONFIG_NOPE != \"y\"").unwrap());
+    // An unset option is both "" and 0.
+    assert!(eval("CONFIG_NOPE == 0 && CONFIG_NOPE == \"\"").unwrap());
+    assert!(!eval("CONFIG_NOPE > 0").unwrap());
     assert!(eval("$# == 2 && @# == \"2\"").unwrap());
     assert!(eval("1 == 1 && \"a\" < \"b\"").unwrap());
     assert!(eval("CONFIG_HZ > CONFIG_SMP").is_err() || eval("CONFIG_HZ > CONFIG_SMP").is_ok());
