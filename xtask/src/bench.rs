@@ -20,10 +20,14 @@ use std::time::{Duration, Instant};
 use xstap_tests::conformance;
 
 const USAGE: &str = "usage: cargo xtask bench parse [--mb N] [--runs N]
-       cargo xtask bench cross [--kernels K1,K2,...] [--script seed|count]";
+       cargo xtask bench cross [--kernels K1,K2,...] [--script seed|count]
+       cargo xtask bench p4 [--kernel KVER]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let Some((what, rest)) = args.split_first() else { return Err(USAGE.into()) };
+    if what == "p4" {
+        return crate::bench_p4::run(rest);
+    }
     if what == "cross" {
         // One `xstap build` for 1, 2, 4, 6 kernels, cold and warm.
         return crate::cross_build::bench(rest);

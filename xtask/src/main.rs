@@ -7,6 +7,7 @@
 //! `xstap` never calls into xtask.
 
 mod bench;
+mod bench_p4;
 mod book;
 mod conformance;
 mod cross_build;
