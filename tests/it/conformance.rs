@@ -49,13 +49,13 @@ fn parse_conformance() {
 
 /// semok: share of the tests run (the DWARF-only and user-space-debuginfo
 /// files of `SEMOK_SKIPS` excluded) that must elaborate against the Debian
-/// 6.1 amd64 profile. Measured 57/63 (90.5 %): `autocast14.stp` (autocast
-/// on a function's result), `config_number.stp` (an unset CONFIG_ compared
-/// with a number), `context-globals.stp` (user-stack tapset functions),
+/// 6.1 amd64 profile. Measured 58/63 (92.1 %): `autocast14.stp` (autocast
+/// on a function's result; its `mm->mmap` is gone since 6.1),
+/// `context-globals.stp` (stack and user-stack tapset functions),
 /// `deprecated01.stp` (`--check-version`, nd_syscall tapset), `nine.stp`
 /// (the corpus lacks its `semlib` directory), `plt2.stp` (`process.plt`
 /// of the `-c` command).
-const SEMOK_FLOOR: f64 = 0.90;
+const SEMOK_FLOOR: f64 = 0.92;
 /// semko: share that must fail with a parse or semantic diagnostic.
 /// Measured 118/119 (99.2 %): `thirtytwo.stp` (a function in `.init.text`
 /// is not told apart: a profile without System.map has no section
