@@ -63,7 +63,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         v.file(&ko, "xs_test.ko")?;
         // An xstap module with an empty handler, when the compiler builds modules.
         let xs_note = match std::process::Command::new(&xstap)
-            .args(["-r", release, "-e", "probe kernel.function(\"vfs_read\") {}", "-m", "bench_empty", "-p4"])
+            .args(["-u", "-r", release, "-e", "probe kernel.function(\"vfs_read\") {}", "-m", "bench_empty", "-p4"])
             .env("XSTAP_HOME", assets::test_home())
             .current_dir(&work)
             .output()
@@ -122,7 +122,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let fd = c.lines().find(|l| l.starts_with("FLOOD-DEFAULT")).unwrap_or("?");
         println!("transport, default buffers, {FLOOD} records printed at once: {fd}");
         if b.outcome != vm::Outcome::Ok {
-            println!("(boot outcome {:?})", b.outcome);
+            println!("(boot outcome {:?}, first oops line: {:?})", b.outcome, b.oops_line());
+            for l in b.console.lines().filter(|l| l.contains("RIP:") || l.contains("BUG") || l.contains("Oops") || l.contains("Call Trace") || l.contains("xs_")).take(20) {
+                println!("  {l}");
+            }
         }
         let _ = std::fs::remove_dir_all(&work);
     }
