@@ -674,9 +674,39 @@ pub fn build_binary(package: &str, bin: &str, release: bool) -> Result<PathBuf, 
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         if v["reason"] == "compiler-artifact" && v["target"]["name"] == bin {
             if let Some(exe) = v["executable"].as_str() {
-                return Ok(PathBuf::from(exe));
+                return snapshot(Path::new(exe), bin);
             }
         }
     }
     Err(format!("`cargo build -p {package}` did not report the {bin} executable"))
+}
+
+/// A private, immutable copy of a freshly built executable.
+///
+/// Tests run in parallel and several of them call `cargo build`; cargo
+/// relinks `target/debug/xstap` whenever the features it is built with
+/// differ (a `cargo test` build and a `cargo build` one), and a test that
+/// runs the binary at that moment finds no file. A copy named by its
+/// content never changes under a running test. It lives at
+/// `target/snap-HASH/BIN`, the same depth as `target/debug/BIN`, so the
+/// binary still finds the workspace's `tapsets/` the way it does from
+/// `target/debug`.
+pub fn snapshot(exe: &Path, bin: &str) -> Result<PathBuf, String> {
+    let bytes = std::fs::read(exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    let hash = blake3::hash(&bytes).to_hex();
+    let dir = workspace_root().join("target").join(format!("snap-{}", &hash[..16]));
+    let dest = dir.join(bin);
+    if dest.is_file() {
+        return Ok(dest);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tmp = dir.join(format!(".{bin}.{}", std::process::id()));
+    std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(&tmp, &dest).map_err(|e| format!("cannot place {}: {e}", dest.display()))?;
+    Ok(dest)
 }

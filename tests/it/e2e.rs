@@ -304,8 +304,9 @@ fn xstap_bin() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("XSTAP_BIN") {
         return Some(PathBuf::from(p));
     }
-    let root = assets::workspace_root();
-    ["target/debug/xstap", "target/release/xstap"].iter().map(|p| root.join(p)).find(|p| p.is_file())
+    // A snapshot of the freshly built binary: parallel tests relink
+    // target/debug/xstap (see `conformance::snapshot`).
+    xstap_tests::conformance::xstap_binary(false).ok()
 }
 
 fn compile(bin: &Path, release: &str, s: &Script, out: &Path) -> Result<PathBuf, String> {
