@@ -343,7 +343,11 @@ pub struct Env {
 
 impl Env {
     pub fn new(xstap: PathBuf, xstap_run: Option<PathBuf>, corpus: PathBuf) -> Result<Env, String> {
-        let scratch = std::env::temp_dir().join(format!("xstap-conformance-{}", std::process::id()));
+        // One scratch directory per Env: the parse and sem suites run in
+        // parallel threads of one test process.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let scratch = std::env::temp_dir().join(format!("xstap-conformance-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
         let io = |e: std::io::Error| format!("cannot set up {}: {e}", scratch.display());
         std::fs::create_dir_all(scratch.join("bin")).map_err(io)?;
@@ -700,12 +704,17 @@ pub fn snapshot(exe: &Path, bin: &str) -> Result<PathBuf, String> {
         return Ok(dest);
     }
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(format!(".{bin}.{}", std::process::id()));
+    // Threads of one test process share its pid: the counter keeps their
+    // temporary names apart.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{bin}.{}.{n}", std::process::id()));
     std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("cannot make {} executable: {e}", tmp.display()))?;
     }
     std::fs::rename(&tmp, &dest).map_err(|e| format!("cannot place {}: {e}", dest.display()))?;
     Ok(dest)
