@@ -168,21 +168,9 @@ pub fn main(argv: &[OsString]) -> ExitCode {
         };
         jobs.push(build::BuildJob {
             name: name.clone(),
-            units: module
-                .units
-                .iter()
-                .map(|u| build::Unit { file_name: u.file_name.clone(), contents: u.contents.clone(), compile: u.compile })
-                .collect(),
+            units: crate::pass34::units_of(&module),
             required_symbols: module.required_symbols.clone(),
-            target: build::BuildTarget {
-                release: profile.meta.release.clone(),
-                arch: profile.meta.arch.kbuild_arch().to_string(),
-                kdir,
-                cross_compile: None,
-                cc: None,
-                profile_hash: profile.meta.hash.clone(),
-                exports: build::Exports::FromBuildTree,
-            },
+            target: crate::pass34::build_target_of(&profile, kdir),
             output: build::engine::output_path(&b.out_dir, &profile.meta.release, &name),
             build_dir: None,
         });

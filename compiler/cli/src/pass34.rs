@@ -93,15 +93,7 @@ fn build_target(sess: &mut Session) -> Option<(build::BuildTarget, kernel::Profi
         );
         return None;
     };
-    let target = build::BuildTarget {
-        release: profile.meta.release.clone(),
-        arch: profile.meta.arch.kbuild_arch().to_string(),
-        kdir,
-        cross_compile: None,
-        cc: None,
-        profile_hash: profile.meta.hash.clone(),
-        exports: build::Exports::FromBuildTree,
-    };
+    let target = build_target_of(&profile, kdir);
     Some((target, profile))
 }
 
@@ -224,11 +216,7 @@ pub fn run(sess: &mut Session) {
     let (build_dir, _lock) = persistent_build_dir(&target.release, &name);
     let job = build::BuildJob {
         name: name.clone(),
-        units: module
-            .units
-            .iter()
-            .map(|u| build::Unit { file_name: u.file_name.clone(), contents: u.contents.clone(), compile: u.compile })
-            .collect(),
+        units: units_of(&module),
         required_symbols: module.required_symbols.clone(),
         target,
         output: out.clone(),
@@ -334,5 +322,28 @@ fn persistent_build_dir(release: &str, name: &str) -> (Option<PathBuf>, Option<s
     match lock.try_lock() {
         Ok(()) => (Some(dir), Some(lock)),
         Err(_) => (None, None),
+    }
+}
+
+/// The generated C as pass 4's input.
+pub(crate) fn units_of(module: &codegen::CModule) -> Vec<build::Unit> {
+    module
+        .units
+        .iter()
+        .map(|u| build::Unit { file_name: u.file_name.clone(), contents: u.contents.clone(), compile: u.compile })
+        .collect()
+}
+
+/// A target profile as pass 4 sees it: the cross compiler and `CC` are
+/// chosen by the build crate from the arch and the tree.
+pub(crate) fn build_target_of(profile: &kernel::Profile, kdir: PathBuf) -> build::BuildTarget {
+    build::BuildTarget {
+        release: profile.meta.release.clone(),
+        arch: profile.meta.arch.kbuild_arch().to_string(),
+        kdir,
+        cross_compile: None,
+        cc: None,
+        profile_hash: profile.meta.hash.clone(),
+        exports: build::Exports::FromBuildTree,
     }
 }
