@@ -17,6 +17,7 @@ pub const C_WARNING_IN_SCRIPT: &str = "E0713";
 pub const BAD_MODULE_OUTPUT: &str = "E0714";
 pub const BUILD_INTERRUPTED: &str = "E0715";
 pub const COMPILER_VERSION_DIFFERS: &str = "E0716";
+pub const TREE_RELEASE_MISMATCH: &str = "E0717";
 /// Internal error: a gcc error in generated code is a compiler bug.
 pub const INTERNAL: &str = diag::codes::INTERNAL;
 
@@ -38,6 +39,7 @@ pub const ALL: &[&str] = &[
     BAD_MODULE_OUTPUT,
     BUILD_INTERRUPTED,
     COMPILER_VERSION_DIFFERS,
+    TREE_RELEASE_MISMATCH,
     INTERNAL,
 ];
 

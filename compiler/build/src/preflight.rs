@@ -116,6 +116,22 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
             target.release, target.release
         )));
     }
+    // The tree must be the target's: its UTS_RELEASE becomes the module's
+    // vermagic. (Debian's `include/config/kernel.release` holds the upstream
+    // version, `6.1.192`; `utsrelease.h` holds the ABI name, `6.1.0-56-arm64`.)
+    if let Some(rel) = uts_release(kdir) {
+        let rel = rel.as_str();
+        if !rel.is_empty() && rel != target.release {
+            out.push(
+                Diagnostic::error(
+                    codes::TREE_RELEASE_MISMATCH,
+                    format!("the build tree at {} is for kernel {rel}, not for the target {}", kdir.display(), target.release),
+                )
+                .with_note("a module built there would carry that kernel's vermagic, and the target would refuse to load it")
+                .with_help(format!("fetch or add the target again so its profile and tree agree: `xstap target fetch debian:{}`", target.release)),
+            );
+        }
+    }
     if toolchain::which(&tc.cc).is_none() {
         let pkg = toolchain::debian_package_for(&tc.cc);
         let what = if tc.cross_compile.is_empty() { "C compiler" } else { "cross compiler" };
@@ -136,6 +152,15 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
         );
     }
     out
+}
+
+/// `UTS_RELEASE` from the tree's `include/generated/utsrelease.h`.
+pub fn uts_release(kdir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(kdir.join("include/generated/utsrelease.h")).ok()?;
+    let line = text.lines().find(|l| l.trim_start().starts_with("#define UTS_RELEASE"))?;
+    let start = line.find('"')? + 1;
+    let end = start + line[start..].find('"')?;
+    Some(line[start..end].to_string())
 }
 
 /// Whether kbuild will run pahole for modules of this tree.
@@ -218,5 +243,21 @@ mod tests {
         let codes: Vec<_> = check_build_tree(&t, &tc).iter().map(|d| d.code).collect();
         assert_eq!(codes, [codes::BUILD_TREE_UNUSABLE, codes::COMPILER_MISSING]);
         fs::remove_dir_all(&empty).unwrap();
+    }
+
+    #[test]
+    fn a_tree_of_another_kernel_is_refused() {
+        let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "pf-rel").unwrap();
+        fs::create_dir_all(dir.join("include/generated")).unwrap();
+        fs::write(dir.join("include/generated/utsrelease.h"), "#define UTS_RELEASE \"6.1.0-47-arm64\"\n").unwrap();
+        let t = target(&dir);
+        let tc = toolchain::resolve(&t);
+        let d = check_build_tree(&t, &tc);
+        let m = d.iter().find(|d| d.code == codes::TREE_RELEASE_MISMATCH).expect("the mismatch is reported");
+        assert!(m.message.contains("6.1.0-47-arm64") && m.message.contains(&t.release), "{}", m.message);
+        assert!(m.help.as_deref().is_some_and(|h| h.contains("xstap target fetch")));
+        fs::write(dir.join("include/generated/utsrelease.h"), format!("#define UTS_RELEASE \"{}\"\n", t.release)).unwrap();
+        assert!(check_build_tree(&t, &tc).iter().all(|d| d.code != codes::TREE_RELEASE_MISMATCH));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -146,4 +146,15 @@ Modules built with another gcc usually load, but compiler-dependent options (sta
 protector, CFI, plugins) may disagree.\n\nFix: install the same compiler version, or \
 ignore this warning if the module loads and runs.",
     },
+    Code {
+        code: "E0717",
+        title: "the build tree is for another kernel than the target",
+        explanation: "The build tree's `UTS_RELEASE` (`include/generated/utsrelease.h`) names \
+another kernel than the target profile. A module built there would carry that kernel's \
+vermagic and symbol versions, and the target kernel would refuse it.\n\nThis happens \
+when a profile points at a tree that was later replaced (headers upgraded in place), or \
+when `-r` names one kernel and the tree is another's.\n\nFix: fetch or add the target \
+again (`xstap target fetch debian:KVER`, `xstap target add /lib/modules/KVER/build`), so \
+its profile and its build tree agree.",
+    },
 ];
