@@ -115,10 +115,7 @@ fn kernel_in(root: &Path, release: &str, arch: Arch) -> Option<Kernel> {
 /// The data directory tests share with `xstap` (`XSTAP_HOME` layout):
 /// `$XSTAP_TEST_HOME`, else `<workspace>/target/xstap-home` (what `cargo xtask test` uses).
 pub fn test_home() -> PathBuf {
-    match std::env::var_os("XSTAP_TEST_HOME").filter(|v| !v.is_empty()) {
-        Some(h) => PathBuf::from(h),
-        None => workspace_root().join("target/xstap-home"),
-    }
+    crate::conformance::test_home()
 }
 
 fn from_fetched(f: kernel::fetch::FetchedKernel, arch: Arch) -> Kernel {

@@ -21,9 +21,7 @@ pub fn workspace_root() -> PathBuf {
 
 /// Where tests keep fetched kernels and profiles between runs.
 pub fn test_home() -> PathBuf {
-    std::env::var_os("XSTAP_TEST_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/xstap-home"))
+    xstap_tests::conformance::test_home()
 }
 
 pub fn test_kernels() -> Vec<String> {
