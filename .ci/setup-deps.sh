@@ -12,7 +12,7 @@
 set -eu
 
 PKGS="gcc-12 gcc make binutils libc6-dev gcc-aarch64-linux-gnu pahole libelf1
-qemu-system-x86 qemu-system-arm cpio kmod xz-utils zstd"
+qemu-system-x86 qemu-system-arm cpio kmod xz-utils zstd distcc"
 MUSL_TARGETS="x86_64-unknown-linux-musl aarch64-unknown-linux-musl"
 LOG=${TMPDIR:-/tmp}/xstap-setup-deps.log
 

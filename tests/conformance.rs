@@ -197,7 +197,12 @@ pub fn suites(area: &str) -> Option<Vec<Suite>> {
         "sem" => Some(sem_suites()),
         "trans" => Some(trans_suites()),
         "build" => Some(build_suites()),
-        "all" => Some(["parse", "sem", "trans", "build"].iter().flat_map(|a| suites(a).unwrap_or_default()).collect()),
+        "all" => Some(
+            ["parse", "sem", "trans", "build"]
+                .iter()
+                .flat_map(|a| suites(a).unwrap_or_default())
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -216,7 +221,16 @@ pub const TRANS_NOT_A_VERDICT: &[&str] = &["E0007", "E0901", "E0599", "E0601"];
 pub fn trans_suites() -> Vec<Suite> {
     let timeout = Duration::from_secs(120);
     vec![
-        Suite { dir: "transok", expect: Expect::Ok, pass: 3, ko_codes: &[], ko_excluded: &[], staprun_codes: &[], skip: SEMOK_SKIPS, timeout },
+        Suite {
+            dir: "transok",
+            expect: Expect::Ok,
+            pass: 3,
+            ko_codes: &[],
+            ko_excluded: &[],
+            staprun_codes: &[],
+            skip: SEMOK_SKIPS,
+            timeout,
+        },
         Suite {
             dir: "transko",
             expect: Expect::Ko,
@@ -236,7 +250,16 @@ pub fn trans_suites() -> Vec<Suite> {
 pub fn build_suites() -> Vec<Suite> {
     let timeout = Duration::from_secs(600);
     vec![
-        Suite { dir: "buildok", expect: Expect::Ok, pass: 4, ko_codes: &[], ko_excluded: &[], staprun_codes: &[], skip: SEMOK_SKIPS, timeout },
+        Suite {
+            dir: "buildok",
+            expect: Expect::Ok,
+            pass: 4,
+            ko_codes: &[],
+            ko_excluded: &[],
+            staprun_codes: &[],
+            skip: SEMOK_SKIPS,
+            timeout,
+        },
         Suite {
             dir: "buildko",
             expect: Expect::Ko,
@@ -279,13 +302,22 @@ pub struct Report {
 
 impl Report {
     pub fn passed(&self) -> usize {
-        self.outcomes.iter().filter(|o| o.verdict == Verdict::Pass).count()
+        self.outcomes
+            .iter()
+            .filter(|o| o.verdict == Verdict::Pass)
+            .count()
     }
     pub fn failed(&self) -> usize {
-        self.outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Fail(_))).count()
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.verdict, Verdict::Fail(_)))
+            .count()
     }
     pub fn skipped(&self) -> usize {
-        self.outcomes.iter().filter(|o| matches!(o.verdict, Verdict::Skip(_))).count()
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o.verdict, Verdict::Skip(_)))
+            .count()
     }
     /// Passed / (passed + failed); skipped tests are not counted. 1.0 when empty.
     pub fn rate(&self) -> f64 {
@@ -310,7 +342,11 @@ impl fmt::Display for Report {
             self.rate() * 100.0
         )?;
         for o in &self.outcomes {
-            let name = o.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = o
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             match &o.verdict {
                 Verdict::Pass => {}
                 Verdict::Fail(why) => {
@@ -347,7 +383,8 @@ impl Env {
         // parallel threads of one test process.
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let scratch = std::env::temp_dir().join(format!("xstap-conformance-{}-{n}", std::process::id()));
+        let scratch =
+            std::env::temp_dir().join(format!("xstap-conformance-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&scratch);
         let io = |e: std::io::Error| format!("cannot set up {}: {e}", scratch.display());
         std::fs::create_dir_all(scratch.join("bin")).map_err(io)?;
@@ -360,11 +397,20 @@ impl Env {
         if let Ok(entries) = std::fs::read_dir(&corpus) {
             for e in entries.flatten() {
                 if e.path().is_dir() {
-                    let _ = std::os::unix::fs::symlink(e.path(), scratch.join("testsuite").join(e.file_name()));
+                    let _ = std::os::unix::fs::symlink(
+                        e.path(),
+                        scratch.join("testsuite").join(e.file_name()),
+                    );
                 }
             }
         }
-        Ok(Env { xstap, xstap_run, corpus, scratch, envs: Vec::new() })
+        Ok(Env {
+            xstap,
+            xstap_run,
+            corpus,
+            scratch,
+            envs: Vec::new(),
+        })
     }
 
     /// Sets these environment variables for every test run.
@@ -377,15 +423,26 @@ impl Env {
     pub fn run_suite(&self, suite: &Suite) -> Report {
         let dir = self.corpus.join(suite.dir);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "stp")).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "stp"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         let outcomes = files.iter().map(|f| self.run_one(suite, f)).collect();
-        Report { suite: suite.clone(), outcomes }
+        Report {
+            suite: suite.clone(),
+            outcomes,
+        }
     }
 
     fn run_one(&self, suite: &Suite, file: &Path) -> Outcome {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let skipped = |why: String| Outcome {
             file: file.to_path_buf(),
             verdict: Verdict::Skip(why),
@@ -403,7 +460,9 @@ impl Env {
         let mut cmd = match shebang(&first) {
             Shebang::Stap(args) => {
                 let mut c = Command::new(&self.xstap);
-                let has_pass = args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('p'));
+                let has_pass = args
+                    .iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('p'));
                 if !has_pass {
                     c.arg(format!("-p{}", suite.pass));
                 }
@@ -414,7 +473,9 @@ impl Env {
                 let body = String::from_utf8_lossy(&text);
                 if uses_command(&body, "staprun") {
                     if self.xstap_run.is_none() {
-                        return skipped("drives `staprun` and no xstap-run binary was given".into());
+                        return skipped(
+                            "drives `staprun` and no xstap-run binary was given".into(),
+                        );
                     }
                     staprun = true;
                 }
@@ -439,9 +500,25 @@ impl Env {
             .current_dir(self.scratch.join("work"));
         let run = run_with_timeout(cmd, suite.timeout);
         let (codes, first_diagnostic) = scan_diagnostics(&run.stderr);
-        let accepted = if staprun { suite.staprun_codes } else { suite.ko_codes };
-        let verdict = judge(suite, accepted, &run, &codes, matches!(shebang(&first), Shebang::Stap(_)));
-        Outcome { file: file.to_path_buf(), verdict, first_diagnostic, codes, elapsed: run.elapsed }
+        let accepted = if staprun {
+            suite.staprun_codes
+        } else {
+            suite.ko_codes
+        };
+        let verdict = judge(
+            suite,
+            accepted,
+            &run,
+            &codes,
+            matches!(shebang(&first), Shebang::Stap(_)),
+        );
+        Outcome {
+            file: file.to_path_buf(),
+            verdict,
+            first_diagnostic,
+            codes,
+            elapsed: run.elapsed,
+        }
     }
 }
 
@@ -460,7 +537,9 @@ fn judge(suite: &Suite, accepted: &[&str], run: &Run, codes: &[String], direct: 
     }
     let code = run.code.unwrap_or(-1);
     if !direct && code >= 128 {
-        return Verdict::Fail(format!("exit status {code}: a command in the script crashed"));
+        return Verdict::Fail(format!(
+            "exit status {code}: a command in the script crashed"
+        ));
     }
     match suite.expect {
         Expect::Ok if code == 0 => Verdict::Pass,
@@ -468,14 +547,18 @@ fn judge(suite: &Suite, accepted: &[&str], run: &Run, codes: &[String], direct: 
         Expect::Ko if code == 0 => Verdict::Fail("exit status 0, expected a failure".into()),
         Expect::Ko => {
             let right = codes.iter().any(|c| {
-                accepted.iter().any(|p| c.starts_with(p)) && !suite.ko_excluded.contains(&c.as_str())
+                accepted.iter().any(|p| c.starts_with(p))
+                    && !suite.ko_excluded.contains(&c.as_str())
             });
             if right {
                 Verdict::Pass
             } else if codes.is_empty() {
                 Verdict::Fail(format!("exit status {code} without a diagnostic"))
             } else {
-                Verdict::Fail(format!("failed with the wrong kind of diagnostic ({})", codes.join(", ")))
+                Verdict::Fail(format!(
+                    "failed with the wrong kind of diagnostic ({})",
+                    codes.join(", ")
+                ))
             }
         }
     }
@@ -490,7 +573,9 @@ enum Shebang {
 }
 
 fn shebang(line: &str) -> Shebang {
-    let Some(rest) = line.strip_prefix("#!") else { return Shebang::None };
+    let Some(rest) = line.strip_prefix("#!") else {
+        return Shebang::None;
+    };
     let words: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
     match words.split_first() {
         Some((w, args)) if w == "stap" || w.ends_with("/stap") => Shebang::Stap(args.to_vec()),
@@ -516,11 +601,16 @@ pub fn scan_diagnostics(stderr: &str) -> (Vec<String>, Option<String>) {
     for line in stderr.lines() {
         let mut found = false;
         for (i, _) in line.match_indices('E') {
-            let Some(code) = line.get(i..i + 5) else { continue };
+            let Some(code) = line.get(i..i + 5) else {
+                continue;
+            };
             let digits = code[1..].bytes().all(|b| b.is_ascii_digit());
             let before = line[..i].chars().last();
             let after = line[i + 5..].chars().next();
-            if digits && matches!(before, Some('[') | Some('"')) && matches!(after, Some(']') | Some('"')) {
+            if digits
+                && matches!(before, Some('[') | Some('"'))
+                && matches!(after, Some(']') | Some('"'))
+            {
                 codes.push(code.to_owned());
                 found = true;
             }
@@ -545,7 +635,10 @@ struct Run {
 /// and stderr captured; kills the whole group at the timeout.
 fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Run {
     let start = Instant::now();
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -576,7 +669,9 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Run {
             Ok(Some(s)) => break Some(s),
             Ok(None) if start.elapsed() > timeout => {
                 timed_out = true;
-                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pgid}")])
+                    .status();
                 let _ = child.kill();
                 break child.wait().ok();
             }
@@ -585,7 +680,10 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Run {
         }
     };
     // Children left behind by a script would keep the pipe open.
-    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
     let stderr = reader.join().unwrap_or_default();
     Run {
         code: status.and_then(|s| s.code()),
@@ -615,7 +713,10 @@ pub fn workspace_root() -> PathBuf {
             }
         }
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The corpus: `XSTAP_CONFORMANCE`, else `../shared/conformance` beside the
@@ -661,7 +762,15 @@ pub fn xstap_run_binary(release: bool) -> Option<PathBuf> {
 pub fn build_binary(package: &str, bin: &str, release: bool) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", package, "--bin", bin, "--message-format=json"]);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        package,
+        "--bin",
+        bin,
+        "--message-format=json",
+    ]);
     if release {
         cmd.arg("--release");
     }
@@ -671,18 +780,25 @@ pub fn build_binary(package: &str, bin: &str, release: bool) -> Result<PathBuf, 
         .output()
         .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !out.status.success() {
-        return Err(format!("`cargo build -p {package}` failed ({})", out.status));
+        return Err(format!(
+            "`cargo build -p {package}` failed ({})",
+            out.status
+        ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in stdout.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if v["reason"] == "compiler-artifact" && v["target"]["name"] == bin {
             if let Some(exe) = v["executable"].as_str() {
                 return snapshot(Path::new(exe), bin);
             }
         }
     }
-    Err(format!("`cargo build -p {package}` did not report the {bin} executable"))
+    Err(format!(
+        "`cargo build -p {package}` did not report the {bin} executable"
+    ))
 }
 
 /// A private, immutable copy of a freshly built executable.
@@ -698,7 +814,9 @@ pub fn build_binary(package: &str, bin: &str, release: bool) -> Result<PathBuf, 
 pub fn snapshot(exe: &Path, bin: &str) -> Result<PathBuf, String> {
     let bytes = std::fs::read(exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
     let hash = blake3::hash(&bytes).to_hex();
-    let dir = workspace_root().join("target").join(format!("snap-{}", &hash[..16]));
+    let dir = workspace_root()
+        .join("target")
+        .join(format!("snap-{}", &hash[..16]));
     let dest = dir.join(bin);
     if dest.is_file() {
         return Ok(dest);

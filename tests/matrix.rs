@@ -31,8 +31,14 @@ pub const DEB_6_12_AMD64: &str = "6.12.117+deb12-amd64";
 pub const DEB_6_12_ARM64: &str = "6.12.117+deb12-arm64";
 
 /// Every kernel of the matrix, in the order the summary shows them.
-pub const KERNELS: &[&str] =
-    &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_1_CLOUD_AMD64, DEB_6_1_RT_AMD64, DEB_6_12_AMD64, DEB_6_12_ARM64];
+pub const KERNELS: &[&str] = &[
+    DEB_6_1_AMD64,
+    DEB_6_1_ARM64,
+    DEB_6_1_CLOUD_AMD64,
+    DEB_6_1_RT_AMD64,
+    DEB_6_12_AMD64,
+    DEB_6_12_ARM64,
+];
 
 /// The kernels booted in qemu: the amd64 and arm64 ones of each line.
 pub const BOOTED: &[&str] = &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_12_AMD64, DEB_6_12_ARM64];
@@ -41,7 +47,10 @@ pub const BOOTED: &[&str] = &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_12_AMD64, DEB_
 /// something, and the counting script.
 pub const SCRIPTS: &[(&str, &str)] = &[
     ("mx_seed", "probe vfs.read { exit() }"),
-    ("mx_seed_print", "probe vfs.read { printf(\"read by %s\\n\", execname()); exit() }"),
+    (
+        "mx_seed_print",
+        "probe vfs.read { printf(\"read by %s\\n\", execname()); exit() }",
+    ),
     (
         "mx_count",
         "global reads\n\
@@ -127,7 +136,10 @@ impl Report {
         }
         for b in &self.builds {
             if !b.ok {
-                f.push(format!("xstap build of {} failed:\n{}{}", b.name, b.stdout, b.stderr));
+                f.push(format!(
+                    "xstap build of {} failed:\n{}{}",
+                    b.name, b.stdout, b.stderr
+                ));
             }
         }
         for b in &self.boots {
@@ -143,11 +155,22 @@ impl Report {
         let mut s = String::new();
         s += "== fetch\n";
         for (k, d, r) in &self.fetches {
-            s += &format!("   {k:<28} {:>6.1}s {}\n", d.as_secs_f64(), if r.is_ok() { "ok" } else { "FAILED" });
+            s += &format!(
+                "   {k:<28} {:>6.1}s {}\n",
+                d.as_secs_f64(),
+                if r.is_ok() { "ok" } else { "FAILED" }
+            );
         }
-        s += &format!("   all fetches (in parallel): {:.1}s\n", self.fetch_wall.as_secs_f64());
+        s += &format!(
+            "   all fetches (in parallel): {:.1}s\n",
+            self.fetch_wall.as_secs_f64()
+        );
         for b in &self.builds {
-            s += &format!("== xstap build {} ({:.1}s wall", b.name, b.wall.as_secs_f64());
+            s += &format!(
+                "== xstap build {} ({:.1}s wall",
+                b.name,
+                b.wall.as_secs_f64()
+            );
             if let (Some(f), Some(k)) = (b.front_end, b.builds) {
                 s += &format!("; front end {f:.2}s, builds {k:.2}s");
             }
@@ -157,7 +180,12 @@ impl Report {
             }
         }
         for b in &self.boots {
-            s += &format!("== boot {} ({:.1}s, {})\n", b.release, b.wall.as_secs_f64(), b.outcome);
+            s += &format!(
+                "== boot {} ({:.1}s, {})\n",
+                b.release,
+                b.wall.as_secs_f64(),
+                b.outcome
+            );
             for (name, o) in &b.cases {
                 s += &format!("   -- {name} (exit status {})\n", o.rc);
                 for l in o.stdout.lines().chain(o.stderr.lines()).take(8) {
@@ -174,7 +202,11 @@ impl Report {
             "== times: fetch {:.1}s, build {build:.1}s, boot {boot:.1}s, total {:.1}s; {}\n",
             self.fetch_wall.as_secs_f64(),
             self.total.as_secs_f64(),
-            if self.failures().is_empty() { "all ok" } else { "FAILED" }
+            if self.failures().is_empty() {
+                "all ok"
+            } else {
+                "FAILED"
+            }
         );
         s
     }
@@ -200,7 +232,10 @@ pub fn run(o: &Options) -> Result<Report, String> {
             })
             .collect();
         for h in handles {
-            r.fetches.push(h.join().map_err(|_| "a fetch thread panicked".to_string())?);
+            r.fetches.push(
+                h.join()
+                    .map_err(|_| "a fetch thread panicked".to_string())?,
+            );
         }
         r.fetch_wall = tf.elapsed();
     }
@@ -220,14 +255,18 @@ pub fn run(o: &Options) -> Result<Report, String> {
 /// `xstap build -e SCRIPT --target K... -m NAME -o OUT/modules`.
 fn build(o: &Options, name: &str, script: &str) -> Result<BuildRun, String> {
     let mut cmd = Command::new(&o.xstap);
-    cmd.args(["build", "-e", script, "-m", name, "-o"]).arg(o.out.join("modules"));
-    cmd.arg("--manifest").arg(o.out.join(format!("{name}.manifest.json")));
+    cmd.args(["build", "-e", script, "-m", name, "-o"])
+        .arg(o.out.join("modules"));
+    cmd.arg("--manifest")
+        .arg(o.out.join(format!("{name}.manifest.json")));
     for k in &o.kernels {
         cmd.args(["--target", k]);
     }
     cmd.env("XSTAP_HOME", assets::test_home());
     let t = Instant::now();
-    let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", o.xstap.display()))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", o.xstap.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let (front_end, builds) = front_and_builds(&stdout);
     Ok(BuildRun {
@@ -257,7 +296,9 @@ const LSMOD: &str = "echo \"LSMOD:$(lsmod | tail -n +2 | cut -d' ' -f1 | tr '\\n
 
 fn still_loaded(out: &CaseOut, name: &str) -> Option<String> {
     match out.stdout.lines().find_map(|l| l.strip_prefix("LSMOD:")) {
-        Some(l) if l.split_whitespace().any(|m| m == name) => Some(format!("module {name} still loaded: {l}")),
+        Some(l) if l.split_whitespace().any(|m| m == name) => {
+            Some(format!("module {name} still loaded: {l}"))
+        }
         Some(_) => None,
         None => Some(format!("{name}: no LSMOD line")),
     }
@@ -271,7 +312,13 @@ pub fn module_path(out: &Path, release: &str, name: &str) -> PathBuf {
 /// One boot of `release` running every script's module in turn.
 fn boot(o: &Options, release: &str) -> BootRun {
     let t = Instant::now();
-    let mut b = BootRun { release: release.to_string(), wall: Duration::ZERO, outcome: String::new(), cases: BTreeMap::new(), failures: Vec::new() };
+    let mut b = BootRun {
+        release: release.to_string(),
+        wall: Duration::ZERO,
+        outcome: String::new(),
+        cases: BTreeMap::new(),
+        failures: Vec::new(),
+    };
     let prepared = (|| -> Result<vm::Vm, String> {
         let k = assets::kernel(release)?;
         let bb = assets::busybox(k.arch)?;
@@ -317,7 +364,16 @@ fn boot(o: &Options, release: &str) -> BootRun {
         Ok(boot) => {
             b.outcome = format!("{:?}", boot.outcome);
             if boot.outcome != vm::Outcome::Ok {
-                b.failures.push(format!("boot outcome {:?}: {}", boot.outcome, boot.console.lines().rev().take(15).collect::<Vec<_>>().join(" | ")));
+                b.failures.push(format!(
+                    "boot outcome {:?}: {}",
+                    boot.outcome,
+                    boot.console
+                        .lines()
+                        .rev()
+                        .take(15)
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                ));
             }
             b.cases = vm::case_outputs(&boot.console);
             b.failures.extend(check(&b.cases));
@@ -336,22 +392,32 @@ pub fn check(cases: &BTreeMap<String, CaseOut>) -> Vec<String> {
             continue;
         };
         if o.rc != 0 {
-            f.push(format!("{name}: exit status {} (stderr: {})", o.rc, o.stderr.trim()));
+            f.push(format!(
+                "{name}: exit status {} (stderr: {})",
+                o.rc,
+                o.stderr.trim()
+            ));
         }
         f.extend(still_loaded(o, name));
-        let printed: Vec<&str> = o.stdout.lines().filter(|l| !l.starts_with("LSMOD:") && !l.trim().is_empty()).collect();
+        let printed: Vec<&str> = o
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("LSMOD:") && !l.trim().is_empty())
+            .collect();
         match *name {
-            "mx_seed" if !printed.is_empty() => f.push(format!("{name}: printed {printed:?}, expected nothing")),
+            "mx_seed" if !printed.is_empty() => {
+                f.push(format!("{name}: printed {printed:?}, expected nothing"))
+            }
             "mx_seed_print" if !printed.first().is_some_and(|l| l.starts_with("read by ")) => {
                 f.push(format!("{name}: expected `read by NAME`, got {printed:?}"))
             }
-            "mx_count" if printed.is_empty() || !printed.iter().all(|l| is_count_row(l)) => {
-                f.push(format!("{name}: expected rows `NAME N reads`, got {printed:?}"))
-            }
+            "mx_count" if printed.is_empty() || !printed.iter().all(|l| is_count_row(l)) => f.push(
+                format!("{name}: expected rows `NAME N reads`, got {printed:?}"),
+            ),
             // `head` reads in a loop while the script runs (see [`boot`]).
-            "mx_count" if !printed.iter().any(|l| l.starts_with("head ")) => {
-                f.push(format!("{name}: no row counts the reads of `head`: {printed:?}"))
-            }
+            "mx_count" if !printed.iter().any(|l| l.starts_with("head ")) => f.push(format!(
+                "{name}: no row counts the reads of `head`: {printed:?}"
+            )),
             _ => {}
         }
     }
@@ -370,15 +436,31 @@ mod tests {
 
     #[test]
     fn reads_xstap_build_times_and_checks_cases() {
-        let (f, b) = front_and_builds("x\n6/6 targets built; front end 0.42s, builds 12.50s; manifest m.json\n");
+        let (f, b) = front_and_builds(
+            "x\n6/6 targets built; front end 0.42s, builds 12.50s; manifest m.json\n",
+        );
         assert_eq!((f, b), (Some(0.42), Some(12.5)));
-        let ok = |s: &str| CaseOut { rc: 0, stdout: format!("{s}LSMOD:\n"), stderr: String::new() };
+        let ok = |s: &str| CaseOut {
+            rc: 0,
+            stdout: format!("{s}LSMOD:\n"),
+            stderr: String::new(),
+        };
         let mut c = BTreeMap::new();
         c.insert("mx_seed".to_string(), ok(""));
         c.insert("mx_seed_print".to_string(), ok("read by sh\n"));
-        c.insert("mx_count".to_string(), ok("head             12 reads\nsh               3 reads\n"));
+        c.insert(
+            "mx_count".to_string(),
+            ok("head             12 reads\nsh               3 reads\n"),
+        );
         assert_eq!(check(&c), Vec::<String>::new());
-        c.insert("mx_count".to_string(), CaseOut { rc: 0, stdout: "LSMOD:mx_count \n".into(), stderr: String::new() });
+        c.insert(
+            "mx_count".to_string(),
+            CaseOut {
+                rc: 0,
+                stdout: "LSMOD:mx_count \n".into(),
+                stderr: String::new(),
+            },
+        );
         assert_eq!(check(&c).len(), 2, "{:?}", check(&c));
         c.insert("mx_count".to_string(), ok("sh               3 reads\n"));
         assert_eq!(check(&c).len(), 1, "{:?}", check(&c));

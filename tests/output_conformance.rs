@@ -138,7 +138,10 @@ fn tcl_string(s: &str) -> Option<(String, &str)> {
 /// A module name from a corpus path: `oc_` + the directory's suffix + the file stem.
 fn module_name(dir: &str, stem: &str) -> String {
     let d = dir.rsplit('.').next().unwrap_or(dir);
-    format!("oc_{d}_{stem}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    format!("oc_{d}_{stem}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
 }
 
 /// The cases of one `.exp` file (`dir` is the corpus directory's name).
@@ -166,7 +169,9 @@ pub fn exp_cases(corpus: &Path, dir: &str, exp_text: &str) -> Vec<Case> {
         } else if line.contains("set ::result_string $little_endian_result_string") {
             pending = little.clone();
         } else if let Some(v) = line.strip_prefix("set ::result_string ") {
-            if v.trim() == "$little_endian_result_string" || v.starts_with("$little_endian_result_string") {
+            if v.trim() == "$little_endian_result_string"
+                || v.starts_with("$little_endian_result_string")
+            {
                 pending = little.clone();
             } else if v.starts_with('$') {
                 // Another endianness' text: not this target's.
@@ -211,7 +216,14 @@ pub fn exp_cases(corpus: &Path, dir: &str, exp_text: &str) -> Vec<Case> {
                         }
                     }
                     if script.is_file() && !cases.iter().any(|c| c.script == script) {
-                        cases.push(Case { id: format!("{dir}/{file}"), module: module_name(dir, &stem), script, xstap_args, run_args, expected });
+                        cases.push(Case {
+                            id: format!("{dir}/{file}"),
+                            module: module_name(dir, &stem),
+                            script,
+                            xstap_args,
+                            run_args,
+                            expected,
+                        });
                     }
                 }
             }
@@ -227,11 +239,19 @@ pub fn exp_cases(corpus: &Path, dir: &str, exp_text: &str) -> Vec<Case> {
 pub fn cases(corpus: &Path) -> Vec<Case> {
     let mut all = Vec::new();
     for dir in DIRS {
-        let Ok(rd) = std::fs::read_dir(corpus.join(dir)) else { continue };
-        let mut exps: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "exp")).collect();
+        let Ok(rd) = std::fs::read_dir(corpus.join(dir)) else {
+            continue;
+        };
+        let mut exps: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "exp"))
+            .collect();
         exps.sort();
         for e in exps {
-            let Ok(bytes) = std::fs::read(&e) else { continue };
+            let Ok(bytes) = std::fs::read(&e) else {
+                continue;
+            };
             all.extend(exp_cases(corpus, dir, &String::from_utf8_lossy(&bytes)));
         }
     }
@@ -241,13 +261,21 @@ pub fn cases(corpus: &Path) -> Vec<Case> {
 
 /// The first difference of `actual` from `expected`, line by line, or `None`.
 pub fn first_difference(expected: &str, actual: &str) -> Option<String> {
-    let (e, a): (Vec<&str>, Vec<&str>) = (expected.split('\n').collect(), actual.split('\n').collect());
+    let (e, a): (Vec<&str>, Vec<&str>) =
+        (expected.split('\n').collect(), actual.split('\n').collect());
     for i in 0..e.len().max(a.len()) {
         match (e.get(i), a.get(i)) {
             (Some(x), Some(y)) if x == y => {}
             (x, y) => {
-                let show = |l: Option<&&str>| l.map_or("<end of output>".to_string(), |l| format!("{l:?}"));
-                return Some(format!("line {}: expected {}, got {}", i + 1, show(x), show(y)));
+                let show = |l: Option<&&str>| {
+                    l.map_or("<end of output>".to_string(), |l| format!("{l:?}"))
+                };
+                return Some(format!(
+                    "line {}: expected {}, got {}",
+                    i + 1,
+                    show(x),
+                    show(y)
+                ));
             }
         }
     }
@@ -288,7 +316,10 @@ pub struct Report {
 
 impl Report {
     pub fn passed(&self) -> usize {
-        self.results.iter().filter(|(_, v)| *v == Verdict::Pass).count()
+        self.results
+            .iter()
+            .filter(|(_, v)| *v == Verdict::Pass)
+            .count()
     }
     pub fn total(&self) -> usize {
         self.results.len()
@@ -327,22 +358,48 @@ impl fmt::Display for Report {
 }
 
 /// Builds `case` with `xstap -p4` into `out` (environment `env`); the .ko or the first error line.
-pub fn build_case(xstap: &Path, release: &str, case: &Case, out: &Path, env: &[(String, std::ffi::OsString)]) -> Result<PathBuf, String> {
+pub fn build_case(
+    xstap: &Path,
+    release: &str,
+    case: &Case,
+    out: &Path,
+    env: &[(String, std::ffi::OsString)],
+) -> Result<PathBuf, String> {
     let mut cmd = Command::new(xstap);
-    cmd.arg("-r").arg(release).arg("-m").arg(&case.module).arg("-p4").args(&case.xstap_args).arg(&case.script).current_dir(out);
+    cmd.arg("-r")
+        .arg(release)
+        .arg("-m")
+        .arg(&case.module)
+        .arg("-p4")
+        .args(&case.xstap_args)
+        .arg(&case.script)
+        .current_dir(out);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    let o = cmd.output().map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
+    let o = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
     let ko = out.join(format!("{}.ko", case.module));
     if o.status.success() && ko.is_file() {
         return Ok(ko);
     }
     let err = String::from_utf8_lossy(&o.stderr);
-    let first = err.lines().find(|l| l.starts_with("error")).or_else(|| err.lines().find(|l| !l.trim().is_empty())).unwrap_or("no message");
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .or_else(|| err.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("no message");
     Err(format!("{} ({})", first.trim(), o.status))
 }
 
 /// Builds every case, `jobs` at a time; results in the order of `cases`.
-pub fn build_all(xstap: &Path, release: &str, cases: &[Case], out: &Path, env: &[(String, std::ffi::OsString)], jobs: usize) -> Vec<Result<PathBuf, String>> {
+pub fn build_all(
+    xstap: &Path,
+    release: &str,
+    cases: &[Case],
+    out: &Path,
+    env: &[(String, std::ffi::OsString)],
+    jobs: usize,
+) -> Vec<Result<PathBuf, String>> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<PathBuf, String>>>> = Mutex::new(vec![None; cases.len()]);
     std::thread::scope(|s| {
@@ -355,7 +412,12 @@ pub fn build_all(xstap: &Path, release: &str, cases: &[Case], out: &Path, env: &
             });
         }
     });
-    results.into_inner().unwrap().into_iter().map(|r| r.unwrap_or_else(|| Err("not built".into()))).collect()
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("not built".into())))
+        .collect()
 }
 
 /// The guest command of a case (its module in /work).
@@ -386,7 +448,10 @@ pub fn run(setup: &Setup) -> Result<Report, String> {
     let cases = cases(&setup.corpus);
     let kernel = assets::kernel(&setup.release)?;
     let out = assets::scratch_dir("output-conformance")?;
-    let env = vec![("XSTAP_HOME".to_string(), setup.home.clone().into_os_string())];
+    let env = vec![(
+        "XSTAP_HOME".to_string(),
+        setup.home.clone().into_os_string(),
+    )];
     let t0 = Instant::now();
     let built = build_all(&setup.xstap, &setup.release, &cases, &out, &env, setup.jobs);
     let build_time = t0.elapsed();
@@ -428,13 +493,25 @@ pub fn run(setup: &Setup) -> Result<Report, String> {
             (c, v)
         })
         .collect();
-    Ok(Report { release: setup.release.clone(), results, build_time, boot_time, boot_outcome })
+    Ok(Report {
+        release: setup.release.clone(),
+        results,
+        build_time,
+        boot_time,
+        boot_outcome,
+    })
 }
 
 /// Runs `case` in the user-space shim (`runtime/c/shim`): `xstap -p3`
 /// units and the runtime compiled by the host gcc with `XS_USERSPACE`, in
 /// `dir`. Only begin/end/timer scripts can pass there; a fast first check.
-pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(String, std::ffi::OsString)]) -> Result<CaseOut, String> {
+pub fn shim_case(
+    xstap: &Path,
+    release: &str,
+    case: &Case,
+    dir: &Path,
+    env: &[(String, std::ffi::OsString)],
+) -> Result<CaseOut, String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir.join("shim")).map_err(|e| e.to_string())?;
     let o = Command::new(xstap)
@@ -450,12 +527,20 @@ pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(S
         .map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
     if !o.status.success() {
         let err = String::from_utf8_lossy(&o.stderr);
-        return Err(err.lines().find(|l| l.starts_with("error")).unwrap_or("pass 3 failed").to_string());
+        return Err(err
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("pass 3 failed")
+            .to_string());
     }
     let text = String::from_utf8_lossy(&o.stdout);
     let mut units: Vec<(String, String)> = Vec::new();
     for line in text.split_inclusive('\n') {
-        if let Some(name) = line.trim_end().strip_prefix("/* ---- ").and_then(|l| l.strip_suffix(" ---- */")) {
+        if let Some(name) = line
+            .trim_end()
+            .strip_prefix("/* ---- ")
+            .and_then(|l| l.strip_suffix(" ---- */"))
+        {
             units.push((name.to_string(), String::new()));
         } else if let Some(u) = units.last_mut() {
             u.1.push_str(line);
@@ -464,7 +549,10 @@ pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(S
     let rt = assets::workspace_root().join("runtime/c");
     let mut sources = Vec::new();
     for sub in ["", "shim"] {
-        for e in std::fs::read_dir(rt.join(sub)).map_err(|e| e.to_string())?.flatten() {
+        for e in std::fs::read_dir(rt.join(sub))
+            .map_err(|e| e.to_string())?
+            .flatten()
+        {
             let p = e.path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if p.is_file() && (name.ends_with(".c") || name.ends_with(".h")) {
@@ -494,10 +582,23 @@ pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(S
         .map_err(|e| format!("cannot run gcc: {e}"))?;
     if !g.status.success() {
         let err = String::from_utf8_lossy(&g.stderr);
-        return Err(format!("gcc: {}", err.lines().find(|l| l.contains("error")).unwrap_or("failed")));
+        return Err(format!(
+            "gcc: {}",
+            err.lines()
+                .find(|l| l.contains("error"))
+                .unwrap_or("failed")
+        ));
     }
-    let r = Command::new("timeout").arg(CASE_LIMIT_SECS.to_string()).arg(dir.join("prog")).output().map_err(|e| e.to_string())?;
-    Ok(CaseOut { rc: r.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&r.stdout).into_owned(), stderr: String::from_utf8_lossy(&r.stderr).into_owned() })
+    let r = Command::new("timeout")
+        .arg(CASE_LIMIT_SECS.to_string())
+        .arg(dir.join("prog"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    Ok(CaseOut {
+        rc: r.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&r.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&r.stderr).into_owned(),
+    })
 }
 
 /// Every case in the user-space shim, `setup.jobs` at a time (no boot):
@@ -505,7 +606,10 @@ pub fn shim_case(xstap: &Path, release: &str, case: &Case, dir: &Path, env: &[(S
 pub fn run_shim(setup: &Setup) -> Result<Report, String> {
     let cases = cases(&setup.corpus);
     let out = assets::scratch_dir("output-conformance-shim")?;
-    let env = vec![("XSTAP_HOME".to_string(), setup.home.clone().into_os_string())];
+    let env = vec![(
+        "XSTAP_HOME".to_string(),
+        setup.home.clone().into_os_string(),
+    )];
     let t0 = Instant::now();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Verdict>>> = Mutex::new(vec![None; cases.len()]);
@@ -514,7 +618,8 @@ pub fn run_shim(setup: &Setup) -> Result<Report, String> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(c) = cases.get(i) else { break };
-                let v = match shim_case(&setup.xstap, &setup.release, c, &out.join(&c.module), &env) {
+                let v = match shim_case(&setup.xstap, &setup.release, c, &out.join(&c.module), &env)
+                {
                     Err(e) => Verdict::BuildFailed(e),
                     Ok(o) => match first_difference(&c.expected, &actual_text(&o)) {
                         None => Verdict::Pass,
@@ -527,8 +632,18 @@ pub fn run_shim(setup: &Setup) -> Result<Report, String> {
     });
     let _ = std::fs::remove_dir_all(&out);
     let verdicts = results.into_inner().unwrap();
-    let results = cases.into_iter().zip(verdicts).map(|(c, v)| (c, v.unwrap_or(Verdict::NotRun("not run".into())))).collect();
-    Ok(Report { release: format!("{} (user-space shim)", setup.release), results, build_time: t0.elapsed(), boot_time: Duration::ZERO, boot_outcome: "no boot".into() })
+    let results = cases
+        .into_iter()
+        .zip(verdicts)
+        .map(|(c, v)| (c, v.unwrap_or(Verdict::NotRun("not run".into()))))
+        .collect();
+    Ok(Report {
+        release: format!("{} (user-space shim)", setup.release),
+        results,
+        build_time: t0.elapsed(),
+        boot_time: Duration::ZERO,
+        boot_outcome: "no boot".into(),
+    })
 }
 
 #[cfg(test)]
@@ -547,15 +662,28 @@ mod tests {
         assert_eq!(c[0].expected, "a\n{b}\nc");
         assert_eq!(c[0].module, "oc_string_x");
         assert_eq!(c[0].xstap_args, ["-DMAXSTRINGLEN=64", "-g"]);
-        assert_eq!(run_command(&c[0]), "xstap-run -c 'echo hi > /dev/null' oc_string_x.ko");
+        assert_eq!(
+            run_command(&c[0]),
+            "xstap-run -c 'echo hi > /dev/null' oc_string_x.ko"
+        );
     }
 
     #[test]
     fn finds_the_first_difference() {
         assert_eq!(first_difference("a\nb", "a\nb"), None);
-        assert_eq!(first_difference("a\nb", "a\nc").unwrap(), "line 2: expected \"b\", got \"c\"");
-        assert_eq!(first_difference("a\nb", "a").unwrap(), "line 2: expected \"b\", got <end of output>");
-        let o = CaseOut { rc: 0, stdout: "x\n".into(), stderr: "".into() };
+        assert_eq!(
+            first_difference("a\nb", "a\nc").unwrap(),
+            "line 2: expected \"b\", got \"c\""
+        );
+        assert_eq!(
+            first_difference("a\nb", "a").unwrap(),
+            "line 2: expected \"b\", got <end of output>"
+        );
+        let o = CaseOut {
+            rc: 0,
+            stdout: "x\n".into(),
+            stderr: "".into(),
+        };
         assert_eq!(actual_text(&o), "x");
     }
 }

@@ -60,7 +60,11 @@ fn diagnostics_index_is_current() {
     assert!(!codes.is_empty());
     let want = gen::diagnostics_md(&codes);
     for c in &codes {
-        assert!(want.contains(&format!("\n## {}\n", c.code)), "{} has no section", c.code);
+        assert!(
+            want.contains(&format!("\n## {}\n", c.code)),
+            "{} has no section",
+            c.code
+        );
     }
     assert_current("diagnostics.md", &want);
 }
@@ -74,7 +78,11 @@ fn tapset_reference_is_current() {
 #[test]
 fn links_and_anchors_resolve() {
     let problems = links::check(&src()).unwrap();
-    assert!(problems.is_empty(), "broken links in the book:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "broken links in the book:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// String literals in code that look like codes but are not meant to be
@@ -86,7 +94,9 @@ const UNREGISTERED_ON_PURPOSE: &[(&str, &str, &str)] = &[];
 /// `runtime/**/*.rs`.
 fn code_literals() -> Vec<(PathBuf, usize, String)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.filter_map(Result::ok) {
             let p = e.path();
             if p.is_dir() {
@@ -103,11 +113,17 @@ fn code_literals() -> Vec<(PathBuf, usize, String)> {
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         for (n, line) in text.lines().enumerate() {
             let b = line.as_bytes();
             for i in 0..b.len().saturating_sub(6) {
-                if b[i] == b'"' && b[i + 1] == b'E' && b[i + 6] == b'"' && b[i + 2..i + 6].iter().all(u8::is_ascii_digit) {
+                if b[i] == b'"'
+                    && b[i + 1] == b'E'
+                    && b[i + 6] == b'"'
+                    && b[i + 2..i + 6].iter().all(u8::is_ascii_digit)
+                {
                     out.push((f.clone(), n + 1, line[i + 1..i + 6].to_string()));
                 }
             }
@@ -119,11 +135,24 @@ fn code_literals() -> Vec<(PathBuf, usize, String)> {
 #[test]
 fn every_code_in_the_tree_is_registered() {
     let literals = code_literals();
-    assert!(literals.len() > 10, "the scan found almost no codes: is the pattern wrong?");
+    assert!(
+        literals.len() > 10,
+        "the scan found almost no codes: is the pattern wrong?"
+    );
     let missing: Vec<String> = literals
         .iter()
-        .filter(|(f, _, c)| diag::codes::lookup(c).is_none() && !UNREGISTERED_ON_PURPOSE.iter().any(|(s, k, _)| k == c && f.ends_with(s)))
-        .map(|(f, n, c)| format!("{}:{n}: {c}", f.strip_prefix(workspace_root()).unwrap_or(f).display()))
+        .filter(|(f, _, c)| {
+            diag::codes::lookup(c).is_none()
+                && !UNREGISTERED_ON_PURPOSE
+                    .iter()
+                    .any(|(s, k, _)| k == c && f.ends_with(s))
+        })
+        .map(|(f, n, c)| {
+            format!(
+                "{}:{n}: {c}",
+                f.strip_prefix(workspace_root()).unwrap_or(f).display()
+            )
+        })
         .collect();
     assert!(
         missing.is_empty(),
@@ -136,11 +165,18 @@ fn every_code_in_the_tree_is_registered() {
 fn explain_prints_the_registry_text() {
     let xstap = xstap_binary(false).unwrap();
     for c in diag::codes::all() {
-        let out = Command::new(&xstap).args(["--explain", c.code]).output().unwrap();
+        let out = Command::new(&xstap)
+            .args(["--explain", c.code])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "xstap --explain {} failed", c.code);
         let text = String::from_utf8_lossy(&out.stdout);
         let want = format!("{}: {}\n\n{}\n", c.code, c.title, c.explanation.trim_end());
-        assert_eq!(text, want, "xstap --explain {} differs from the registry", c.code);
+        assert_eq!(
+            text, want,
+            "xstap --explain {} differs from the registry",
+            c.code
+        );
     }
 }
 
@@ -174,16 +210,28 @@ impl Drop for TempHome {
 fn targets() -> (Vec<Target>, Option<TempHome>) {
     if let Ok(r) = std::env::var("XSTAP_RELEASE") {
         if !r.is_empty() {
-            return (vec![Target { release: r, env: vec![] }], None);
+            return (
+                vec![Target {
+                    release: r,
+                    env: vec![],
+                }],
+                None,
+            );
         }
     }
-    if let (Ok(kvers), Ok(home)) = (std::env::var("XSTAP_TEST_KVERS"), std::env::var("XSTAP_TEST_HOME")) {
+    if let (Ok(kvers), Ok(home)) = (
+        std::env::var("XSTAP_TEST_KVERS"),
+        std::env::var("XSTAP_TEST_HOME"),
+    ) {
         let found: Vec<Target> = kvers
             .split_whitespace()
             .filter(|k| Path::new(&home).join("targets").join(k).is_dir())
             .map(|k| Target {
                 release: k.to_string(),
-                env: vec![("XSTAP_RELEASE".into(), k.into()), ("XSTAP_HOME".into(), home.clone())],
+                env: vec![
+                    ("XSTAP_RELEASE".into(), k.into()),
+                    ("XSTAP_HOME".into(), home.clone()),
+                ],
             })
             .collect();
         if !found.is_empty() {
@@ -201,9 +249,14 @@ fn targets() -> (Vec<Target>, Option<TempHome>) {
         system_map: None,
         tables: Some(tables),
     };
-    kernel::store::Store::new(&dir).save(&new).expect("the fixture can be stored");
+    kernel::store::Store::new(&dir)
+        .save(&new)
+        .expect("the fixture can be stored");
     let release = p.meta.release.clone();
-    let env = vec![("XSTAP_RELEASE".into(), release.clone()), ("XSTAP_HOME".into(), dir.to_string_lossy().into_owned())];
+    let env = vec![
+        ("XSTAP_RELEASE".into(), release.clone()),
+        ("XSTAP_HOME".into(), dir.to_string_lossy().into_owned()),
+    ];
     (vec![Target { release, env }], Some(TempHome(dir)))
 }
 
@@ -211,9 +264,18 @@ impl Compiler {
     fn new() -> Compiler {
         let xstap = xstap_binary(false).unwrap();
         let (targets, home) = targets();
-        let c = Compiler { xstap, pass: "-p2", targets, _home: home };
+        let c = Compiler {
+            xstap,
+            pass: "-p2",
+            targets,
+            _home: home,
+        };
         let (ok, stderr) = c.run(&c.targets[0], &["-p2", "-e", "probe begin { exit() }"]);
-        assert!(ok, "`xstap -p2` does not work for {}: {stderr}", c.targets[0].release);
+        assert!(
+            ok,
+            "`xstap -p2` does not work for {}: {stderr}",
+            c.targets[0].release
+        );
         c
     }
 
@@ -224,7 +286,10 @@ impl Compiler {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -240,10 +305,19 @@ fn examples_compile() {
         all.extend(ex);
         problems.extend(errs);
     }
-    assert!(all.len() >= 20, "only {} examples found in the book", all.len());
+    assert!(
+        all.len() >= 20,
+        "only {} examples found in the book",
+        all.len()
+    );
     let c = Compiler::new();
     let names: Vec<&str> = c.targets.iter().map(|t| t.release.as_str()).collect();
-    eprintln!("compiling {} examples with `xstap {}` for {}", all.len(), c.pass, names.join(", "));
+    eprintln!(
+        "compiling {} examples with `xstap {}` for {}",
+        all.len(),
+        c.pass,
+        names.join(", ")
+    );
     let scratch = std::env::temp_dir().join(format!("xstap-book-ex-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let _cleanup = TempHome(scratch.clone());
@@ -271,18 +345,32 @@ fn examples_compile() {
             .map(|_| {
                 s.spawn(|| {
                     let mut out = Vec::new();
-                    while let Some(&(i, t)) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-                        out.extend(check_example(&c, t, &all[i], &scratch.join(format!("ex{i}.stp"))));
+                    while let Some(&(i, t)) =
+                        jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        out.extend(check_example(
+                            &c,
+                            t,
+                            &all[i],
+                            &scratch.join(format!("ex{i}.stp")),
+                        ));
                     }
                     out
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
     });
     problems.extend(found);
     problems.sort();
-    assert!(problems.is_empty(), "book examples:\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "book examples:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 /// Compiles one example for one target; returns what went wrong.
@@ -297,18 +385,27 @@ fn check_example(c: &Compiler, t: &Target, ex: &examples::Example, file: &Path) 
     let (ok, stderr) = c.run(t, &args);
     let (codes, first) = scan_diagnostics(&stderr);
     let at = format!("{}:{} ({})", ex.file.display(), ex.line, t.release);
-    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let name = file
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     match &ex.expect {
         examples::Expect::Compile if !ok => Some(format!(
             "{at}: `xstap {}` failed: {}",
             args[..args.len() - 1].join(" "),
             first.unwrap_or_else(|| stderr.lines().next().unwrap_or("").to_string())
         )),
-        examples::Expect::Compile => own_warning(&stderr, &name).map(|w| format!("{at}: the example has a warning: {w}")),
-        examples::Expect::Fail(code) if ok => Some(format!("{at}: expected {code}, but it compiled")),
-        examples::Expect::Fail(code) if !codes.contains(code) => {
-            Some(format!("{at}: expected {code}, got {codes:?}: {}", first.unwrap_or_default()))
+        examples::Expect::Compile => {
+            own_warning(&stderr, &name).map(|w| format!("{at}: the example has a warning: {w}"))
         }
+        examples::Expect::Fail(code) if ok => {
+            Some(format!("{at}: expected {code}, but it compiled"))
+        }
+        examples::Expect::Fail(code) if !codes.contains(code) => Some(format!(
+            "{at}: expected {code}, got {codes:?}: {}",
+            first.unwrap_or_default()
+        )),
         _ => None,
     }
 }
@@ -337,7 +434,10 @@ fn pass_of(code: &str) -> u8 {
 
 /// The text between the first `"` after `marker` and the next `"`.
 fn quoted_after<'a>(text: &'a str, marker: &str) -> &'a str {
-    let rest = &text[text.find(marker).unwrap_or_else(|| panic!("`{marker}` not found")) + marker.len()..];
+    let rest = &text[text
+        .find(marker)
+        .unwrap_or_else(|| panic!("`{marker}` not found"))
+        + marker.len()..];
     let start = rest.find('"').unwrap() + 1;
     let len = rest[start..].find('"').unwrap();
     &rest[start..start + len]
@@ -356,27 +456,57 @@ fn cli_chapter_lists_every_option() {
     let table = &args[args.find("const LONG_OPTIONS").unwrap()..];
     let table = &table[..table.find("];").unwrap()];
     for line in table.lines() {
-        if let Some(name) = line.trim().strip_prefix("(\"").and_then(|l| l.split('"').next()) {
+        if let Some(name) = line
+            .trim()
+            .strip_prefix("(\"")
+            .and_then(|l| l.split('"').next())
+        {
             // `--rlimit-as` and its siblings are listed as `--rlimit-{as,cpu,...}`.
-            options.push(if name.starts_with("rlimit-") { "--rlimit-".into() } else { format!("--{name}") });
+            options.push(if name.starts_with("rlimit-") {
+                "--rlimit-".into()
+            } else {
+                format!("--{name}")
+            });
         }
     }
-    assert!(options.len() > 30, "the option tables of args.rs were not found: {options:?}");
-    let missing: Vec<&String> = options.iter().filter(|o| !chapter.contains(&format!("`{o}")) && !chapter.contains(&format!(", {o}"))).collect();
-    assert!(missing.is_empty(), "options missing from book/src/cli.md: {missing:?}");
+    assert!(
+        options.len() > 30,
+        "the option tables of args.rs were not found: {options:?}"
+    );
+    let missing: Vec<&String> = options
+        .iter()
+        .filter(|o| !chapter.contains(&format!("`{o}")) && !chapter.contains(&format!(", {o}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "options missing from book/src/cli.md: {missing:?}"
+    );
 }
 
 /// Every option of `xstap-run` (its usage text) is described in the loader
 /// chapter.
 #[test]
 fn loader_chapter_lists_every_option() {
-    let args = std::fs::read_to_string(workspace_root().join("runtime/loader/src/args.rs")).unwrap();
+    let args =
+        std::fs::read_to_string(workspace_root().join("runtime/loader/src/args.rs")).unwrap();
     let chapter = std::fs::read_to_string(src().join("loader.md")).unwrap();
     let usage = &args[args.find("options:").unwrap()..];
     let usage = &usage[..usage.find("exit status").unwrap()];
-    let options: Vec<&str> =
-        usage.lines().filter_map(|l| l.trim_start().split_whitespace().next()).filter(|w| w.starts_with('-')).collect();
-    assert!(options.len() >= 8, "the usage of xstap-run was not found: {options:?}");
-    let missing: Vec<&&str> = options.iter().filter(|o| !chapter.contains(&format!("`{o}"))).collect();
-    assert!(missing.is_empty(), "options missing from book/src/loader.md: {missing:?}");
+    let options: Vec<&str> = usage
+        .lines()
+        .filter_map(|l| l.trim_start().split_whitespace().next())
+        .filter(|w| w.starts_with('-'))
+        .collect();
+    assert!(
+        options.len() >= 8,
+        "the usage of xstap-run was not found: {options:?}"
+    );
+    let missing: Vec<&&str> = options
+        .iter()
+        .filter(|o| !chapter.contains(&format!("`{o}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "options missing from book/src/loader.md: {missing:?}"
+    );
 }

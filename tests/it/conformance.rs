@@ -25,12 +25,22 @@ fn parse_conformance() {
         Err(e) => panic!("{e}"),
     };
     let xstap = conformance::xstap_binary(false).unwrap_or_else(|e| panic!("{e}"));
-    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus).unwrap_or_else(|e| panic!("{e}"));
-    let reports: Vec<Report> = conformance::parse_suites().iter().map(|s| env.run_suite(s)).collect();
+    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reports: Vec<Report> = conformance::parse_suites()
+        .iter()
+        .map(|s| env.run_suite(s))
+        .collect();
     for r in &reports {
         eprintln!("{r}");
     }
-    let floor = |dir: &str| if dir == "parseok" { PARSEOK_FLOOR } else { PARSEKO_FLOOR };
+    let floor = |dir: &str| {
+        if dir == "parseok" {
+            PARSEOK_FLOOR
+        } else {
+            PARSEKO_FLOOR
+        }
+    };
     for r in &reports {
         assert!(
             r.rate() >= floor(r.suite.dir),
@@ -86,14 +96,28 @@ fn sem_conformance() {
         Err(e) => panic!("{e}"),
     };
     let xstap = conformance::xstap_binary(false).unwrap_or_else(|e| panic!("{e}"));
-    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus).unwrap_or_else(|e| panic!("{e}")).with_env(vars);
-    let reports: Vec<Report> = conformance::sem_suites().iter().map(|s| env.run_suite(s)).collect();
+    let env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .with_env(vars);
+    let reports: Vec<Report> = conformance::sem_suites()
+        .iter()
+        .map(|s| env.run_suite(s))
+        .collect();
     for r in &reports {
         eprintln!("{r}");
     }
     for r in &reports {
-        let floor = if r.suite.dir == "semok" { SEMOK_FLOOR } else { SEMKO_FLOOR };
-        assert!(r.rate() >= floor, "{}: pass rate {:.3} fell below the floor {floor:.3}\n{r}", r.suite.dir, r.rate());
+        let floor = if r.suite.dir == "semok" {
+            SEMOK_FLOOR
+        } else {
+            SEMKO_FLOOR
+        };
+        assert!(
+            r.rate() >= floor,
+            "{}: pass rate {:.3} fell below the floor {floor:.3}\n{r}",
+            r.suite.dir,
+            r.rate()
+        );
         assert!(r.passed() + r.failed() > 0, "{}: no test ran", r.suite.dir);
     }
 }

@@ -42,7 +42,11 @@ fn build_xs_test(k: &Kernel, out: &Path) -> Result<PathBuf, String> {
 /// The same module with another release in its vermagic (same length).
 fn with_other_release(ko: &[u8], release: &str) -> Vec<u8> {
     let other = release.replacen("-56-", "-99-", 1);
-    let other = if other == release { format!("9{}", &release[1..]) } else { other };
+    let other = if other == release {
+        format!("9{}", &release[1..])
+    } else {
+        other
+    };
     let needle = format!("vermagic={release}");
     let mut v = ko.to_vec();
     if let Some(at) = v.windows(needle.len()).position(|w| w == needle.as_bytes()) {
@@ -54,7 +58,9 @@ fn with_other_release(ko: &[u8], release: &str) -> Vec<u8> {
 /// The other arch's module: built for a test kernel of the other arch when
 /// one has headers, else this one with its ELF machine changed.
 fn other_arch_ko(k: &Kernel, ko: &[u8], scratch: &Path) -> (Vec<u8>, String) {
-    let other = kvers().into_iter().find(|r| Arch::from_release(r).is_some_and(|a| a != k.arch));
+    let other = kvers()
+        .into_iter()
+        .find(|r| Arch::from_release(r).is_some_and(|a| a != k.arch));
     if let Some(ok) = other.and_then(|r| assets::kernel(&r).ok()) {
         if let Ok(p) = build_xs_test(&ok, &scratch.join("other")) {
             if let Ok(b) = std::fs::read(p) {
@@ -77,7 +83,11 @@ struct Case {
 }
 
 fn case(name: &str, script: &str, check: impl Fn(&CaseOut) -> Vec<String> + 'static) -> Case {
-    Case { name: name.into(), script: script.into(), check: Box::new(check) }
+    Case {
+        name: name.into(),
+        script: script.into(),
+        check: Box::new(check),
+    }
 }
 
 /// Collects failed expectations of one case.
@@ -88,11 +98,15 @@ struct Expect<'a> {
 
 impl<'a> Expect<'a> {
     fn new(out: &'a CaseOut) -> Self {
-        Expect { out, fails: Vec::new() }
+        Expect {
+            out,
+            fails: Vec::new(),
+        }
     }
     fn rc(mut self, rc: i32) -> Self {
         if self.out.rc != rc {
-            self.fails.push(format!("exit status {} (expected {rc})", self.out.rc));
+            self.fails
+                .push(format!("exit status {} (expected {rc})", self.out.rc));
         }
         self
     }
@@ -130,7 +144,9 @@ const LSMOD: &str = "echo \"LSMOD:$(lsmod | tail -n +2 | cut -d' ' -f1 | tr '\\n
 
 fn not_loaded(out: &CaseOut, name: &str) -> Vec<String> {
     match out.stdout.lines().find_map(|l| l.strip_prefix("LSMOD:")) {
-        Some(l) if l.split_whitespace().any(|m| m == name) => vec![format!("module {name} still loaded: {l}")],
+        Some(l) if l.split_whitespace().any(|m| m == name) => {
+            vec![format!("module {name} still loaded: {l}")]
+        }
         Some(_) => vec![],
         None => vec!["no LSMOD line".into()],
     }
@@ -237,7 +253,12 @@ struct Script {
 fn scripts() -> Vec<Script> {
     let dir = data_dir().join("scripts");
     let mut v: Vec<Script> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "stp")).collect::<Vec<_>>())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "stp"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|stp| {
@@ -246,9 +267,16 @@ fn scripts() -> Vec<Script> {
             let directives = text
                 .lines()
                 .filter(|l| !l.trim_start().starts_with('#'))
-                .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+                .filter_map(|l| {
+                    l.split_once(':')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                })
                 .collect();
-            Script { name, stp, directives }
+            Script {
+                name,
+                stp,
+                directives,
+            }
         })
         .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -259,11 +287,16 @@ fn scripts() -> Vec<Script> {
 fn line_matches(pat: &str, line: &str) -> bool {
     fn go(p: &str, l: &str) -> bool {
         if let Some(rest) = p.strip_prefix("{N}") {
-            let digits = l.bytes().take_while(|b| b.is_ascii_digit() || *b == b'-').count();
+            let digits = l
+                .bytes()
+                .take_while(|b| b.is_ascii_digit() || *b == b'-')
+                .count();
             return digits > 0 && (1..=digits).rev().any(|n| go(rest, &l[n..]));
         }
         if let Some(rest) = p.strip_prefix("{*}") {
-            return (0..=l.len()).filter(|i| l.is_char_boundary(*i)).any(|i| go(rest, &l[i..]));
+            return (0..=l.len())
+                .filter(|i| l.is_char_boundary(*i))
+                .any(|i| go(rest, &l[i..]));
         }
         match p.chars().next() {
             None => l.is_empty(),
@@ -278,7 +311,11 @@ fn script_check(s: &Script) -> Check {
     let name = s.name.clone();
     Box::new(move |o: &CaseOut| {
         let mut f = Vec::new();
-        let want_rc: i32 = d.iter().find(|(k, _)| k == "rc").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        let want_rc: i32 = d
+            .iter()
+            .find(|(k, _)| k == "rc")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
         if o.rc != want_rc {
             f.push(format!("exit status {} (expected {want_rc})", o.rc));
         }
@@ -311,17 +348,31 @@ fn xstap_bin() -> Option<PathBuf> {
 
 fn compile(bin: &Path, release: &str, s: &Script, out: &Path) -> Result<PathBuf, String> {
     let mut cmd = Command::new(bin);
-    cmd.arg("-r").arg(release).arg(&s.stp).arg("-m").arg(&s.name).arg("-p4").current_dir(out);
+    cmd.arg("-r")
+        .arg(release)
+        .arg(&s.stp)
+        .arg("-m")
+        .arg(&s.name)
+        .arg("-p4")
+        .current_dir(out);
     if let Some(h) = std::env::var_os("XSTAP_TEST_HOME") {
         cmd.env("XSTAP_HOME", h);
     }
-    let o = cmd.output().map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    let o = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
     let ko = out.join(format!("{}.ko", s.name));
     if o.status.success() && ko.is_file() {
         Ok(ko)
     } else {
         let err = String::from_utf8_lossy(&o.stderr);
-        Err(format!("`xstap -r {release} {} -m {} -p4` failed ({}): {}", s.stp.display(), s.name, o.status, err.lines().take(6).collect::<Vec<_>>().join(" | ")))
+        Err(format!(
+            "`xstap -r {release} {} -m {} -p4` failed ({}): {}",
+            s.stp.display(),
+            s.name,
+            o.status,
+            err.lines().take(6).collect::<Vec<_>>().join(" | ")
+        ))
     }
 }
 
@@ -338,7 +389,12 @@ struct RuntimeProgram {
 fn runtime_programs() -> Vec<RuntimeProgram> {
     let dir = assets::workspace_root().join("compiler/codegen/test_data");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "c")).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "c"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
@@ -361,11 +417,13 @@ fn runtime_programs() -> Vec<RuntimeProgram> {
                 }
             }
             units.extend(cur.take());
-            let shim = std::fs::read_to_string(dir.join("shim").join(format!("{name}.out"))).ok().and_then(|t| {
-                let (out, rest) = t.split_once("--- stderr ---\n")?;
-                let (err, exit) = rest.split_once("--- exit: ")?;
-                Some((out.to_string(), err.to_string(), exit.trim().parse().ok()?))
-            });
+            let shim = std::fs::read_to_string(dir.join("shim").join(format!("{name}.out")))
+                .ok()
+                .and_then(|t| {
+                    let (out, rest) = t.split_once("--- stderr ---\n")?;
+                    let (err, exit) = rest.split_once("--- exit: ")?;
+                    Some((out.to_string(), err.to_string(), exit.trim().parse().ok()?))
+                });
             (!units.is_empty()).then_some(RuntimeProgram { name, units, shim })
         })
         .collect()
@@ -373,7 +431,10 @@ fn runtime_programs() -> Vec<RuntimeProgram> {
 
 /// Build every codegen test program with the real runtime (`runtime/c`) as
 /// module `xr_NAME` for `k`, in one make run; returns (program, .ko).
-fn build_runtime_programs(k: &Kernel, out: &Path) -> Result<Vec<(RuntimeProgram, PathBuf)>, String> {
+fn build_runtime_programs(
+    k: &Kernel,
+    out: &Path,
+) -> Result<Vec<(RuntimeProgram, PathBuf)>, String> {
     let rt = assets::workspace_root().join("runtime/c");
     let runtime: Vec<PathBuf> = std::fs::read_dir(&rt)
         .map_err(|e| e.to_string())?
@@ -401,8 +462,15 @@ fn build_runtime_programs(k: &Kernel, out: &Path) -> Result<Vec<(RuntimeProgram,
                 objs.push(unit.replace(".c", ".o"));
             }
         }
-        std::fs::write(d.join("Kbuild"), format!("obj-m := xr_{0}.o\nxr_{0}-y := {1}\nccflags-y := -I$(src)\n", p.name, objs.join(" ")))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(
+            d.join("Kbuild"),
+            format!(
+                "obj-m := xr_{0}.o\nxr_{0}-y := {1}\nccflags-y := -I$(src)\n",
+                p.name,
+                objs.join(" ")
+            ),
+        )
+        .map_err(|e| e.to_string())?;
         top += &format!("obj-m += {}/\n", p.name);
     }
     std::fs::write(out.join("Kbuild"), top).map_err(|e| e.to_string())?;
@@ -425,7 +493,11 @@ const CODEGEN_FIXTURE_SERIES: &str = "6.1.";
 /// printed. Kernel-probe programs must run cleanly on the kernels they were
 /// written for; on others their 6.1 offsets may be wrong, and then the
 /// fault must be a reported script error (never an oops, which fails the boot).
-fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>, release: &str) -> Vec<Case> {
+fn runtime_cases(
+    v: &mut vm::Vm,
+    built: Vec<(RuntimeProgram, PathBuf)>,
+    release: &str,
+) -> Vec<Case> {
     let native = release.starts_with(CODEGEN_FIXTURE_SERIES);
     let mut cases = Vec::new();
     for (p, ko) in built {
@@ -437,7 +509,12 @@ fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>, release:
         let shim = p.shim.clone();
         cases.push(case(&format!("rt_{}", p.name), &script, move |o| {
             let mut f = not_loaded(o, &module);
-            let stdout: String = o.stdout.lines().filter(|l| !l.starts_with("LSMOD:")).map(|l| format!("{l}\n")).collect();
+            let stdout: String = o
+                .stdout
+                .lines()
+                .filter(|l| !l.starts_with("LSMOD:"))
+                .map(|l| format!("{l}\n"))
+                .collect();
             match &shim {
                 Some((out, err, exit)) => {
                     if &stdout != out {
@@ -456,8 +533,15 @@ fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>, release:
                     }
                 }
                 None => {
-                    if o.rc != 0 && !(o.rc == 1 && o.stderr.contains("ERROR:") && o.stderr.contains("error[E0816]")) {
-                        f.push(format!("exit status {} without a reported script error", o.rc));
+                    if o.rc != 0
+                        && !(o.rc == 1
+                            && o.stderr.contains("ERROR:")
+                            && o.stderr.contains("error[E0816]"))
+                    {
+                        f.push(format!(
+                            "exit status {} without a reported script error",
+                            o.rc
+                        ));
                     }
                 }
             }
@@ -468,7 +552,10 @@ fn runtime_cases(v: &mut vm::Vm, built: Vec<(RuntimeProgram, PathBuf)>, release:
 }
 
 fn e2e(arch: Arch) {
-    let Some(release) = kvers().into_iter().find(|r| Arch::from_release(r) == Some(arch)) else {
+    let Some(release) = kvers()
+        .into_iter()
+        .find(|r| Arch::from_release(r) == Some(arch))
+    else {
         eprintln!("e2e {arch:?}: no kernel of this arch in XSTAP_TEST_KVERS; nothing to do");
         return;
     };
@@ -483,7 +570,8 @@ fn e2e(arch: Arch) {
     let scratch = assets::scratch_dir(&format!("e2e-{release}")).unwrap();
     let busybox = assets::busybox(arch).unwrap();
     let loader = assets::loader(arch).unwrap();
-    let ko_path = build_xs_test(&k, &scratch.join("xs_test")).unwrap_or_else(|e| panic!("building xs_test for {release}: {e}"));
+    let ko_path = build_xs_test(&k, &scratch.join("xs_test"))
+        .unwrap_or_else(|e| panic!("building xs_test for {release}: {e}"));
     let ko = std::fs::read(&ko_path).unwrap();
     let (other_arch, other_how) = other_arch_ko(&k, &ko, &scratch);
 
@@ -496,8 +584,15 @@ fn e2e(arch: Arch) {
 
     let mut cases = loader_cases(&k, &other_how);
     if let Some(btf) = &k.btf {
-        let out = Command::new("sha256sum").arg(btf).output().expect("sha256sum");
-        let host = String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or("").to_string();
+        let out = Command::new("sha256sum")
+            .arg(btf)
+            .output()
+            .expect("sha256sum");
+        let host = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
         let size = std::fs::metadata(btf).map(|m| m.len()).unwrap_or(0);
         cases.push(case("btf", "sha256sum /sys/kernel/btf/vmlinux; wc -c < /sys/kernel/btf/vmlinux", move |o| {
             let mut f = Vec::new();
@@ -521,20 +616,42 @@ fn e2e(arch: Arch) {
     let all_scripts = scripts();
     let mut compiler_note = String::new();
     match xstap_bin() {
-        None if required() => panic!("no target/debug/xstap: the compiled-script cases need it (`cargo build -p xstap`)"),
-        None => compiler_note = "compiler not available: no target/debug/xstap (build it with `cargo build -p xstap`)".into(),
+        None if required() => panic!(
+            "no target/debug/xstap: the compiled-script cases need it (`cargo build -p xstap`)"
+        ),
+        None => compiler_note =
+            "compiler not available: no target/debug/xstap (build it with `cargo build -p xstap`)"
+                .into(),
         Some(bin) => {
-            let other_release = kvers().into_iter().find(|r| Arch::from_release(r).is_some_and(|a| a != arch));
+            let other_release = kvers()
+                .into_iter()
+                .find(|r| Arch::from_release(r).is_some_and(|a| a != arch));
             let out = scratch.join("scripts");
             std::fs::create_dir_all(&out).unwrap();
             for (i, s) in all_scripts.iter().enumerate() {
-                let other = s.directives.iter().any(|(k, v)| k == "other-kernel" && v == "yes");
-                let target = if other { other_release.clone().unwrap_or_default() } else { release.clone() };
+                let other = s
+                    .directives
+                    .iter()
+                    .any(|(k, v)| k == "other-kernel" && v == "yes");
+                let target = if other {
+                    other_release.clone().unwrap_or_default()
+                } else {
+                    release.clone()
+                };
                 match compile(&bin, &target, s, &out) {
                     Ok(p) => {
                         v.file(&p, &format!("{}.ko", s.name)).unwrap();
-                        let run = s.directives.iter().find(|(k, _)| k == "run").map(|(_, v)| v.clone()).unwrap_or(format!("xstap-run {}.ko", s.name));
-                        cases.push(Case { name: s.name.clone(), script: format!("{run}; rc=$?; {LSMOD}; exit $rc"), check: script_check(s) });
+                        let run = s
+                            .directives
+                            .iter()
+                            .find(|(k, _)| k == "run")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or(format!("xstap-run {}.ko", s.name));
+                        cases.push(Case {
+                            name: s.name.clone(),
+                            script: format!("{run}; rc=$?; {LSMOD}; exit $rc"),
+                            check: script_check(s),
+                        });
                     }
                     // Outside CI (no fetched profiles), a first failure means
                     // the compiler cannot build for this kernel here at all;
@@ -549,11 +666,19 @@ fn e2e(arch: Arch) {
         }
     }
     if !compiler_note.is_empty() {
-        eprintln!("e2e {release}: {} compiled-script cases not run: {compiler_note}", all_scripts.len());
+        eprintln!(
+            "e2e {release}: {} compiled-script cases not run: {compiler_note}",
+            all_scripts.len()
+        );
     }
 
-    let pairs: Vec<(String, String)> = cases.iter().map(|c| (c.name.clone(), c.script.clone())).collect();
-    let boot = v.run(&vm::cases_snippet(&pairs, 60)).unwrap_or_else(|e| panic!("boot of {release}: {e}"));
+    let pairs: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (c.name.clone(), c.script.clone()))
+        .collect();
+    let boot = v
+        .run(&vm::cases_snippet(&pairs, 60))
+        .unwrap_or_else(|e| panic!("boot of {release}: {e}"));
     eprintln!(
         "e2e {release}: {} cases in one boot, outcome {:?}, wall {:.1}s, guest uptime at init {:?}s, at done {:?}s",
         cases.len(),
@@ -565,14 +690,21 @@ fn e2e(arch: Arch) {
     let outs = vm::case_outputs(&boot.console);
     let mut fails = Vec::new();
     if !matches!(boot.outcome, vm::Outcome::Ok) {
-        fails.push(format!("boot outcome {:?} (oops line: {:?})", boot.outcome, boot.oops_line()));
+        fails.push(format!(
+            "boot outcome {:?} (oops line: {:?})",
+            boot.outcome,
+            boot.oops_line()
+        ));
     }
     for c in &cases {
         match outs.get(&c.name) {
             None => fails.push(format!("[{}] did not run", c.name)),
             Some(o) => {
                 for f in (c.check)(o) {
-                    fails.push(format!("[{}] {f}\n--- stdout:\n{}--- stderr:\n{}", c.name, o.stdout, o.stderr));
+                    fails.push(format!(
+                        "[{}] {f}\n--- stdout:\n{}--- stderr:\n{}",
+                        c.name, o.stdout, o.stderr
+                    ));
                 }
             }
         }
@@ -580,18 +712,41 @@ fn e2e(arch: Arch) {
     // A kernel without debugfs (`debugfs=off`): the module falls back to /proc.
     let mut nodbg = v.clone();
     nodbg.append = "debugfs=off".into();
-    let nodbg_case = case("debugfs_off", &format!("xstap-run -v xs_test.ko; rc=$?; {LSMOD}; exit $rc"), |o| {
-        let mut f = Expect::new(o).rc(0).stderr("transport: /proc/xstap_xs_test").stdout("xs_test: end dropped=0").done();
-        f.extend(not_loaded(o, "xs_test"));
-        f
-    });
-    let b2 = nodbg.run(&vm::cases_snippet(&[(nodbg_case.name.clone(), nodbg_case.script.clone())], 60)).unwrap_or_else(|e| panic!("boot of {release} with debugfs=off: {e}"));
-    eprintln!("e2e {release}: debugfs=off boot, outcome {:?}, wall {:.1}s", b2.outcome, b2.wall.as_secs_f64());
+    let nodbg_case = case(
+        "debugfs_off",
+        &format!("xstap-run -v xs_test.ko; rc=$?; {LSMOD}; exit $rc"),
+        |o| {
+            let mut f = Expect::new(o)
+                .rc(0)
+                .stderr("transport: /proc/xstap_xs_test")
+                .stdout("xs_test: end dropped=0")
+                .done();
+            f.extend(not_loaded(o, "xs_test"));
+            f
+        },
+    );
+    let b2 = nodbg
+        .run(&vm::cases_snippet(
+            &[(nodbg_case.name.clone(), nodbg_case.script.clone())],
+            60,
+        ))
+        .unwrap_or_else(|e| panic!("boot of {release} with debugfs=off: {e}"));
+    eprintln!(
+        "e2e {release}: debugfs=off boot, outcome {:?}, wall {:.1}s",
+        b2.outcome,
+        b2.wall.as_secs_f64()
+    );
     match vm::case_outputs(&b2.console).get("debugfs_off") {
-        None => fails.push(format!("[debugfs_off] did not run (boot outcome {:?})", b2.outcome)),
+        None => fails.push(format!(
+            "[debugfs_off] did not run (boot outcome {:?})",
+            b2.outcome
+        )),
         Some(o) => {
             for f in (nodbg_case.check)(o) {
-                fails.push(format!("[debugfs_off] {f}\n--- stdout:\n{}--- stderr:\n{}", o.stdout, o.stderr));
+                fails.push(format!(
+                    "[debugfs_off] {f}\n--- stdout:\n{}--- stderr:\n{}",
+                    o.stdout, o.stderr
+                ));
             }
         }
     }
@@ -599,7 +754,12 @@ fn e2e(arch: Arch) {
     if !fails.is_empty() {
         let log = scratch.join("console.log");
         let _ = std::fs::write(&log, &boot.console);
-        panic!("e2e {release}: {} failure(s) (console in {}):\n{}", fails.len(), log.display(), fails.join("\n"));
+        panic!(
+            "e2e {release}: {} failure(s) (console in {}):\n{}",
+            fails.len(),
+            log.display(),
+            fails.join("\n")
+        );
     }
     let _ = std::fs::remove_dir_all(&scratch);
 }
@@ -623,5 +783,9 @@ fn line_patterns() {
     assert!(!line_matches("a", "ab"));
     let v = with_other_release(b"..vermagic=6.1.0-56-amd64 SMP..", "6.1.0-56-amd64");
     assert_eq!(&v[..], b"..vermagic=6.1.0-99-amd64 SMP..");
-    assert_eq!(scripts().len(), 7, "tests/data/e2e/scripts holds the seven compiled-script cases");
+    assert_eq!(
+        scripts().len(),
+        7,
+        "tests/data/e2e/scripts holds the seven compiled-script cases"
+    );
 }

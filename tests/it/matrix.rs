@@ -11,7 +11,8 @@
 use xstap_tests::{conformance, matrix, vm::assets};
 
 fn enabled() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || std::env::var("XSTAP_TEST_MATRIX").is_ok_and(|v| v == "1")
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+        || std::env::var("XSTAP_TEST_MATRIX").is_ok_and(|v| v == "1")
 }
 
 #[test]
@@ -28,6 +29,10 @@ fn six_kernel_matrix_builds_and_runs() {
     assert_eq!(report.builds.len(), matrix::SCRIPTS.len());
     assert_eq!(report.boots.len(), matrix::BOOTED.len());
     let failures = report.failures();
-    assert!(failures.is_empty(), "matrix failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "matrix failures:\n{}",
+        failures.join("\n")
+    );
     let _ = std::fs::remove_dir_all(&opts.out);
 }

@@ -34,14 +34,31 @@ fn output_conformance() {
             oc::RELEASE,
             home.display()
         );
-        eprintln!("no {} profile in {}: output conformance not run (`cargo xtask test` fetches it)", oc::RELEASE, home.display());
+        eprintln!(
+            "no {} profile in {}: output conformance not run (`cargo xtask test` fetches it)",
+            oc::RELEASE,
+            home.display()
+        );
         return;
     }
     let xstap = conformance::xstap_binary(false).unwrap_or_else(|e| panic!("{e}"));
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let setup = Setup { xstap, home, corpus, release: oc::RELEASE.to_string(), jobs };
+    let setup = Setup {
+        xstap,
+        home,
+        corpus,
+        release: oc::RELEASE.to_string(),
+        jobs,
+    };
     let report = oc::run(&setup).unwrap_or_else(|e| panic!("{e}"));
     eprintln!("{report}");
-    assert!(report.total() > 0, "no output-conformance case found in the corpus");
-    assert!(report.rate() >= OUTPUT_FLOOR, "output conformance {:.3} fell below the floor {OUTPUT_FLOOR:.3}\n{report}", report.rate());
+    assert!(
+        report.total() > 0,
+        "no output-conformance case found in the corpus"
+    );
+    assert!(
+        report.rate() >= OUTPUT_FLOOR,
+        "output conformance {:.3} fell below the floor {OUTPUT_FLOOR:.3}\n{report}",
+        report.rate()
+    );
 }

@@ -137,7 +137,14 @@ impl Boot {
     }
 }
 
-const OOPS_MARKERS: &[&str] = &["Kernel panic", "Oops", "BUG:", "general protection fault", "WARNING: CPU", "Unable to handle kernel"];
+const OOPS_MARKERS: &[&str] = &[
+    "Kernel panic",
+    "Oops",
+    "BUG:",
+    "general protection fault",
+    "WARNING: CPU",
+    "Unable to handle kernel",
+];
 
 fn is_oops_line(l: &str) -> bool {
     OOPS_MARKERS.iter().any(|m| l.contains(m))
@@ -188,12 +195,26 @@ echo o > /proc/sysrq-trigger
 
 impl Vm {
     pub fn new(kernel: Kernel, busybox: PathBuf) -> Vm {
-        Vm { kernel, busybox, timeout: Duration::from_secs(180), mem_mb: 512, cpus: 1, append: String::new(), echo: false, trace: false, files: Vec::new() }
+        Vm {
+            kernel,
+            busybox,
+            timeout: Duration::from_secs(180),
+            mem_mb: 512,
+            cpus: 1,
+            append: String::new(),
+            echo: false,
+            trace: false,
+            files: Vec::new(),
+        }
     }
 
     /// Put bytes at `dst` (an absolute guest path; relative paths go under /work).
     pub fn data(&mut self, dst: &str, bytes: Vec<u8>, mode: u32) -> &mut Self {
-        let dst = if dst.starts_with('/') { dst.to_string() } else { format!("/work/{dst}") };
+        let dst = if dst.starts_with('/') {
+            dst.to_string()
+        } else {
+            format!("/work/{dst}")
+        };
         self.files.push((dst, bytes, mode));
         self
     }
@@ -201,20 +222,37 @@ impl Vm {
     /// Copy a host file to `dst` in the guest (mode kept: executables stay executable).
     pub fn file(&mut self, src: &Path, dst: &str) -> Result<&mut Self, String> {
         use std::os::unix::fs::PermissionsExt;
-        let bytes = std::fs::read(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
-        let mode = std::fs::metadata(src).map(|m| m.permissions().mode() & 0o777).unwrap_or(0o644);
+        let bytes =
+            std::fs::read(src).map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+        let mode = std::fs::metadata(src)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644);
         Ok(self.data(dst, bytes, mode))
     }
 
     /// The initramfs for `snippet`.
     pub fn initramfs(&self, snippet: &str) -> Result<Vec<u8>, String> {
-        let bb = std::fs::read(&self.busybox).map_err(|e| format!("cannot read busybox {}: {e}", self.busybox.display()))?;
+        let bb = std::fs::read(&self.busybox)
+            .map_err(|e| format!("cannot read busybox {}: {e}", self.busybox.display()))?;
         let mut c = cpio::Cpio::new();
-        for d in ["proc", "sys", "dev", "tmp", "work", "etc", "sbin", "usr/bin", "usr/sbin", "sys/kernel/debug"] {
+        for d in [
+            "proc",
+            "sys",
+            "dev",
+            "tmp",
+            "work",
+            "etc",
+            "sbin",
+            "usr/bin",
+            "usr/sbin",
+            "sys/kernel/debug",
+        ] {
             c.dir(d);
         }
-        c.chardev("dev/console", 5, 1, 0o600).chardev("dev/null", 1, 3, 0o666);
-        c.file("bin/busybox", bb, 0o755).symlink("bin/sh", "busybox");
+        c.chardev("dev/console", 5, 1, 0o600)
+            .chardev("dev/null", 1, 3, 0o666);
+        c.file("bin/busybox", bb, 0o755)
+            .symlink("bin/sh", "busybox");
         c.file("init", INIT.as_bytes().to_vec(), 0o755);
         c.file("snippet.sh", snippet.as_bytes().to_vec(), 0o644);
         if self.trace {
@@ -228,13 +266,32 @@ impl Vm {
 
     /// The qemu command line (without the initrd path).
     pub fn qemu_args(&self, initrd: &Path) -> Vec<String> {
-        let mut a: Vec<String> = ["-nographic", "-no-reboot", "-nic", "none", "-accel", "tcg"].map(String::from).to_vec();
-        a.extend(["-m".into(), self.mem_mb.to_string(), "-smp".into(), self.cpus.to_string()]);
-        a.extend(["-kernel".into(), self.kernel.image.display().to_string(), "-initrd".into(), initrd.display().to_string()]);
+        let mut a: Vec<String> = ["-nographic", "-no-reboot", "-nic", "none", "-accel", "tcg"]
+            .map(String::from)
+            .to_vec();
+        a.extend([
+            "-m".into(),
+            self.mem_mb.to_string(),
+            "-smp".into(),
+            self.cpus.to_string(),
+        ]);
+        a.extend([
+            "-kernel".into(),
+            self.kernel.image.display().to_string(),
+            "-initrd".into(),
+            initrd.display().to_string(),
+        ]);
         let base = format!("panic=-1 oops=panic rdinit=/init {}", self.append);
         match self.kernel.arch {
             Arch::X86_64 => a.extend(["-append".into(), format!("console=ttyS0 {base}")]),
-            Arch::Arm64 => a.extend(["-M".into(), "virt".into(), "-cpu".into(), "cortex-a57".into(), "-append".into(), format!("console=ttyAMA0 {base}")]),
+            Arch::Arm64 => a.extend([
+                "-M".into(),
+                "virt".into(),
+                "-cpu".into(),
+                "cortex-a57".into(),
+                "-append".into(),
+                format!("console=ttyAMA0 {base}"),
+            ]),
         }
         a
     }
@@ -243,7 +300,8 @@ impl Vm {
     pub fn run(&self, snippet: &str) -> Result<Boot, String> {
         let dir = assets::scratch_dir("run")?;
         let initrd = dir.join("initramfs.cpio");
-        std::fs::write(&initrd, self.initramfs(snippet)?).map_err(|e| format!("cannot write {}: {e}", initrd.display()))?;
+        std::fs::write(&initrd, self.initramfs(snippet)?)
+            .map_err(|e| format!("cannot write {}: {e}", initrd.display()))?;
         let args = self.qemu_args(&initrd);
         let t0 = Instant::now();
         let mut child = Command::new(self.kernel.arch.qemu())
@@ -252,10 +310,30 @@ impl Vm {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e} (install it: .ci/setup-deps.sh)", self.kernel.arch.qemu()))?;
+            .map_err(|e| {
+                format!(
+                    "cannot run {}: {e} (install it: .ci/setup-deps.sh)",
+                    self.kernel.arch.qemu()
+                )
+            })?;
         let console = Arc::new(Mutex::new(Vec::<u8>::new()));
         let mut readers = Vec::new();
-        for (pipe, echo) in [(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>), self.echo), (child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>), true)] {
+        for (pipe, echo) in [
+            (
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                self.echo,
+            ),
+            (
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                true,
+            ),
+        ] {
             let Some(mut pipe) = pipe else { continue };
             let sink = Arc::clone(&console);
             readers.push(std::thread::spawn(move || {
@@ -304,7 +382,11 @@ fn field_after<'a>(console: &'a str, marker: &str, key: &str) -> Option<&'a str>
 
 /// Classify a finished run from its console, as the test-bed did.
 pub fn classify(console: String, timed_out: bool, wall: Duration) -> Boot {
-    let snippet_rc = console.lines().rev().find_map(|l| l.strip_prefix("XS-VM-SNIPPET-RC=")).and_then(|v| v.trim().parse().ok());
+    let snippet_rc = console
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("XS-VM-SNIPPET-RC="))
+        .and_then(|v| v.trim().parse().ok());
     let done = console.lines().any(|l| l.starts_with("XS-VM-DONE"));
     let outcome = if timed_out {
         Outcome::Timeout
@@ -317,9 +399,18 @@ pub fn classify(console: String, timed_out: bool, wall: Duration) -> Boot {
     } else {
         Outcome::Ok
     };
-    let uptime_at_init = field_after(&console, "XS-VM-BOOTED", "uptime=").and_then(|v| v.parse().ok());
-    let uptime_at_done = field_after(&console, "XS-VM-DONE", "uptime=").and_then(|v| v.parse().ok());
-    Boot { outcome, console, snippet_rc, wall, uptime_at_init, uptime_at_done }
+    let uptime_at_init =
+        field_after(&console, "XS-VM-BOOTED", "uptime=").and_then(|v| v.parse().ok());
+    let uptime_at_done =
+        field_after(&console, "XS-VM-DONE", "uptime=").and_then(|v| v.parse().ok());
+    Boot {
+        outcome,
+        console,
+        snippet_rc,
+        wall,
+        uptime_at_init,
+        uptime_at_done,
+    }
 }
 
 /// One named case of a multi-case boot.
@@ -360,7 +451,14 @@ pub fn case_outputs(console: &str) -> BTreeMap<String, CaseOut> {
             let (name, rc) = rest.split_once(" rc=").unwrap_or((rest, "-1"));
             if let Some((n, so, se)) = cur.take().filter(|c| c.0 == name) {
                 let trim = |s: String| s.strip_suffix('\n').map(str::to_string).unwrap_or(s);
-                out.insert(n, CaseOut { rc: rc.trim().parse().unwrap_or(-1), stdout: trim(so), stderr: trim(se.unwrap_or_default()) });
+                out.insert(
+                    n,
+                    CaseOut {
+                        rc: rc.trim().parse().unwrap_or(-1),
+                        stdout: trim(so),
+                        stderr: trim(se.unwrap_or_default()),
+                    },
+                );
             }
         } else if let Some((_, so, se)) = cur.as_mut() {
             let t = se.as_mut().unwrap_or(so);
@@ -379,22 +477,64 @@ mod tests {
     fn classifies_like_the_testbed() {
         let ok = "XS-VM-BOOTED release=x machine=y uptime=2.10\nXS-VM-SNIPPET-RC=0\nXS-VM-DONE uptime=3.5\n";
         let b = classify(ok.into(), false, Duration::ZERO);
-        assert_eq!((b.outcome, b.uptime_at_init, b.uptime_at_done), (Outcome::Ok, Some(2.1), Some(3.5)));
-        assert_eq!(classify(ok.replace("RC=0", "RC=3"), false, Duration::ZERO).outcome.code(), 1);
-        assert_eq!(classify(format!("BUG: kernel NULL pointer dereference\n{ok}"), false, Duration::ZERO).outcome.code(), 2);
+        assert_eq!(
+            (b.outcome, b.uptime_at_init, b.uptime_at_done),
+            (Outcome::Ok, Some(2.1), Some(3.5))
+        );
+        assert_eq!(
+            classify(ok.replace("RC=0", "RC=3"), false, Duration::ZERO)
+                .outcome
+                .code(),
+            1
+        );
+        assert_eq!(
+            classify(
+                format!("BUG: kernel NULL pointer dereference\n{ok}"),
+                false,
+                Duration::ZERO
+            )
+            .outcome
+            .code(),
+            2
+        );
         assert_eq!(classify(ok.into(), true, Duration::ZERO).outcome.code(), 3);
-        assert_eq!(classify("XS-VM-BOOTED\n".into(), false, Duration::ZERO).outcome.code(), 4);
+        assert_eq!(
+            classify("XS-VM-BOOTED\n".into(), false, Duration::ZERO)
+                .outcome
+                .code(),
+            4
+        );
     }
 
     #[test]
     fn cases_round_trip() {
         let console = "noise\nXS-CASE-BEGIN a\nout1\nout2\n\nXS-CASE-STDERR a\nerr\n\nXS-CASE-END a rc=0\n[ 1.0] kernel line\nXS-CASE-BEGIN b\n\nXS-CASE-STDERR b\n\nXS-CASE-END b rc=1\n";
         let c = case_outputs(console);
-        assert_eq!(c["a"], CaseOut { rc: 0, stdout: "out1\nout2\n".into(), stderr: "err\n".into() });
-        assert_eq!(c["b"], CaseOut { rc: 1, stdout: "".into(), stderr: "".into() });
+        assert_eq!(
+            c["a"],
+            CaseOut {
+                rc: 0,
+                stdout: "out1\nout2\n".into(),
+                stderr: "err\n".into()
+            }
+        );
+        assert_eq!(
+            c["b"],
+            CaseOut {
+                rc: 1,
+                stdout: "".into(),
+                stderr: "".into()
+            }
+        );
         let s = cases_snippet(&[("a".into(), "echo hi".into())], 30);
-        assert!(s.contains("timeout 30 sh /tmp/cases/0.sh") && s.contains("XS-CASE-END a rc=$rc"), "{s}");
+        assert!(
+            s.contains("timeout 30 sh /tmp/cases/0.sh") && s.contains("XS-CASE-END a rc=$rc"),
+            "{s}"
+        );
         assert_eq!(Arch::from_release("6.1.0-56-arm64"), Some(Arch::Arm64));
-        assert_eq!(Arch::from_release("6.12.117+deb12-amd64"), Some(Arch::X86_64));
+        assert_eq!(
+            Arch::from_release("6.12.117+deb12-amd64"),
+            Some(Arch::X86_64)
+        );
     }
 }

@@ -24,7 +24,9 @@ const USAGE: &str = "usage: cargo xtask bench parse [--mb N] [--runs N]
        cargo xtask bench p4 [--kernel KVER]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let Some((what, rest)) = args.split_first() else { return Err(USAGE.into()) };
+    let Some((what, rest)) = args.split_first() else {
+        return Err(USAGE.into());
+    };
     if what == "p4" {
         return crate::bench_p4::run(rest);
     }
@@ -40,7 +42,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = rest.iter();
     while let Some(a) = it.next() {
         let mut num = |name: &str| -> Result<usize, String> {
-            it.next().and_then(|v| v.parse().ok()).ok_or(format!("`{name}` needs a number"))
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!("`{name}` needs a number"))
         };
         match a.as_str() {
             "--mb" => mb = num("--mb")?,
@@ -67,7 +71,8 @@ struct Sample {
 }
 
 fn bench_parse(mb: usize, runs: usize) -> Result<(), String> {
-    let corpus = conformance::corpus_dir()?.ok_or("conformance corpus not found (set XSTAP_CONFORMANCE)")?;
+    let corpus =
+        conformance::corpus_dir()?.ok_or("conformance corpus not found (set XSTAP_CONFORMANCE)")?;
     let xstap = conformance::xstap_binary(true)?;
     let input = make_input(&xstap, &corpus, mb << 20)?;
     let size = std::fs::metadata(&input).map_err(|e| e.to_string())?.len();
@@ -90,23 +95,36 @@ fn bench_parse(mb: usize, runs: usize) -> Result<(), String> {
         best.diagnostics
     );
     if let Some(kb) = best.peak_kb {
-        println!("xstap -p1: peak memory {:.1} MB ({:.1} x the input)", kb as f64 / 1024.0, kb as f64 * 1024.0 / size as f64);
+        println!(
+            "xstap -p1: peak memory {:.1} MB ({:.1} x the input)",
+            kb as f64 / 1024.0,
+            kb as f64 * 1024.0 / size as f64
+        );
     }
 
     match which("stap") {
         None => println!("stap: not installed here, no ratio"),
         Some(stap) => {
             let theirs = measure(&stap, &input, runs, "stap")?;
-            println!("stap -p1: whole run {:.0} ms", theirs.wall.as_secs_f64() * 1e3);
+            println!(
+                "stap -p1: whole run {:.0} ms",
+                theirs.wall.as_secs_f64() * 1e3
+            );
             if let Some(ms) = theirs.pass1_ms {
                 println!("stap -p1: parse {ms} ms real = {:.1} MB/s", mbs(ms));
             }
             if let Some(ms) = theirs.pass1_cpu_ms {
                 println!("stap -p1: parse {ms} ms CPU = {:.1} MB/s", mbs(ms));
             }
-            println!("ratio stap/xstap (whole run): {:.2}", theirs.wall.as_secs_f64() / best.wall.as_secs_f64());
+            println!(
+                "ratio stap/xstap (whole run): {:.2}",
+                theirs.wall.as_secs_f64() / best.wall.as_secs_f64()
+            );
             if let (Some(a), Some(b)) = (theirs.pass1_ms, best.pass1_ms) {
-                println!("ratio stap/xstap (parse): {:.2}", a as f64 / b.max(1) as f64);
+                println!(
+                    "ratio stap/xstap (parse): {:.2}",
+                    a as f64 / b.max(1) as f64
+                );
             }
         }
     }
@@ -127,17 +145,30 @@ fn measure(bin: &Path, input: &Path, runs: usize, label: &str) -> Result<Sample,
             .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
         let wall = start.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let line = stderr.lines().find(|l| l.starts_with("Pass 1:")).unwrap_or("");
-        let diagnostics = stderr.lines().filter(|l| l.starts_with("error") || l.starts_with("warning")).count();
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("Pass 1:"))
+            .unwrap_or("");
+        let diagnostics = stderr
+            .lines()
+            .filter(|l| l.starts_with("error") || l.starts_with("warning"))
+            .count();
         let s = Sample {
             wall,
             pass1_ms: field(line, "real ms"),
-            pass1_cpu_ms: field(line, "usr/").zip(field(line, "sys/")).map(|(u, s)| u + s),
+            pass1_cpu_ms: field(line, "usr/")
+                .zip(field(line, "sys/"))
+                .map(|(u, s)| u + s),
             peak_kb: field(line, "peak kb"),
             ok: out.status.success(),
             diagnostics,
         };
-        println!("  {label} run {}: {:.0} ms{}", i + 1, wall.as_secs_f64() * 1e3, if s.ok { "" } else { " (exit status non-zero)" });
+        println!(
+            "  {label} run {}: {:.0} ms{}",
+            i + 1,
+            wall.as_secs_f64() * 1e3,
+            if s.ok { "" } else { " (exit status non-zero)" }
+        );
         // The fastest run by CPU time (the machine may be shared).
         let key = |x: &Sample| x.pass1_cpu_ms.map_or(x.wall, Duration::from_millis);
         if best.as_ref().is_none_or(|b| key(&s) < key(b)) {
@@ -150,7 +181,11 @@ fn measure(bin: &Path, input: &Path, runs: usize, label: &str) -> Result<Sample,
 /// The number just before `suffix` in a `-v` line ("...in 1usr/2sys/345real ms." -> 345).
 fn field(line: &str, suffix: &str) -> Option<u64> {
     let i = line.find(suffix)?;
-    let digits: String = line[..i].chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = line[..i]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     digits.chars().rev().collect::<String>().parse().ok()
 }
 
@@ -167,21 +202,34 @@ fn make_input(xstap: &Path, corpus: &Path, target: usize) -> Result<PathBuf, Str
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .filter(|p| {
-            p.file_name().is_some_and(|n| n.to_string_lossy().ends_with("ok") || n.to_string_lossy().starts_with("systemtap."))
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy().ends_with("ok") || n.to_string_lossy().starts_with("systemtap.")
+            })
         })
         .collect();
     dirs.sort();
     let (mut once, mut repeated) = (String::new(), String::new());
     for d in dirs {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&d).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
         for f in files {
             if f.extension().is_none_or(|e| e != "stp") {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&f) else { continue };
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
             let first = text.lines().next().unwrap_or("");
-            let is_stap = !first.starts_with("#!") || first.trim_start_matches("#!").trim_start().starts_with("stap");
+            let is_stap = !first.starts_with("#!")
+                || first
+                    .trim_start_matches("#!")
+                    .trim_start()
+                    .starts_with("stap");
             let accepted = is_stap
                 && Command::new(xstap)
                     .args(["-g", "-p1"])
@@ -195,7 +243,10 @@ fn make_input(xstap: &Path, corpus: &Path, target: usize) -> Result<PathBuf, Str
             }
             once.push_str(&text);
             once.push('\n');
-            if !["global", "@define", "private"].iter().any(|k| text.contains(k)) {
+            if !["global", "@define", "private"]
+                .iter()
+                .any(|k| text.contains(k))
+            {
                 repeated.push_str(&text);
                 repeated.push('\n');
             }
@@ -217,5 +268,7 @@ fn make_input(xstap: &Path, corpus: &Path, target: usize) -> Result<PathBuf, Str
 
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }

@@ -28,7 +28,14 @@ fn hello(lit: &str) -> String {
     format!("probe begin {{ println(\"{lit}\") }}\nprobe timer.s(1) {{ exit() }}\n")
 }
 
-fn time_p4(xstap: &PathBuf, home: &PathBuf, kver: &str, script: &str, name: &str, extra: &[&str]) -> Result<Duration, String> {
+fn time_p4(
+    xstap: &PathBuf,
+    home: &PathBuf,
+    kver: &str,
+    script: &str,
+    name: &str,
+    extra: &[&str],
+) -> Result<Duration, String> {
     let dir = std::env::temp_dir().join("xstap-bench-p4");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let t = Instant::now();
@@ -41,7 +48,10 @@ fn time_p4(xstap: &PathBuf, home: &PathBuf, kver: &str, script: &str, name: &str
         .map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
     let d = t.elapsed();
     if !out.status.success() {
-        return Err(format!("xstap -p4 failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "xstap -p4 failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(d)
 }
@@ -55,7 +65,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    let home = std::env::var_os("XSTAP_HOME").map(PathBuf::from).unwrap_or_else(conformance::test_home);
+    let home = std::env::var_os("XSTAP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(conformance::test_home);
     if !home.join("targets").join(&kver).is_dir() {
         return Err(format!(
             "no {kver} profile in {} (run `cargo xtask test`, or `xstap target fetch debian:{kver}` with XSTAP_HOME there)",
@@ -72,15 +84,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let cold_count = time_p4(&xstap, &home, &kver, COUNT, "bench_count", &nocache)?;
     // A warm build of "one" fills the cache, then "two" is an edit.
     time_p4(&xstap, &home, &kver, &hello("one"), "bench_hello", &[])?;
-    let edit = time_p4(&xstap, &home, &kver, &hello(&format!("two {}", std::process::id())), "bench_hello", &[])?;
+    let edit = time_p4(
+        &xstap,
+        &home,
+        &kver,
+        &hello(&format!("two {}", std::process::id())),
+        "bench_hello",
+        &[],
+    )?;
     let hit = time_p4(&xstap, &home, &kver, &hello("one"), "bench_hello", &[])?;
     let ratio = |d: Duration| d.as_secs_f64() / cold_hello.as_secs_f64();
-    println!("  cold, hello world          {:8.2} s", cold_hello.as_secs_f64());
-    println!("  cold, counting script      {:8.2} s  ({:.2} x hello)", cold_count.as_secs_f64(), ratio(cold_count));
-    println!("  edit one string literal    {:8.2} s  ({:.2} x cold)", edit.as_secs_f64(), ratio(edit));
-    println!("  cache hit (no parsing)     {:8.3} s  ({:.4} x cold)", hit.as_secs_f64(), ratio(hit));
+    println!(
+        "  cold, hello world          {:8.2} s",
+        cold_hello.as_secs_f64()
+    );
+    println!(
+        "  cold, counting script      {:8.2} s  ({:.2} x hello)",
+        cold_count.as_secs_f64(),
+        ratio(cold_count)
+    );
+    println!(
+        "  edit one string literal    {:8.2} s  ({:.2} x cold)",
+        edit.as_secs_f64(),
+        ratio(edit)
+    );
+    println!(
+        "  cache hit (no parsing)     {:8.3} s  ({:.4} x cold)",
+        hit.as_secs_f64(),
+        ratio(hit)
+    );
     match Command::new("stap").arg("-V").output() {
-        Ok(_) => println!("  stap is installed: time `stap -p4 -r {kver}` on the same scripts for a ratio"),
+        Ok(_) => println!(
+            "  stap is installed: time `stap -p4 -r {kver}` on the same scripts for a ratio"
+        ),
         Err(_) => println!("  stap: not installed here, no ratio"),
     }
     println!("  many targets at once: cargo xtask bench cross");

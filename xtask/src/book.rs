@@ -35,7 +35,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         match a.as_str() {
             "--check" => check_only = true,
             "--no-build" => build = false,
-            other => return Err(format!("book: unknown argument `{other}` (expected --check, --no-build)")),
+            other => {
+                return Err(format!(
+                    "book: unknown argument `{other}` (expected --check, --no-build)"
+                ))
+            }
         }
     }
     let root = workspace_root();
@@ -46,7 +50,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             continue;
         }
         if check_only {
-            return Err(format!("{} is stale: run `cargo xtask book` and commit the result", path.display()));
+            return Err(format!(
+                "{} is stale: run `cargo xtask book` and commit the result",
+                path.display()
+            ));
         }
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("xtask: regenerated {}", path.display());
@@ -54,14 +61,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut problems = links::check(&src)?;
     problems.extend(example_problems(&src)?);
     if !problems.is_empty() {
-        return Err(format!("problems in the book:\n  {}", problems.join("\n  ")));
+        return Err(format!(
+            "problems in the book:\n  {}",
+            problems.join("\n  ")
+        ));
     }
     if !build {
         return Ok(());
     }
     let mdbook = ensure_mdbook(&root)?;
     run_cmd(Command::new(mdbook).arg("build").arg(root.join("book")))?;
-    eprintln!("xtask: the book is in {}", root.join("target/book/index.html").display());
+    eprintln!(
+        "xtask: the book is in {}",
+        root.join("target/book/index.html").display()
+    );
     Ok(())
 }
 
@@ -90,7 +103,10 @@ pub fn generated_pages(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         .collect();
     let tapsets = gen::tapset_files(&root.join("tapsets"))?;
     Ok(vec![
-        (root.join("book/src/diagnostics.md"), gen::diagnostics_md(&codes)),
+        (
+            root.join("book/src/diagnostics.md"),
+            gen::diagnostics_md(&codes),
+        ),
         (root.join("book/src/tapsets.md"), gen::tapsets_md(&tapsets)),
     ])
 }
@@ -110,20 +126,29 @@ fn ensure_mdbook(root: &Path) -> Result<PathBuf, String> {
     if current.as_deref() == Some(&format!("mdbook v{MDBOOK_VERSION}")) {
         return Ok(bin);
     }
-    eprintln!("xtask: installing mdbook {MDBOOK_VERSION} into {} (about 2 minutes, once)", tools.display());
+    eprintln!(
+        "xtask: installing mdbook {MDBOOK_VERSION} into {} (about 2 minutes, once)",
+        tools.display()
+    );
     let started = std::time::Instant::now();
-    run_cmd(Command::new(env!("CARGO")).args([
-        "install",
-        "mdbook",
-        "--version",
-        MDBOOK_VERSION,
-        "--locked",
-        "--no-default-features",
-        "--features",
-        "search",
-        "--root",
-    ])
-    .arg(&tools))?;
-    eprintln!("xtask: mdbook installed in {:.0} s", started.elapsed().as_secs_f64());
+    run_cmd(
+        Command::new(env!("CARGO"))
+            .args([
+                "install",
+                "mdbook",
+                "--version",
+                MDBOOK_VERSION,
+                "--locked",
+                "--no-default-features",
+                "--features",
+                "search",
+                "--root",
+            ])
+            .arg(&tools),
+    )?;
+    eprintln!(
+        "xtask: mdbook installed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(bin)
 }

@@ -11,7 +11,8 @@
 
 use xstap_tests::conformance::{self, Env};
 
-const USAGE: &str = "usage: cargo xtask conformance [parse|sem|trans|build|all|output|output-shim] [--release]";
+const USAGE: &str =
+    "usage: cargo xtask conformance [parse|sem|trans|build|all|output|output-shim] [--release]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut area = "parse".to_owned();
@@ -29,7 +30,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if area == "output" || area == "output-shim" {
         return output(release, area == "output-shim");
     }
-    let mut suites = conformance::suites(&area).ok_or_else(|| format!("unknown area `{area}`\n{USAGE}"))?;
+    let mut suites =
+        conformance::suites(&area).ok_or_else(|| format!("unknown area `{area}`\n{USAGE}"))?;
     let Some(corpus) = conformance::corpus_dir()? else {
         println!("conformance corpus not found (looked for ../shared/conformance; set XSTAP_CONFORMANCE)");
         return Ok(());
@@ -39,7 +41,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let xstap = conformance::xstap_binary(release)?;
-    println!("corpus: {}\nxstap:  {}\n", corpus.display(), xstap.display());
+    println!(
+        "corpus: {}\nxstap:  {}\n",
+        corpus.display(),
+        xstap.display()
+    );
     let mut env = Env::new(xstap, conformance::xstap_run_binary(false), corpus)?;
     // Pass 2 and later check against a real kernel profile from the test home.
     if suites.iter().any(|s| s.pass >= 2) {
@@ -82,9 +88,19 @@ fn output(release: bool, shim: bool) -> Result<(), String> {
     }
     let xstap = conformance::xstap_binary(release)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let setup = oc::Setup { xstap, home, corpus, release: oc::RELEASE.to_string(), jobs };
+    let setup = oc::Setup {
+        xstap,
+        home,
+        corpus,
+        release: oc::RELEASE.to_string(),
+        jobs,
+    };
     let t0 = std::time::Instant::now();
-    let report = if shim { oc::run_shim(&setup)? } else { oc::run(&setup)? };
+    let report = if shim {
+        oc::run_shim(&setup)?
+    } else {
+        oc::run(&setup)?
+    };
     print!("{report}");
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())

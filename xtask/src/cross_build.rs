@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use xstap_tests::matrix;
 
-const USAGE: &str = "usage: cargo xtask cross-build [--kernels K1,K2,...] [--boot] [--no-fetch] [-o DIR]";
+const USAGE: &str =
+    "usage: cargo xtask cross-build [--kernels K1,K2,...] [--boot] [--no-fetch] [-o DIR]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = crate::test::workspace_root();
@@ -22,20 +23,34 @@ pub fn run(args: &[String]) -> Result<(), String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--kernels" | "-k" => {
-                let v = it.next().ok_or(format!("--kernels needs a list\n{USAGE}"))?;
-                kernels.get_or_insert_with(Vec::new).extend(v.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from));
+                let v = it
+                    .next()
+                    .ok_or(format!("--kernels needs a list\n{USAGE}"))?;
+                kernels.get_or_insert_with(Vec::new).extend(
+                    v.split([',', ' '])
+                        .filter(|s| !s.is_empty())
+                        .map(String::from),
+                );
             }
             "--boot" => boot = true,
             "--no-fetch" => fetch = false,
             "-o" => out = PathBuf::from(it.next().ok_or(format!("-o needs a directory\n{USAGE}"))?),
             "-h" | "--help" => {
-                println!("{USAGE}\n\ndefault kernels: {}\nbooted with --boot: {}", matrix::KERNELS.join(" "), matrix::BOOTED.join(" "));
+                println!(
+                    "{USAGE}\n\ndefault kernels: {}\nbooted with --boot: {}",
+                    matrix::KERNELS.join(" "),
+                    matrix::BOOTED.join(" ")
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
-    crate::test::run_cmd(std::process::Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "xstap"]).current_dir(&root))?;
+    crate::test::run_cmd(
+        std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "xstap"])
+            .current_dir(&root),
+    )?;
     let mut o = matrix::Options::new(root.join("target/debug/xstap"), out);
     if let Some(k) = kernels {
         o.kernels = k;
@@ -56,11 +71,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} failure(s):\n{}", failures.len(), failures.join("\n")))
+        Err(format!(
+            "{} failure(s):\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))
     }
 }
 
-const BENCH_USAGE: &str = "usage: cargo xtask bench cross [--kernels K1,K2,...] [--script seed|count]";
+const BENCH_USAGE: &str =
+    "usage: cargo xtask bench cross [--kernels K1,K2,...] [--script seed|count]";
 
 /// `cargo xtask bench cross`: wall time of one `xstap build` for 1, 2, 4
 /// and 6 of the matrix kernels (those whose profiles are in the test home),
@@ -77,7 +97,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         match a.as_str() {
             "--kernels" | "-k" => {
                 let v = it.next().ok_or(BENCH_USAGE)?;
-                kernels = v.split([',', ' ']).filter(|s| !s.is_empty()).map(String::from).collect();
+                kernels = v
+                    .split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect();
             }
             "--script" => {
                 script = match it.next().map(String::as_str) {
@@ -90,20 +114,39 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         }
     }
     let root = crate::test::workspace_root();
-    crate::test::run_cmd(std::process::Command::new(env!("CARGO")).args(["build", "--quiet", "--release", "-p", "xstap"]).current_dir(&root))?;
+    crate::test::run_cmd(
+        std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "-p", "xstap"])
+            .current_dir(&root),
+    )?;
     let xstap = root.join("target/release/xstap");
     let test_home = xstap_tests::vm::assets::test_home();
-    let have: Vec<String> = kernels.into_iter().filter(|k| test_home.join("targets").join(k).is_dir()).collect();
+    let have: Vec<String> = kernels
+        .into_iter()
+        .filter(|k| test_home.join("targets").join(k).is_dir())
+        .collect();
     if have.is_empty() {
-        return Err(format!("no matrix kernel in {}: run `cargo xtask cross-build` (it fetches them) first", test_home.display()));
+        return Err(format!(
+            "no matrix kernel in {}: run `cargo xtask cross-build` (it fetches them) first",
+            test_home.display()
+        ));
     }
     let home = root.join("target/bench/cross-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    std::os::unix::fs::symlink(test_home.join("targets"), home.join("targets")).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(test_home.join("targets"), home.join("targets"))
+        .map_err(|e| e.to_string())?;
     let out = home.join("out");
-    println!("xstap: {} (release); kernels: {}; home {}", xstap.display(), have.join(" "), home.display());
-    println!("{:>2}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  {:>10}", "K", "cold s", "xK cold", "front cold", "warm s", "xK warm", "front warm");
+    println!(
+        "xstap: {} (release); kernels: {}; home {}",
+        xstap.display(),
+        have.join(" "),
+        home.display()
+    );
+    println!(
+        "{:>2}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  {:>10}",
+        "K", "cold s", "xK cold", "front cold", "warm s", "xK warm", "front warm"
+    );
     let mut one: Option<(f64, f64)> = None;
     for k in [1usize, 2, 4, 6] {
         if k > have.len() {
@@ -113,7 +156,9 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         let cold = timed_build(&xstap, &home, &out, script, &have[..k])?;
         let warm = timed_build(&xstap, &home, &out, script, &have[..k])?;
         let (c1, w1) = *one.get_or_insert((cold.0, warm.0));
-        let share = |r: &(f64, Option<f64>, bool)| r.1.map_or("?".into(), |f| format!("{:.0}%", 100.0 * f / r.0));
+        let share = |r: &(f64, Option<f64>, bool)| {
+            r.1.map_or("?".into(), |f| format!("{:.0}%", 100.0 * f / r.0))
+        };
         println!(
             "{k:>2}  {:>8.2}  {:>8.2}  {:>10}  {:>8.2}  {:>8.2}  {:>10}{}",
             cold.0,
@@ -122,7 +167,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             warm.0,
             warm.0 / (k as f64 * w1),
             share(&warm),
-            if cold.2 && warm.2 { "" } else { "  (some target failed)" }
+            if cold.2 && warm.2 {
+                ""
+            } else {
+                "  (some target failed)"
+            }
         );
     }
     println!("xK: wall time / (K x the one-target wall time); front: the front end's share of the wall time");
@@ -130,14 +179,24 @@ pub fn bench(args: &[String]) -> Result<(), String> {
 }
 
 /// One `xstap build`: (wall seconds, front-end seconds, all built).
-fn timed_build(xstap: &std::path::Path, home: &std::path::Path, out: &std::path::Path, script: &str, kernels: &[String]) -> Result<(f64, Option<f64>, bool), String> {
+fn timed_build(
+    xstap: &std::path::Path,
+    home: &std::path::Path,
+    out: &std::path::Path,
+    script: &str,
+    kernels: &[String],
+) -> Result<(f64, Option<f64>, bool), String> {
     let mut cmd = std::process::Command::new(xstap);
-    cmd.args(["build", "-e", script, "-m", "bench_cross", "-o"]).arg(out).env("XSTAP_HOME", home);
+    cmd.args(["build", "-e", script, "-m", "bench_cross", "-o"])
+        .arg(out)
+        .env("XSTAP_HOME", home);
     for k in kernels {
         cmd.args(["--target", k]);
     }
     let t = std::time::Instant::now();
-    let o = cmd.output().map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
+    let o = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", xstap.display()))?;
     let wall = t.elapsed().as_secs_f64();
     let (front, _) = matrix::front_and_builds(&String::from_utf8_lossy(&o.stdout));
     Ok((wall, front, o.status.success()))

@@ -27,7 +27,11 @@ const SCRIPTS: &[(&str, &str)] = &[
 ];
 
 fn build_xstap(root: &Path) -> Result<PathBuf, String> {
-    crate::test::run_cmd(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "xstap"]).current_dir(root))?;
+    crate::test::run_cmd(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "xstap"])
+            .current_dir(root),
+    )?;
     Ok(root.join("target/debug/xstap"))
 }
 
@@ -36,8 +40,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--kernel" | "-k" => kernels.push(it.next().cloned().ok_or("--kernel needs a release")?),
-            other => return Err(format!("unknown argument `{other}`; usage: cargo xtask demo [--kernel KVER]...")),
+            "--kernel" | "-k" => {
+                kernels.push(it.next().cloned().ok_or("--kernel needs a release")?)
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}`; usage: cargo xtask demo [--kernel KVER]..."
+                ))
+            }
         }
     }
     if kernels.is_empty() {
@@ -49,7 +59,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut summary = Vec::new();
     for release in &kernels {
         let t0 = Instant::now();
-        println!("== {release}: fetching kernel (image, headers, profile) into {}", home.display());
+        println!(
+            "== {release}: fetching kernel (image, headers, profile) into {}",
+            home.display()
+        );
         let k = assets::fetch_kernel(release)?;
         let bb = assets::busybox(k.arch)?;
         let loader = assets::loader(k.arch)?;
@@ -59,7 +72,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         v.file(&loader, "/bin/xstap-run")?;
         let mut cases = Vec::new();
         for (name, script) in SCRIPTS {
-            println!("== {release}: xstap -r {release} -e '{}' -m {name} -p4", script.lines().next().unwrap_or(""));
+            println!(
+                "== {release}: xstap -r {release} -e '{}' -m {name} -p4",
+                script.lines().next().unwrap_or("")
+            );
             let tc = Instant::now();
             let out = Command::new(&xstap)
                 .args(["-r", release, "-e", script, "-m", name, "-p4"])
@@ -75,7 +91,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     String::from_utf8_lossy(&out.stderr)
                 ));
             }
-            println!("   built {name}.ko ({} bytes) in {:.1}s", std::fs::metadata(&ko).map(|m| m.len()).unwrap_or(0), tc.elapsed().as_secs_f64());
+            println!(
+                "   built {name}.ko ({} bytes) in {:.1}s",
+                std::fs::metadata(&ko).map(|m| m.len()).unwrap_or(0),
+                tc.elapsed().as_secs_f64()
+            );
             v.file(&ko, &format!("{name}.ko"))?;
             // Some reads by other programs while the counting script runs.
             let run = if *name == "demo_count" {
@@ -85,7 +105,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
             };
             cases.push((name.to_string(), run));
         }
-        println!("== {release}: booting qemu ({}) and running xstap-run", k.arch.qemu());
+        println!(
+            "== {release}: booting qemu ({}) and running xstap-run",
+            k.arch.qemu()
+        );
         let boot = v.run(&vm::cases_snippet(&cases, 120))?;
         let outs = vm::case_outputs(&boot.console);
         for (name, _) in &cases {
@@ -99,8 +122,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 None => println!("-- {name}: did not run"),
             }
         }
-        let ok = boot.outcome == vm::Outcome::Ok && cases.iter().all(|(n, _)| outs.get(n).is_some_and(|o| o.rc == 0));
-        summary.push(format!("{release}: {} (boot {:?}, wall {:.1}s)", if ok { "ok" } else { "FAILED" }, boot.outcome, t0.elapsed().as_secs_f64()));
+        let ok = boot.outcome == vm::Outcome::Ok
+            && cases
+                .iter()
+                .all(|(n, _)| outs.get(n).is_some_and(|o| o.rc == 0));
+        summary.push(format!(
+            "{release}: {} (boot {:?}, wall {:.1}s)",
+            if ok { "ok" } else { "FAILED" },
+            boot.outcome,
+            t0.elapsed().as_secs_f64()
+        ));
         if !ok {
             let log = work.join("console.log");
             let _ = std::fs::write(&log, &boot.console);

@@ -16,7 +16,10 @@ use std::process::Command;
 pub const TEST_KERNELS: &[&str] = &["6.1.0-56-amd64", "6.1.0-56-arm64"];
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Where tests keep fetched kernels and profiles between runs.
@@ -33,7 +36,9 @@ pub fn test_kernels() -> Vec<String> {
 
 pub fn run_cmd(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: $ {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -53,7 +58,8 @@ pub fn setup() -> Result<(), String> {
 /// Whether the matrix test (`tests/it/matrix.rs`) runs: under CI or with
 /// `XSTAP_TEST_MATRIX=1`; then its kernels are fetched too.
 pub fn matrix_on() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty()) || std::env::var("XSTAP_TEST_MATRIX").is_ok_and(|v| v == "1")
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+        || std::env::var("XSTAP_TEST_MATRIX").is_ok_and(|v| v == "1")
 }
 
 /// Fetch the test kernels (headers, image, profile) into the test home, and
@@ -61,7 +67,11 @@ pub fn matrix_on() -> bool {
 /// printing each fetch's time.
 pub fn fetch_kernels() -> Result<(), String> {
     let root = workspace_root();
-    run_cmd(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "xstap"]).current_dir(&root))?;
+    run_cmd(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "xstap"])
+            .current_dir(&root),
+    )?;
     let xstap = root.join("target/debug/xstap");
     let mut kernels = test_kernels();
     if matrix_on() {
@@ -75,20 +85,32 @@ pub fn fetch_kernels() -> Result<(), String> {
     let mut children = Vec::new();
     for k in &kernels {
         let mut cmd = Command::new(&xstap);
-        cmd.args(["target", "fetch", &format!("debian:{k}")]).env("XSTAP_HOME", test_home());
+        cmd.args(["target", "fetch", &format!("debian:{k}")])
+            .env("XSTAP_HOME", test_home());
         eprintln!("xtask: $ {cmd:?} &");
-        let child = cmd.spawn().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
         children.push((k.clone(), std::time::Instant::now(), child));
     }
     let mut failed = Vec::new();
     for (k, t, mut child) in children {
-        let status = child.wait().map_err(|e| format!("waiting for the fetch of {k}: {e}"))?;
-        eprintln!("xtask: fetch {k}: {status} after {:.1}s", t.elapsed().as_secs_f64());
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for the fetch of {k}: {e}"))?;
+        eprintln!(
+            "xtask: fetch {k}: {status} after {:.1}s",
+            t.elapsed().as_secs_f64()
+        );
         if !status.success() {
             failed.push(k);
         }
     }
-    eprintln!("xtask: fetched {} kernel(s) in {:.1}s", kernels.len(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "xtask: fetched {} kernel(s) in {:.1}s",
+        kernels.len(),
+        t0.elapsed().as_secs_f64()
+    );
     if failed.is_empty() {
         Ok(())
     } else {

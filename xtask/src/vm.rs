@@ -30,7 +30,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             for k in &args[1..] {
                 let k = assets::kernel(k)?;
                 let bb = assets::busybox(k.arch)?;
-                println!("{}: image {} kdir {} btf {} busybox {}", k.release, k.image.display(), opt(&k.kdir), opt(&k.btf), bb.display());
+                println!(
+                    "{}: image {} kdir {} btf {} busybox {}",
+                    k.release,
+                    k.image.display(),
+                    opt(&k.kdir),
+                    opt(&k.btf),
+                    bb.display()
+                );
             }
             Ok(())
         }
@@ -55,12 +62,18 @@ fn run_cmd(args: &[String]) -> Result<(), String> {
     let mut snippet = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or_else(|| format!("{a} needs a value\n\n{USAGE}"));
+        let mut val = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value\n\n{USAGE}"))
+        };
         match a.as_str() {
             "--kernel" | "-k" => kernel = Some(val()?),
             "--file" | "-f" => files.push(val()?),
             "--ko" => kodirs.push(val()?),
-            "--timeout" | "-t" => timeout = val()?.parse().map_err(|_| "--timeout needs seconds")?,
+            "--timeout" | "-t" => {
+                timeout = val()?.parse().map_err(|_| "--timeout needs seconds")?
+            }
             "--cpus" => cpus = val()?.parse().map_err(|_| "--cpus needs a number")?,
             "--append" => append = val()?,
             "--trace" => trace = true,
@@ -88,11 +101,16 @@ fn run_cmd(args: &[String]) -> Result<(), String> {
     v.cpus = cpus;
     v.append = append;
     for f in &files {
-        let (src, dst) = f.split_once(':').ok_or_else(|| format!("--file wants SRC:DST, not `{f}`"))?;
+        let (src, dst) = f
+            .split_once(':')
+            .ok_or_else(|| format!("--file wants SRC:DST, not `{f}`"))?;
         v.file(std::path::Path::new(src), dst)?;
     }
     for d in &kodirs {
-        for e in std::fs::read_dir(d).map_err(|e| format!("{d}: {e}"))?.flatten() {
+        for e in std::fs::read_dir(d)
+            .map_err(|e| format!("{d}: {e}"))?
+            .flatten()
+        {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "ko") {
                 v.file(&p, &p.file_name().unwrap().to_string_lossy())?;

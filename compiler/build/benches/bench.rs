@@ -12,14 +12,23 @@ use std::time::{Duration, Instant};
 use build::{BuildJob, BuildOptions, BuildTarget, Cache, Exports, NoProgress, Unit};
 
 fn headers_root() -> PathBuf {
-    std::env::var_os("XSTAP_BENCH_HEADERS").map(PathBuf::from).unwrap_or_else(|| "/var/tmp/testbed/headers".into())
+    std::env::var_os("XSTAP_BENCH_HEADERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/var/tmp/testbed/headers".into())
 }
 
 fn target(release: &str) -> Option<BuildTarget> {
-    let kdir = headers_root().join(release).join("usr/src").join(format!("linux-headers-{release}"));
+    let kdir = headers_root()
+        .join(release)
+        .join("usr/src")
+        .join(format!("linux-headers-{release}"));
     kdir.join("Makefile").exists().then(|| BuildTarget {
         release: release.into(),
-        arch: if release.ends_with("arm64") { "arm64".into() } else { "x86".into() },
+        arch: if release.ends_with("arm64") {
+            "arm64".into()
+        } else {
+            "x86".into()
+        },
         kdir,
         cross_compile: None,
         cc: None,
@@ -92,9 +101,15 @@ fn expect_ok(outcomes: &[build::BuildOutcome]) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is understood.
-    let reps: usize = std::env::var("XSTAP_BENCH_REPS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let reps: usize = std::env::var("XSTAP_BENCH_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
     let Some(amd64) = target("6.1.0-56-amd64") else {
-        println!("no 6.1.0-56-amd64 build tree under {}; nothing to measure", headers_root().display());
+        println!(
+            "no 6.1.0-56-amd64 build tree under {}; nothing to measure",
+            headers_root().display()
+        );
         return;
     };
     let jobs = build::engine::default_jobs();
@@ -104,11 +119,17 @@ fn main() {
     // Cold build of the tiny module (one unit), no cache.
     let cold = measure(reps, || {
         let out = Tmp::new("bench-out");
-        let o = build::build(&job("xstap_bench", units(0, 0), amd64.clone(), &out.0), &opts);
+        let o = build::build(
+            &job("xstap_bench", units(0, 0), amd64.clone(), &out.0),
+            &opts,
+        );
         expect_ok(std::slice::from_ref(&o));
         o.wall
     });
-    println!("cold build, tiny module, 6.1 amd64:          {:>8.3} s", cold.as_secs_f64());
+    println!(
+        "cold build, tiny module, 6.1 amd64:          {:>8.3} s",
+        cold.as_secs_f64()
+    );
 
     // Rebuild after editing one of five units, in a persistent build dir.
     let rebuild = {
@@ -118,7 +139,10 @@ fn main() {
         j.build_dir = Some(bdir.0.clone());
         let full = build::build(&j, &opts);
         expect_ok(std::slice::from_ref(&full));
-        println!("cold build, 5 units, 6.1 amd64:              {:>8.3} s", full.wall.as_secs_f64());
+        println!(
+            "cold build, 5 units, 6.1 amd64:              {:>8.3} s",
+            full.wall.as_secs_f64()
+        );
         let mut edit = 0;
         measure(reps, || {
             edit += 1;
@@ -129,11 +153,17 @@ fn main() {
             o.wall
         })
     };
-    println!("rebuild after editing 1 of 5 units:          {:>8.3} s", rebuild.as_secs_f64());
+    println!(
+        "rebuild after editing 1 of 5 units:          {:>8.3} s",
+        rebuild.as_secs_f64()
+    );
 
     // Cache hit.
     let cache_dir = Tmp::new("bench-cache");
-    let cached = BuildOptions { cache: Some(Cache::open(&cache_dir.0).unwrap()), ..Default::default() };
+    let cached = BuildOptions {
+        cache: Some(Cache::open(&cache_dir.0).unwrap()),
+        ..Default::default()
+    };
     let out = Tmp::new("bench-out");
     let j = job("xstap_bench", units(0, 0), amd64.clone(), &out.0);
     expect_ok(&[build::build(&j, &cached)]);
@@ -142,19 +172,30 @@ fn main() {
         assert!(o.result.as_ref().unwrap().cached);
         o.wall
     });
-    println!("cache hit (key + copy of the .ko):           {:>8.3} ms", hit.as_secs_f64() * 1000.0);
+    println!(
+        "cache hit (key + copy of the .ko):           {:>8.3} ms",
+        hit.as_secs_f64() * 1000.0
+    );
 
     // Many targets: parallel versus sequential, cold, no cache.
-    let all: Vec<BuildTarget> = ["6.1.0-56-amd64", "6.1.0-56-arm64", "6.12.117+deb12-amd64", "6.12.117+deb12-arm64"]
-        .iter()
-        .filter_map(|r| target(r))
-        .collect();
+    let all: Vec<BuildTarget> = [
+        "6.1.0-56-amd64",
+        "6.1.0-56-arm64",
+        "6.12.117+deb12-amd64",
+        "6.12.117+deb12-arm64",
+    ]
+    .iter()
+    .filter_map(|r| target(r))
+    .collect();
     for n in [1, all.len()] {
         let targets = &all[..n];
         for (label, probes) in [("tiny module", 0), ("5 units", 4)] {
             let par = measure(reps, || {
                 let out = Tmp::new("bench-many");
-                let js: Vec<_> = targets.iter().map(|t| job("xstap_bench", units(probes, 0), t.clone(), &out.0)).collect();
+                let js: Vec<_> = targets
+                    .iter()
+                    .map(|t| job("xstap_bench", units(probes, 0), t.clone(), &out.0))
+                    .collect();
                 let t0 = Instant::now();
                 let outcomes = build::build_many(js, &opts, &NoProgress);
                 let el = t0.elapsed();
@@ -165,7 +206,10 @@ fn main() {
                 let out = Tmp::new("bench-many");
                 let t0 = Instant::now();
                 for t in targets {
-                    let o = build::build(&job("xstap_bench", units(probes, 0), t.clone(), &out.0), &opts);
+                    let o = build::build(
+                        &job("xstap_bench", units(probes, 0), t.clone(), &out.0),
+                        &opts,
+                    );
                     expect_ok(std::slice::from_ref(&o));
                 }
                 t0.elapsed()

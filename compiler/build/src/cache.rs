@@ -174,7 +174,8 @@ impl Level1Inputs<'_> {
     pub fn key(&self) -> CacheKey {
         let mut h = KeyHasher::new("xstap module cache 2026-11 level 1");
         for (name, text) in self.scripts {
-            h.field("script", name.as_bytes()).field("text", text.as_bytes());
+            h.field("script", name.as_bytes())
+                .field("text", text.as_bytes());
         }
         h.field("tapsets", self.tapsets_hash.as_bytes())
             .field("name", self.module_name.as_bytes())
@@ -202,7 +203,11 @@ pub fn cache_key_for_inputs(inputs: &Level1Inputs<'_>) -> CacheKey {
 /// The default cache directory: `$XSTAP_HOME/cache`, else
 /// `$XDG_CACHE_HOME/xstap`, else `$HOME/.cache/xstap`.
 pub fn default_dir() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("XSTAP_HOME")
         .map(|h| h.join("cache"))
         .or_else(|| var("XDG_CACHE_HOME").map(|c| c.join("xstap")))
@@ -253,7 +258,10 @@ impl Cache {
         let root = root.into();
         fs::create_dir_all(root.join(LAYOUT).join("mod"))?;
         fs::create_dir_all(root.join(LAYOUT).join("l1"))?;
-        Ok(Cache { root, max_bytes: DEFAULT_MAX_BYTES })
+        Ok(Cache {
+            root,
+            max_bytes: DEFAULT_MAX_BYTES,
+        })
     }
 
     /// Bound the module store to `max_bytes`.
@@ -272,7 +280,11 @@ impl Cache {
 
     fn module_path(&self, key: &CacheKey) -> PathBuf {
         let hex = key.to_hex();
-        self.root.join(LAYOUT).join("mod").join(&hex[..2]).join(format!("{hex}.xko"))
+        self.root
+            .join(LAYOUT)
+            .join("mod")
+            .join(&hex[..2])
+            .join(format!("{hex}.xko"))
     }
 
     fn l1_path(&self, key: &CacheKey) -> PathBuf {
@@ -298,7 +310,9 @@ impl Cache {
 
     /// On a hit, place the module at `dest` atomically and return its meta.
     pub fn fetch_to(&self, key: &CacheKey, dest: &Path) -> io::Result<Option<EntryMeta>> {
-        let Some(m) = self.get(key) else { return Ok(None) };
+        let Some(m) = self.get(key) else {
+            return Ok(None);
+        };
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
         }
@@ -349,9 +363,13 @@ impl Cache {
 
     fn scan(&self, sub: &str) -> Vec<(PathBuf, SystemTime, u64)> {
         let mut out = Vec::new();
-        let Ok(shards) = fs::read_dir(self.root.join(LAYOUT).join(sub)) else { return out };
+        let Ok(shards) = fs::read_dir(self.root.join(LAYOUT).join(sub)) else {
+            return out;
+        };
         for shard in shards.flatten() {
-            let Ok(files) = fs::read_dir(shard.path()) else { continue };
+            let Ok(files) = fs::read_dir(shard.path()) else {
+                continue;
+            };
             for f in files.flatten() {
                 if let Ok(meta) = f.metadata() {
                     out.push((f.path(), meta.modified().unwrap_or(UNIX_EPOCH), meta.len()));
@@ -362,7 +380,9 @@ impl Cache {
     }
 
     fn is_temp(p: &Path) -> bool {
-        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(fsutil::TEMP_PREFIX))
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(fsutil::TEMP_PREFIX))
     }
 
     /// Remove least recently used modules until the store fits its bound,
@@ -373,7 +393,9 @@ impl Cache {
         let mut entries = Vec::new();
         for (path, mtime, len) in self.scan("mod").into_iter().chain(self.scan("l1")) {
             if Self::is_temp(&path) {
-                if now.duration_since(mtime).unwrap_or_default() > STALE_TEMP && fs::remove_file(&path).is_ok() {
+                if now.duration_since(mtime).unwrap_or_default() > STALE_TEMP
+                    && fs::remove_file(&path).is_ok()
+                {
                     usage.removed_bytes += len;
                 }
             } else if path.extension().is_some_and(|e| e == "xko") {
@@ -401,8 +423,16 @@ impl Cache {
 
     /// Current size of the module store.
     pub fn usage(&self) -> CacheUsage {
-        let entries: Vec<_> = self.scan("mod").into_iter().filter(|e| !Self::is_temp(&e.0)).collect();
-        CacheUsage { entries: entries.len() as u64, bytes: entries.iter().map(|e| e.2).sum(), ..Default::default() }
+        let entries: Vec<_> = self
+            .scan("mod")
+            .into_iter()
+            .filter(|e| !Self::is_temp(&e.0))
+            .collect();
+        CacheUsage {
+            entries: entries.len() as u64,
+            bytes: entries.iter().map(|e| e.2).sum(),
+            ..Default::default()
+        }
     }
 
     /// `xstap cache clean`: remove every entry (both levels).
@@ -434,12 +464,18 @@ fn decode_entry(bytes: &[u8]) -> Option<CachedModule> {
     if ko.len() as u64 != meta.ko_len || blake3::hash(ko).to_hex().as_str() != meta.ko_blake3 {
         return None;
     }
-    Some(CachedModule { meta, ko: ko.to_vec() })
+    Some(CachedModule {
+        meta,
+        ko: ko.to_vec(),
+    })
 }
 
 /// Seconds since the epoch, for [`EntryMeta::created`].
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -481,17 +517,33 @@ mod tests {
 
     #[test]
     fn keys_are_stable_and_sensitive() {
-        let units = vec![Unit { file_name: "m.c".into(), contents: "int x;".into(), compile: true }];
+        let units = vec![Unit {
+            file_name: "m.c".into(),
+            contents: "int x;".into(),
+            compile: true,
+        }];
         // A change here invalidates every cache: bump the derive-key context
         // on purpose only.
         expect_test::expect!["210f415210ceae6931cbdb2a83482c5cf6765698b1b926fe5bda7f8dc6c62d8e"]
             .assert_eq(&l2(&units, "gcc-12 12.2.0").to_hex());
         assert_ne!(l2(&units, "gcc-12 12.2.0"), l2(&units, "gcc-13"));
-        let other = vec![Unit { file_name: "m.c".into(), contents: "int y;".into(), compile: true }];
+        let other = vec![Unit {
+            file_name: "m.c".into(),
+            contents: "int y;".into(),
+            compile: true,
+        }];
         assert_ne!(l2(&units, "gcc"), l2(&other, "gcc"));
         // Field boundaries matter: moving bytes between fields changes the key.
-        let a = vec![Unit { file_name: "ab".into(), contents: "c".into(), compile: false }];
-        let b = vec![Unit { file_name: "a".into(), contents: "bc".into(), compile: false }];
+        let a = vec![Unit {
+            file_name: "ab".into(),
+            contents: "c".into(),
+            compile: false,
+        }];
+        let b = vec![Unit {
+            file_name: "a".into(),
+            contents: "bc".into(),
+            compile: false,
+        }];
         assert_ne!(l2(&a, "gcc"), l2(&b, "gcc"));
         let l1 = Level1Inputs {
             scripts: &[("<-e>", "probe begin { exit() }")],
@@ -563,15 +615,25 @@ mod tests {
         for (i, k) in keys.iter().enumerate() {
             cache.put(k, &ko, &meta("m")).unwrap();
             // Distinct, increasing modification times.
-            let f = fs::OpenOptions::new().append(true).open(cache.module_path(k)).unwrap();
-            f.set_modified(UNIX_EPOCH + Duration::from_secs(1000 + i as u64)).unwrap();
+            let f = fs::OpenOptions::new()
+                .append(true)
+                .open(cache.module_path(k))
+                .unwrap();
+            f.set_modified(UNIX_EPOCH + Duration::from_secs(1000 + i as u64))
+                .unwrap();
         }
         // Use the oldest entry: it becomes the most recent.
         assert!(cache.get(&keys[0]).is_some());
         cache.put(&CacheKey([3; 32]), &ko, &meta("m")).unwrap();
-        assert!(cache.get(&keys[0]).is_some(), "recently used entry was evicted");
+        assert!(
+            cache.get(&keys[0]).is_some(),
+            "recently used entry was evicted"
+        );
         assert!(cache.module_path(&keys[2]).exists());
-        assert!(!cache.module_path(&keys[1]).exists(), "least recently used entry survived");
+        assert!(
+            !cache.module_path(&keys[1]).exists(),
+            "least recently used entry survived"
+        );
         let u = cache.usage();
         assert_eq!(u.entries, 3);
         assert!(u.bytes <= 4000);
@@ -590,7 +652,9 @@ mod tests {
                 let cache = cache.clone();
                 std::thread::spawn(move || {
                     // Each writer stores a different (valid) module under the same key.
-                    let ko: Vec<u8> = (0..20_000u32).map(|i| (i as u8).wrapping_mul(t + 1)).collect();
+                    let ko: Vec<u8> = (0..20_000u32)
+                        .map(|i| (i as u8).wrapping_mul(t + 1))
+                        .collect();
                     for _ in 0..20 {
                         cache.put(&k, &ko, &meta("m")).unwrap();
                         if let Some(m) = cache.get(&k) {

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn every_code_is_registered() {
         for c in super::ALL {
-            assert!(diag::codes::lookup(c).is_some(), "{c} is not registered in diag::codes");
+            assert!(
+                diag::codes::lookup(c).is_some(),
+                "{c} is not registered in diag::codes"
+            );
         }
     }
 }

@@ -38,17 +38,24 @@ pub fn output_path(dir: &Path, release: &str, name: &str) -> PathBuf {
 /// temporary directory) by runs killed more than an hour ago. The CLI may
 /// call this at start-up.
 pub fn remove_stale_build_dirs(tmp_root: Option<&Path>) -> usize {
-    let root = tmp_root.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+    let root = tmp_root
+        .map(Path::to_path_buf)
+        .unwrap_or_else(std::env::temp_dir);
     fsutil::remove_stale_temp_dirs(&root, "build-", std::time::Duration::from_secs(3600))
 }
 
 /// The parallelism to use when the user gave none.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// The level-2 key of a job (needs the compiler, to ask its identity).
-pub fn cache_key_for_job(job: &BuildJob, opts: &BuildOptions) -> Result<cache::CacheKey, Diagnostic> {
+pub fn cache_key_for_job(
+    job: &BuildJob,
+    opts: &BuildOptions,
+) -> Result<cache::CacheKey, Diagnostic> {
     let tc = toolchain::resolve_with(&job.target, &opts.make_vars);
     let identity = identity_of(&tc.cc, &job.target.release, &tc)?;
     Ok(key_of(job, opts, &tc, &identity))
@@ -56,7 +63,10 @@ pub fn cache_key_for_job(job: &BuildJob, opts: &BuildOptions) -> Result<cache::C
 
 /// The toolchain of a target and its compiler identity: what the CLI
 /// needs for a [`cache::Level1Inputs`] before parsing anything.
-pub fn compiler_for(target: &crate::BuildTarget, opts: &BuildOptions) -> Result<(toolchain::Toolchain, String), Diagnostic> {
+pub fn compiler_for(
+    target: &crate::BuildTarget,
+    opts: &BuildOptions,
+) -> Result<(toolchain::Toolchain, String), Diagnostic> {
     let tc = toolchain::resolve_with(target, &opts.make_vars);
     let identity = identity_of(&tc.cc, &target.release, &tc)?;
     Ok((tc, identity))
@@ -80,7 +90,12 @@ pub fn fetch_level1(cache: &cache::Cache, l1: &cache::CacheKey, output: &Path) -
     })
 }
 
-fn key_of(job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, identity: &str) -> cache::CacheKey {
+fn key_of(
+    job: &BuildJob,
+    opts: &BuildOptions,
+    tc: &toolchain::Toolchain,
+    identity: &str,
+) -> cache::CacheKey {
     cache::level2_key(&Level2Inputs {
         module_name: &job.name,
         units: &job.units,
@@ -96,12 +111,21 @@ fn key_of(job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, identi
 
 fn identity_of(cc: &str, release: &str, tc: &toolchain::Toolchain) -> Result<String, Diagnostic> {
     let missing = || {
-        Diagnostic::error(codes::COMPILER_MISSING, format!("the compiler `{cc}` for {release} ({}) is not installed", tc.arch))
-            .with_note(format!("kbuild runs `{cc}` (CROSS_COMPILE=`{}`); it is not on PATH", tc.cross_compile))
-            .with_help(format!(
-                "install it: `apt-get install {}`, or choose another compiler with -B CC=...",
-                toolchain::debian_package_for(cc)
-            ))
+        Diagnostic::error(
+            codes::COMPILER_MISSING,
+            format!(
+                "the compiler `{cc}` for {release} ({}) is not installed",
+                tc.arch
+            ),
+        )
+        .with_note(format!(
+            "kbuild runs `{cc}` (CROSS_COMPILE=`{}`); it is not on PATH",
+            tc.cross_compile
+        ))
+        .with_help(format!(
+            "install it: `apt-get install {}`, or choose another compiler with -B CC=...",
+            toolchain::debian_package_for(cc)
+        ))
     };
     let path = toolchain::which(cc).ok_or_else(missing)?;
     toolchain::compiler_identity(&path).map_err(|_| missing())
@@ -128,11 +152,18 @@ pub fn build(job: &BuildJob, opts: &BuildOptions) -> BuildOutcome {
 
 /// Build one job; with `slots`, make takes its job slots from that shared
 /// jobserver instead of `-jN`.
-fn build_with(job: &BuildJob, opts: &BuildOptions, slots: Option<&jobserver::Client>) -> BuildOutcome {
+fn build_with(
+    job: &BuildJob,
+    opts: &BuildOptions,
+    slots: Option<&jobserver::Client>,
+) -> BuildOutcome {
     let start = Instant::now();
     let mut kept = None;
     let result = build_inner(job, opts, slots, &mut kept);
-    let result = result.map_err(|diagnostics| Failed { diagnostics, build_dir: kept });
+    let result = result.map_err(|diagnostics| Failed {
+        diagnostics,
+        build_dir: kept,
+    });
     BuildOutcome {
         name: job.name.clone(),
         release: job.target.release.clone(),
@@ -175,12 +206,21 @@ fn build_inner(
                 })
             }
             Ok(None) => {}
-            Err(e) => warnings.push(cache_warning(cache, &format!("cannot place the cached module at {}: {e}", job.output.display()))),
+            Err(e) => warnings.push(cache_warning(
+                cache,
+                &format!(
+                    "cannot place the cached module at {}: {e}",
+                    job.output.display()
+                ),
+            )),
         }
     }
 
     // Preflight: the tree, the tools, the exports.
-    let mut errors: Vec<Located> = preflight::check_build_tree(target, &tc).into_iter().map(Located::from).collect();
+    let mut errors: Vec<Located> = preflight::check_build_tree(target, &tc)
+        .into_iter()
+        .map(Located::from)
+        .collect();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -190,32 +230,59 @@ fn build_inner(
         warnings.push(w.into());
     }
     let exports = preflight::exports_of(target).map_err(fail)?;
-    errors.extend(preflight::check_exports(&job.required_symbols, &exports, target).into_iter().map(Located::from));
+    errors.extend(
+        preflight::check_exports(&job.required_symbols, &exports, target)
+            .into_iter()
+            .map(Located::from),
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
 
     // The build directory.
     let dir = match &job.build_dir {
-        Some(d) => BuildDir { path: d.clone(), remove: false },
+        Some(d) => BuildDir {
+            path: d.clone(),
+            remove: false,
+        },
         None => {
             let root = opts.tmp_root.clone().unwrap_or_else(std::env::temp_dir);
-            let path = fsutil::make_temp_dir(&root, &format!("build-{}", job.name)).map_err(|e| {
-                fail(
-                    Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot create a build directory under {}: {e}", root.display()))
+            let path =
+                fsutil::make_temp_dir(&root, &format!("build-{}", job.name)).map_err(|e| {
+                    fail(
+                        Diagnostic::error(
+                            codes::BUILD_DIR_IO,
+                            format!(
+                                "cannot create a build directory under {}: {e}",
+                                root.display()
+                            ),
+                        )
                         .with_help("check free space and permissions of TMPDIR"),
-                )
-            })?;
-            BuildDir { path, remove: !opts.keep }
+                    )
+                })?;
+            BuildDir {
+                path,
+                remove: !opts.keep,
+            }
         }
     };
     if !dir.remove {
         *kept = Some(dir.path.clone());
     }
-    if dir.path.to_string_lossy().contains(|c: char| c.is_whitespace() || c == ':' || c == '#') {
+    if dir
+        .path
+        .to_string_lossy()
+        .contains(|c: char| c.is_whitespace() || c == ':' || c == '#')
+    {
         return Err(fail(
-            Diagnostic::error(codes::BUILD_DIR_IO, format!("kbuild cannot build in {}: its path contains a space, `:` or `#`", dir.path.display()))
-                .with_help("use a build directory (or TMPDIR) whose path has no spaces"),
+            Diagnostic::error(
+                codes::BUILD_DIR_IO,
+                format!(
+                    "kbuild cannot build in {}: its path contains a space, `:` or `#`",
+                    dir.path.display()
+                ),
+            )
+            .with_help("use a build directory (or TMPDIR) whose path has no spaces"),
         ));
     }
     units::write_units(&dir.path, &job.name, &job.units).map_err(fail)?;
@@ -225,13 +292,25 @@ fn build_inner(
     let status = run_make(&dir.path, &log_path, job, opts, &tc, slots).map_err(fail)?;
     let log = fs::read_to_string(&log_path).unwrap_or_default();
     let unit_names: Vec<String> = job.units.iter().map(|u| u.file_name.clone()).collect();
-    let ctx = LogContext { release: &target.release, arch: &tc.arch, module: &job.name, build_dir: &dir.path, units: &unit_names };
+    let ctx = LogContext {
+        release: &target.release,
+        arch: &tc.arch,
+        module: &job.name,
+        build_dir: &dir.path,
+        units: &unit_names,
+    };
     if !status.success() {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
             return Err(fail(
-                Diagnostic::error(codes::BUILD_INTERRUPTED, format!("the build for {} was interrupted (signal {sig})", target.release))
-                    .with_help("nothing was written to the cache or the output; run the build again"),
+                Diagnostic::error(
+                    codes::BUILD_INTERRUPTED,
+                    format!(
+                        "the build for {} was interrupted (signal {sig})",
+                        target.release
+                    ),
+                )
+                .with_help("nothing was written to the cache or the output; run the build again"),
             ));
         }
         return Err(gccdiag::diagnose_log(&log, &ctx, true));
@@ -241,30 +320,53 @@ fn build_inner(
     // Check the module.
     let ko_built = dir.path.join(format!("{}.ko", job.name));
     let bytes = fs::read(&ko_built).map_err(|e| {
-        fail(bad_output(target, &tc.arch, format!("kbuild succeeded but {} is unreadable: {e}", ko_built.display())))
+        fail(bad_output(
+            target,
+            &tc.arch,
+            format!(
+                "kbuild succeeded but {} is unreadable: {e}",
+                ko_built.display()
+            ),
+        ))
     })?;
-    let info = modinfo::read_modinfo(&bytes)
-        .map_err(|e| fail(bad_output(target, &tc.arch, format!("{}: {e}", ko_built.display()))))?;
+    let info = modinfo::read_modinfo(&bytes).map_err(|e| {
+        fail(bad_output(
+            target,
+            &tc.arch,
+            format!("{}: {e}", ko_built.display()),
+        ))
+    })?;
     if info.arch != tc.arch {
         return Err(fail(bad_output(
             target,
             &tc.arch,
-            format!("the module is an ELF for {}, not for {} (is CROSS_COMPILE `{}` right?)", info.arch, tc.arch, tc.cross_compile),
+            format!(
+                "the module is an ELF for {}, not for {} (is CROSS_COMPILE `{}` right?)",
+                info.arch, tc.arch, tc.cross_compile
+            ),
         )));
     }
     if modinfo::vermagic_release(&info.vermagic) != target.release {
         return Err(fail(bad_output(
             target,
             &tc.arch,
-            format!("the build tree {} is for kernel `{}`, not `{}`", target.kdir.display(), modinfo::vermagic_release(&info.vermagic), target.release),
+            format!(
+                "the build tree {} is for kernel `{}`, not `{}`",
+                target.kdir.display(),
+                modinfo::vermagic_release(&info.vermagic),
+                target.release
+            ),
         )));
     }
 
     // Place it, then cache it.
     place(&ko_built, &job.output).map_err(|e| {
         fail(
-            Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot write {}: {e}", job.output.display()))
-                .with_help("check free space and permissions of the output directory"),
+            Diagnostic::error(
+                codes::BUILD_DIR_IO,
+                format!("cannot write {}: {e}", job.output.display()),
+            )
+            .with_help("check free space and permissions of the output directory"),
         )
     })?;
     let ko_blake3 = blake3::hash(&bytes).to_hex().to_string();
@@ -280,7 +382,10 @@ fn build_inner(
             xstap_version: opts.xstap_version.clone(),
         };
         if let Err(e) = cache.put(&key, &bytes, &meta) {
-            warnings.push(cache_warning(cache, &format!("cannot store the module: {e}")));
+            warnings.push(cache_warning(
+                cache,
+                &format!("cannot store the module: {e}"),
+            ));
         }
     }
     Ok(Built {
@@ -296,14 +401,22 @@ fn build_inner(
 }
 
 fn bad_output(target: &crate::BuildTarget, arch: &str, msg: String) -> Diagnostic {
-    Diagnostic::error(codes::BAD_MODULE_OUTPUT, format!("bad module for {} ({arch}): {msg}", target.release))
-        .with_help("check CROSS_COMPILE and the build tree; keep the build directory with -k to inspect it")
+    Diagnostic::error(
+        codes::BAD_MODULE_OUTPUT,
+        format!("bad module for {} ({arch}): {msg}", target.release),
+    )
+    .with_help(
+        "check CROSS_COMPILE and the build tree; keep the build directory with -k to inspect it",
+    )
 }
 
 fn cache_warning(cache: &cache::Cache, msg: &str) -> Located {
-    Diagnostic::warning(codes::CACHE_IO, format!("module cache {}: {msg}", cache.root().display()))
-        .with_help("free space or fix permissions, run `xstap cache clean`, or pass --disable-cache")
-        .into()
+    Diagnostic::warning(
+        codes::CACHE_IO,
+        format!("module cache {}: {msg}", cache.root().display()),
+    )
+    .with_help("free space or fix permissions, run `xstap cache clean`, or pass --disable-cache")
+    .into()
 }
 
 fn place(src: &Path, dest: &Path) -> std::io::Result<()> {
@@ -314,11 +427,22 @@ fn place(src: &Path, dest: &Path) -> std::io::Result<()> {
 }
 
 /// The make command line for a job (without the program name).
-pub fn make_args(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain) -> Vec<String> {
+pub fn make_args(
+    dir: &Path,
+    job: &BuildJob,
+    opts: &BuildOptions,
+    tc: &toolchain::Toolchain,
+) -> Vec<String> {
     make_args_with(dir, job, opts, tc, true)
 }
 
-fn make_args_with(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchain::Toolchain, with_j: bool) -> Vec<String> {
+fn make_args_with(
+    dir: &Path,
+    job: &BuildJob,
+    opts: &BuildOptions,
+    tc: &toolchain::Toolchain,
+    with_j: bool,
+) -> Vec<String> {
     let mut args = vec![
         "-C".to_string(),
         job.target.kdir.display().to_string(),
@@ -341,7 +465,10 @@ fn make_args_with(dir: &Path, job: &BuildJob, opts: &BuildOptions, tc: &toolchai
     let inherit_jobserver =
         opts.jobs.is_none() && std::env::var("MAKEFLAGS").is_ok_and(|f| f.contains("jobserver"));
     if with_j && !inherit_jobserver {
-        args.push(format!("-j{}", opts.jobs.unwrap_or_else(default_jobs).max(1)));
+        args.push(format!(
+            "-j{}",
+            opts.jobs.unwrap_or_else(default_jobs).max(1)
+        ));
     }
     args.push("modules".to_string());
     args
@@ -356,13 +483,17 @@ fn run_make(
     slots: Option<&jobserver::Client>,
 ) -> Result<std::process::ExitStatus, Diagnostic> {
     let io_err = |e: std::io::Error| {
-        Diagnostic::error(codes::BUILD_DIR_IO, format!("cannot write {}: {e}", log_path.display()))
-            .with_help("check free space and permissions of the build directory")
+        Diagnostic::error(
+            codes::BUILD_DIR_IO,
+            format!("cannot write {}: {e}", log_path.display()),
+        )
+        .with_help("check free space and permissions of the build directory")
     };
     let log = fs::File::create(log_path).map_err(io_err)?;
     let log2 = log.try_clone().map_err(io_err)?;
     let mut cmd = Command::new("make");
-    cmd.env("LC_ALL", "C").envs(opts.make_env.iter().map(|(k, v)| (k, v)));
+    cmd.env("LC_ALL", "C")
+        .envs(opts.make_env.iter().map(|(k, v)| (k, v)));
     // With a shared jobserver, hold one slot for make's own first job (it
     // is released when `slot` drops, after make exits) and let make take
     // more from the jobserver; otherwise `-jN`.
@@ -376,7 +507,11 @@ fn run_make(
     };
     use std::io::Write;
     let mut header = &log;
-    let jobserver_note = if slot.is_some() { " (job slots from a shared jobserver)" } else { "" };
+    let jobserver_note = if slot.is_some() {
+        " (job slots from a shared jobserver)"
+    } else {
+        ""
+    };
     let _ = writeln!(header, "# make {}{jobserver_note}", args.join(" "));
     cmd.args(&args)
         .stdin(Stdio::null())
@@ -408,7 +543,11 @@ pub fn recompiled_objects(log: &str) -> Vec<String> {
 /// work is spread over targets. Cache hits and preflight failures take no
 /// slot. If no jobserver can be created, at most `-j` jobs run at once,
 /// each make with its share of `-j`.
-pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progress) -> Vec<BuildOutcome> {
+pub fn build_many(
+    jobs: Vec<BuildJob>,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+) -> Vec<BuildOutcome> {
     if jobs.is_empty() {
         return Vec::new();
     }
@@ -425,7 +564,15 @@ pub fn build_many(jobs: Vec<BuildJob>, opts: &BuildOptions, progress: &dyn Progr
         }
     };
     let run = |(i, job): (usize, &BuildJob)| {
-        progress.start(i, &format!("{} {} ({})", job.name, job.target.release, toolchain::kernel_arch(&job.target.arch)));
+        progress.start(
+            i,
+            &format!(
+                "{} {} ({})",
+                job.name,
+                job.target.release,
+                toolchain::kernel_arch(&job.target.arch)
+            ),
+        );
         let outcome = build_with(job, &job_opts, slots.as_ref());
         progress.finish(i, &outcome);
         outcome
@@ -480,7 +627,12 @@ mod tests {
         for d in ["scripts/basic", "scripts/mod"] {
             fs::create_dir_all(kdir.join(d)).unwrap();
         }
-        for f in [".config", "Module.symvers", "scripts/basic/fixdep", "scripts/mod/modpost"] {
+        for f in [
+            ".config",
+            "Module.symvers",
+            "scripts/basic/fixdep",
+            "scripts/mod/modpost",
+        ] {
             fs::write(kdir.join(f), "").unwrap();
         }
         fs::write(
@@ -507,7 +659,11 @@ mod tests {
         let kdir = fake_tree(&root);
         let job = |i: usize| BuildJob {
             name: format!("m{i}"),
-            units: vec![crate::Unit { file_name: "m.c".into(), contents: String::new(), compile: true }],
+            units: vec![crate::Unit {
+                file_name: "m.c".into(),
+                contents: String::new(),
+                compile: true,
+            }],
             required_symbols: vec![],
             target: crate::BuildTarget {
                 release: format!("r{i}"),
@@ -532,11 +688,19 @@ mod tests {
             };
             let outcomes = build_many((0..n).map(job).collect(), &opts, &crate::NoProgress);
             let releases: Vec<_> = outcomes.iter().map(|o| o.release.clone()).collect();
-            assert_eq!(releases, (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>());
+            assert_eq!(
+                releases,
+                (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>()
+            );
             // The fake tree builds no module: every job fails, after make ran.
             for o in &outcomes {
                 let f = o.result.as_ref().unwrap_err();
-                assert_eq!(f.diagnostics[0].diagnostic.code, codes::BAD_MODULE_OUTPUT, "{:#?}", f.diagnostics);
+                assert_eq!(
+                    f.diagnostics[0].diagnostic.code,
+                    codes::BAD_MODULE_OUTPUT,
+                    "{:#?}",
+                    f.diagnostics
+                );
             }
             assert_eq!(fs::read_to_string(&log).unwrap().lines().count(), 4 * n);
             assert_eq!(max_concurrency(&log), expected, "{n} targets with -j{jobs}");

@@ -27,7 +27,10 @@ fn host_name() -> String {
 pub fn unique_name(tag: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let mut h = blake3::Hasher::new();
     h.update(host_name().as_bytes());
     h.update(&std::process::id().to_le_bytes());
@@ -44,8 +47,14 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Like [`write_atomic`], with the content produced by `fill`.
-pub fn write_atomic_with(dest: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
-    let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn write_atomic_with(
+    dest: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(unique_name("w"));
     let result = (|| {
         let mut f = File::create(&tmp)?;
@@ -85,12 +94,19 @@ pub fn make_temp_dir(root: &Path, tag: &str) -> io::Result<PathBuf> {
 pub fn remove_stale_temp_dirs(root: &Path, tag: &str, older_than: std::time::Duration) -> usize {
     let prefix = format!("{TEMP_PREFIX}{tag}");
     let now = SystemTime::now();
-    let Ok(entries) = fs::read_dir(root) else { return 0 };
+    let Ok(entries) = fs::read_dir(root) else {
+        return 0;
+    };
     let mut removed = 0;
     for e in entries.flatten() {
-        let stale = e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix))
+        let stale = e
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
             && e.metadata().is_ok_and(|m| {
-                m.is_dir() && m.modified().is_ok_and(|t| now.duration_since(t).unwrap_or_default() > older_than)
+                m.is_dir()
+                    && m.modified()
+                        .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > older_than)
             });
         if stale && fs::remove_dir_all(e.path()).is_ok() {
             removed += 1;
@@ -125,10 +141,15 @@ mod tests {
         let fresh = make_temp_dir(&root, "build-m").unwrap();
         let other = make_temp_dir(&root, "other").unwrap();
         let f = File::open(&old).unwrap();
-        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200)).unwrap();
+        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
         let f = File::open(&other).unwrap();
-        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200)).unwrap();
-        assert_eq!(remove_stale_temp_dirs(&root, "build-", std::time::Duration::from_secs(3600)), 1);
+        f.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+        assert_eq!(
+            remove_stale_temp_dirs(&root, "build-", std::time::Duration::from_secs(3600)),
+            1
+        );
         assert!(!old.exists() && fresh.exists() && other.exists());
         fs::remove_dir_all(&root).unwrap();
     }
@@ -140,12 +161,18 @@ mod tests {
         write_atomic(&f, b"one").unwrap();
         write_atomic(&f, b"two").unwrap();
         assert_eq!(fs::read(&f).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a")]);
         // A failing writer leaves nothing behind.
         let err = write_atomic_with(&dir.join("b"), |_| Err(io::Error::other("disk full")));
         assert!(err.is_err());
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -58,14 +58,23 @@ pub fn parse_gcc_line(l: &str) -> Option<GccLine<'_>> {
         if file.is_empty() || file.contains(' ') && !file.starts_with('/') {
             continue;
         }
-        return Some(GccLine { file, line, col, kind: if kind == "fatal error" { "error" } else { kind }, message });
+        return Some(GccLine {
+            file,
+            line,
+            col,
+            kind: if kind == "fatal error" { "error" } else { kind },
+            message,
+        });
     }
     None
 }
 
 fn is_generated(file: &str, ctx: &LogContext<'_>) -> bool {
     let base = file.rsplit('/').next().unwrap_or(file);
-    base.ends_with(".c") || base.ends_with(".h") || base.ends_with(".S") || ctx.units.iter().any(|u| u == base)
+    base.ends_with(".c")
+        || base.ends_with(".h")
+        || base.ends_with(".S")
+        || ctx.units.iter().any(|u| u == base)
 }
 
 /// Explain a failed (or successful, for warnings) build from its log.
@@ -87,22 +96,35 @@ pub fn diagnose_log(log: &str, ctx: &LogContext<'_>, failed: bool) -> Vec<Locate
                         (codes::C_WARNING_IN_SCRIPT, diag::Severity::Warning)
                     };
                     let d = Diagnostic::new(sev, code, format!("C {}: {}", g.kind, g.message))
-                        .with_note(format!("reported by the C compiler for {} ({})", ctx.release, ctx.arch))
+                        .with_note(format!(
+                            "reported by the C compiler for {} ({})",
+                            ctx.release, ctx.arch
+                        ))
                         .with_help("fix the embedded C code at this line");
                     out.push(Located {
                         diagnostic: d,
-                        at: Some(SourceLoc { file: g.file.to_string(), line: g.line, col: g.col }),
+                        at: Some(SourceLoc {
+                            file: g.file.to_string(),
+                            line: g.line,
+                            col: g.col,
+                        }),
                     });
                     last_script = Some(out.len() - 1);
                 }
                 ("note", true) => {
                     if let Some(i) = last_script {
-                        out[i].diagnostic.notes.push(format!("{}:{}: {}", g.file, g.line, g.message));
+                        out[i]
+                            .diagnostic
+                            .notes
+                            .push(format!("{}:{}: {}", g.file, g.line, g.message));
                     }
                 }
                 ("error", false) => {
                     let base = g.file.rsplit('/').next().unwrap_or(g.file);
-                    generated_errors.push(format!("gcc: {base}:{}:{}: error: {}", g.line, g.col, g.message));
+                    generated_errors.push(format!(
+                        "gcc: {base}:{}:{}: error: {}",
+                        g.line, g.col, g.message
+                    ));
                     last_script = None;
                 }
                 _ => last_script = None,
@@ -131,7 +153,11 @@ pub fn diagnose_log(log: &str, ctx: &LogContext<'_>, failed: bool) -> Vec<Locate
             d = d.with_note(e.clone());
         }
         if n > MAX_RAW_NOTES {
-            d = d.with_note(format!("... and {} more; the full log is {}/build.log (kept with -k)", n - MAX_RAW_NOTES, ctx.build_dir.display()));
+            d = d.with_note(format!(
+                "... and {} more; the full log is {}/build.log (kept with -k)",
+                n - MAX_RAW_NOTES,
+                ctx.build_dir.display()
+            ));
         }
         out.push(d.into());
     }
@@ -139,10 +165,16 @@ pub fn diagnose_log(log: &str, ctx: &LogContext<'_>, failed: bool) -> Vec<Locate
         let tail: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = &tail[tail.len().saturating_sub(LOG_TAIL_LINES)..];
         out.push(
-            Diagnostic::error(codes::KBUILD_FAILED, format!("kbuild failed for {} ({})", ctx.release, ctx.arch))
-                .with_note(format!("end of the build log:\n{}", tail.join("\n")))
-                .with_help(format!("keep the build directory with -k and read {}/build.log", ctx.build_dir.display()))
-                .into(),
+            Diagnostic::error(
+                codes::KBUILD_FAILED,
+                format!("kbuild failed for {} ({})", ctx.release, ctx.arch),
+            )
+            .with_note(format!("end of the build log:\n{}", tail.join("\n")))
+            .with_help(format!(
+                "keep the build directory with -k and read {}/build.log",
+                ctx.build_dir.display()
+            ))
+            .into(),
         );
     }
     out
@@ -150,7 +182,11 @@ pub fn diagnose_log(log: &str, ctx: &LogContext<'_>, failed: bool) -> Vec<Locate
 
 fn modpost_error(rest: &str, ctx: &LogContext<'_>) -> Diagnostic {
     // `"sym" [/dir/m.ko] undefined!`
-    if let Some(sym) = rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(s, _)| s) {
+    if let Some(sym) = rest
+        .strip_prefix('"')
+        .and_then(|r| r.split_once('"'))
+        .map(|(s, _)| s)
+    {
         if rest.ends_with("undefined!") {
             return Diagnostic::error(
                 codes::MODPOST_UNDEFINED,
@@ -167,14 +203,23 @@ fn modpost_error(rest: &str, ctx: &LogContext<'_>) -> Diagnostic {
         let sym = rest.rsplit('\'').nth(1).unwrap_or("?");
         return Diagnostic::error(
             codes::MODPOST_GPL_ONLY,
-            format!("module `{}` is not GPL-licensed but uses the GPL-only symbol `{sym}`", ctx.module),
+            format!(
+                "module `{}` is not GPL-licensed but uses the GPL-only symbol `{sym}`",
+                ctx.module
+            ),
         )
         .with_note(format!("modpost: {rest}"))
         .with_help("remove any MODULE_LICENSE line from embedded C: generated modules are GPL");
     }
-    Diagnostic::error(codes::KBUILD_FAILED, format!("modpost failed for {} ({})", ctx.release, ctx.arch))
-        .with_note(format!("modpost: {rest}"))
-        .with_help(format!("keep the build directory with -k and read {}/build.log", ctx.build_dir.display()))
+    Diagnostic::error(
+        codes::KBUILD_FAILED,
+        format!("modpost failed for {} ({})", ctx.release, ctx.arch),
+    )
+    .with_note(format!("modpost: {rest}"))
+    .with_help(format!(
+        "keep the build directory with -k and read {}/build.log",
+        ctx.build_dir.display()
+    ))
 }
 
 #[cfg(test)]
@@ -182,17 +227,32 @@ mod tests {
     use super::*;
 
     fn ctx<'a>(units: &'a [String]) -> LogContext<'a> {
-        LogContext { release: "6.1.0-56-amd64", arch: "x86", module: "m", build_dir: Path::new("/b"), units }
+        LogContext {
+            release: "6.1.0-56-amd64",
+            arch: "x86",
+            module: "m",
+            build_dir: Path::new("/b"),
+            units,
+        }
     }
 
     #[test]
     fn gcc_lines() {
-        let g = parse_gcc_line("/b/foo.stp:12:5: error: 'x' undeclared (first use in this function)").unwrap();
-        assert_eq!((g.file, g.line, g.col, g.kind), ("/b/foo.stp", 12, 5, "error"));
+        let g =
+            parse_gcc_line("/b/foo.stp:12:5: error: 'x' undeclared (first use in this function)")
+                .unwrap();
+        assert_eq!(
+            (g.file, g.line, g.col, g.kind),
+            ("/b/foo.stp", 12, 5, "error")
+        );
         let g = parse_gcc_line("a.c:3: warning: unused").unwrap();
         assert_eq!((g.file, g.line, g.col), ("a.c", 3, 0));
-        let g = parse_gcc_line("/b/rt.h:1:10: fatal error: x.h: No such file or directory").unwrap();
-        assert_eq!((g.kind, g.message), ("error", "x.h: No such file or directory"));
+        let g =
+            parse_gcc_line("/b/rt.h:1:10: fatal error: x.h: No such file or directory").unwrap();
+        assert_eq!(
+            (g.kind, g.message),
+            ("error", "x.h: No such file or directory")
+        );
         assert!(parse_gcc_line("  CC [M]  /b/a.o").is_none());
         assert!(parse_gcc_line("make[1]: *** [Makefile:1: a] Error 1").is_none());
     }
@@ -214,7 +274,14 @@ make[2]: *** [scripts/Makefile.build:250: /b/p.o] Error 1
         let d = diagnose_log(log, &ctx(&units), true);
         let summary: Vec<String> = d
             .iter()
-            .map(|l| format!("{} {:?} {}", l.diagnostic.code, l.at.as_ref().map(|a| (a.file.as_str(), a.line, a.col)), l.diagnostic.message))
+            .map(|l| {
+                format!(
+                    "{} {:?} {}",
+                    l.diagnostic.code,
+                    l.at.as_ref().map(|a| (a.file.as_str(), a.line, a.col)),
+                    l.diagnostic.message
+                )
+            })
             .collect();
         expect_test::expect![[r#"
             [
@@ -226,8 +293,16 @@ make[2]: *** [scripts/Makefile.build:250: /b/p.o] Error 1
             ]
         "#]]
         .assert_debug_eq(&summary);
-        assert!(d[0].diagnostic.notes.iter().any(|n| n.contains("reported only once")));
-        assert!(d[4].diagnostic.notes.iter().any(|n| n.contains("rt.c:40:2")));
+        assert!(d[0]
+            .diagnostic
+            .notes
+            .iter()
+            .any(|n| n.contains("reported only once")));
+        assert!(d[4]
+            .diagnostic
+            .notes
+            .iter()
+            .any(|n| n.contains("rt.c:40:2")));
     }
 
     #[test]

@@ -51,7 +51,9 @@ use serde::{Deserialize, Serialize};
 
 pub use cache::{cache_key_for_inputs, Cache, CacheKey, Level1Inputs};
 pub use engine::{build, build_many, compiler_for, fetch_level1};
-pub use report::{manifest_json, summary_table, write_manifest, IndicatifProgress, NoProgress, Progress};
+pub use report::{
+    manifest_json, summary_table, write_manifest, IndicatifProgress, NoProgress, Progress,
+};
 
 /// The version recorded in cache keys by default: a new xstap never reuses
 /// modules built by an older one.
@@ -176,7 +178,10 @@ pub struct Located {
 
 impl From<Diagnostic> for Located {
     fn from(diagnostic: Diagnostic) -> Self {
-        Located { diagnostic, at: None }
+        Located {
+            diagnostic,
+            at: None,
+        }
     }
 }
 

@@ -25,15 +25,28 @@ pub fn read_modinfo(ko: &[u8]) -> Result<ModInfo, String> {
         object::Architecture::S390x => "s390".to_string(),
         other => format!("{other:?}"),
     };
-    let section = file.section_by_name(".modinfo").ok_or("no .modinfo section")?;
-    let data = section.data().map_err(|e| format!("unreadable .modinfo: {e}"))?;
+    let section = file
+        .section_by_name(".modinfo")
+        .ok_or("no .modinfo section")?;
+    let data = section
+        .data()
+        .map_err(|e| format!("unreadable .modinfo: {e}"))?;
     let field = |key: &str| {
         data.split(|b| *b == 0)
             .filter_map(|f| std::str::from_utf8(f).ok())
-            .find_map(|f| f.strip_prefix(key).and_then(|r| r.strip_prefix('=')).map(str::to_string))
+            .find_map(|f| {
+                f.strip_prefix(key)
+                    .and_then(|r| r.strip_prefix('='))
+                    .map(str::to_string)
+            })
     };
     let vermagic = field("vermagic").ok_or("no vermagic in .modinfo")?;
-    Ok(ModInfo { arch, vermagic, name: field("name"), license: field("license") })
+    Ok(ModInfo {
+        arch,
+        vermagic,
+        name: field("name"),
+        license: field("license"),
+    })
 }
 
 /// The release at the start of a vermagic string.
@@ -49,6 +62,9 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(read_modinfo(b"not an elf").is_err());
         assert!(read_modinfo(&[]).is_err());
-        assert_eq!(vermagic_release("6.1.0-56-arm64 SMP mod_unload modversions aarch64"), "6.1.0-56-arm64");
+        assert_eq!(
+            vermagic_release("6.1.0-56-arm64 SMP mod_unload modversions aarch64"),
+            "6.1.0-56-arm64"
+        );
     }
 }

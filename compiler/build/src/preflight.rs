@@ -18,7 +18,11 @@ use crate::{codes, BuildTarget, Exports};
 /// Read the exported symbol names of a `Module.symvers` file
 /// (`CRC<TAB>symbol<TAB>module<TAB>export-type<TAB>namespace`).
 pub fn parse_symvers(text: &str) -> HashSet<String> {
-    text.lines().filter_map(|l| l.split('\t').nth(1)).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.lines()
+        .filter_map(|l| l.split('\t').nth(1))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Read a `Module.symvers`, memoised per (path, size, modification time):
@@ -33,7 +37,9 @@ pub fn read_symvers(path: &Path) -> io::Result<Arc<HashSet<String>>> {
         return Ok(set.clone());
     }
     let set = Arc::new(parse_symvers(&fs::read_to_string(path)?));
-    memo.lock().unwrap_or_else(|p| p.into_inner()).insert(key, set.clone());
+    memo.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, set.clone());
     Ok(set)
 }
 
@@ -47,15 +53,26 @@ pub fn exports_of(target: &BuildTarget) -> Result<Arc<HashSet<String>>, Diagnost
     read_symvers(&path).map_err(|e| {
         Diagnostic::error(
             codes::BUILD_TREE_UNUSABLE,
-            format!("cannot read the exported symbols of {} from {}: {e}", target.release, path.display()),
+            format!(
+                "cannot read the exported symbols of {} from {}: {e}",
+                target.release,
+                path.display()
+            ),
         )
         .with_help("the build tree lacks Module.symvers; reinstall the target's headers package")
     })
 }
 
 /// One diagnostic per required symbol the target does not export.
-pub fn check_exports(required: &[String], exports: &HashSet<String>, target: &BuildTarget) -> Vec<Diagnostic> {
-    let mut missing: Vec<&String> = required.iter().filter(|s| !exports.contains(s.as_str())).collect();
+pub fn check_exports(
+    required: &[String],
+    exports: &HashSet<String>,
+    target: &BuildTarget,
+) -> Vec<Diagnostic> {
+    let mut missing: Vec<&String> = required
+        .iter()
+        .filter(|s| !exports.contains(s.as_str()))
+        .collect();
     missing.sort();
     missing.dedup();
     missing
@@ -85,9 +102,16 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
         out.push(
             Diagnostic::error(
                 codes::BUILD_TREE_UNUSABLE,
-                format!("the build tree of {} does not exist: {}", target.release, kdir.display()),
+                format!(
+                    "the build tree of {} does not exist: {}",
+                    target.release,
+                    kdir.display()
+                ),
             )
-            .with_help(format!("install or fetch the headers of {} (Debian: linux-headers-{})", target.release, target.release)),
+            .with_help(format!(
+                "install or fetch the headers of {} (Debian: linux-headers-{})",
+                target.release, target.release
+            )),
         );
         return out;
     }
@@ -95,15 +119,28 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
         ("Makefile", "the top-level Makefile"),
         (".config", "the kernel configuration"),
         ("Module.symvers", "the list of exported symbols"),
-        ("scripts/basic/fixdep", "kbuild's host tools (linux-kbuild-* on Debian)"),
-        ("scripts/mod/modpost", "kbuild's modpost tool (linux-kbuild-* on Debian)"),
+        (
+            "scripts/basic/fixdep",
+            "kbuild's host tools (linux-kbuild-* on Debian)",
+        ),
+        (
+            "scripts/mod/modpost",
+            "kbuild's modpost tool (linux-kbuild-* on Debian)",
+        ),
     ];
-    let missing: Vec<String> =
-        needed.iter().filter(|(f, _)| !kdir.join(f).exists()).map(|(f, what)| format!("{f} ({what})")).collect();
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|(f, _)| !kdir.join(f).exists())
+        .map(|(f, what)| format!("{f} ({what})"))
+        .collect();
     if !missing.is_empty() {
         let mut d = Diagnostic::error(
             codes::BUILD_TREE_UNUSABLE,
-            format!("the build tree of {} at {} is incomplete", target.release, kdir.display()),
+            format!(
+                "the build tree of {} at {} is incomplete",
+                target.release,
+                kdir.display()
+            ),
         );
         for m in &missing {
             d = d.with_note(format!("missing: {m}"));
@@ -134,14 +171,26 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
     }
     if toolchain::which(&tc.cc).is_none() {
         let pkg = toolchain::debian_package_for(&tc.cc);
-        let what = if tc.cross_compile.is_empty() { "C compiler" } else { "cross compiler" };
+        let what = if tc.cross_compile.is_empty() {
+            "C compiler"
+        } else {
+            "cross compiler"
+        };
         out.push(
             Diagnostic::error(
                 codes::COMPILER_MISSING,
-                format!("the {what} `{}` for {} ({}) is not installed", tc.cc, target.release, tc.arch),
+                format!(
+                    "the {what} `{}` for {} ({}) is not installed",
+                    tc.cc, target.release, tc.arch
+                ),
             )
-            .with_note(format!("kbuild runs `{}` (CROSS_COMPILE=`{}`); it is not on PATH", tc.cc, tc.cross_compile))
-            .with_help(format!("install it: `apt-get install {pkg}`, or choose another compiler with -B CC=...")),
+            .with_note(format!(
+                "kbuild runs `{}` (CROSS_COMPILE=`{}`); it is not on PATH",
+                tc.cc, tc.cross_compile
+            ))
+            .with_help(format!(
+                "install it: `apt-get install {pkg}`, or choose another compiler with -B CC=..."
+            )),
         );
     }
     if needs_pahole(kdir) && toolchain::which("pahole").is_none() {
@@ -157,7 +206,9 @@ pub fn check_build_tree(target: &BuildTarget, tc: &Toolchain) -> Vec<Diagnostic>
 /// `UTS_RELEASE` from the tree's `include/generated/utsrelease.h`.
 pub fn uts_release(kdir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(kdir.join("include/generated/utsrelease.h")).ok()?;
-    let line = text.lines().find(|l| l.trim_start().starts_with("#define UTS_RELEASE"))?;
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("#define UTS_RELEASE"))?;
     let start = line.find('"')? + 1;
     let end = start + line[start..].find('"')?;
     Some(line[start..end].to_string())
@@ -166,7 +217,10 @@ pub fn uts_release(kdir: &Path) -> Option<String> {
 /// Whether kbuild will run pahole for modules of this tree.
 pub fn needs_pahole(kdir: &Path) -> bool {
     let btf = fs::read_to_string(kdir.join(".config"))
-        .map(|c| c.lines().any(|l| l.trim() == "CONFIG_DEBUG_INFO_BTF_MODULES=y"))
+        .map(|c| {
+            c.lines()
+                .any(|l| l.trim() == "CONFIG_DEBUG_INFO_BTF_MODULES=y")
+        })
         .unwrap_or(false);
     btf && kdir.join("vmlinux").exists()
 }
@@ -179,14 +233,22 @@ pub fn check_compiler_version(target: &BuildTarget, identity: &str) -> Option<Di
     let want = toolchain::kernel_cc_version_text(&target.kdir)?;
     // "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0": the version is the last word.
     let have_line = identity.lines().nth(1).unwrap_or("");
-    let version = |s: &str| s.split_whitespace().last().map(str::to_string).unwrap_or_default();
+    let version = |s: &str| {
+        s.split_whitespace()
+            .last()
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
     if version(&want).is_empty() || version(&want) == version(have_line) {
         return None;
     }
     Some(
         Diagnostic::warning(
             codes::COMPILER_VERSION_DIFFERS,
-            format!("kernel {} was built with `{want}`, the compiler here is `{have_line}`", target.release),
+            format!(
+                "kernel {} was built with `{want}`, the compiler here is `{have_line}`",
+                target.release
+            ),
         )
         .with_help("modules usually still load; install the same compiler version to be sure"),
     )
@@ -213,7 +275,11 @@ mod tests {
         let set = parse_symvers("0x1\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n0x2\tregister_kprobe\tvmlinux\tEXPORT_SYMBOL_GPL\t\n");
         assert!(set.contains("register_kprobe"));
         let t = target(Path::new("/nonexistent"));
-        let d = check_exports(&["printk".into(), "no_such_fn".into(), "no_such_fn".into()], &set, &t);
+        let d = check_exports(
+            &["printk".into(), "no_such_fn".into(), "no_such_fn".into()],
+            &set,
+            &t,
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, codes::MISSING_EXPORT);
         assert!(d[0].message.contains("no_such_fn") && d[0].message.contains("6.1.0-56-arm64"));
@@ -223,9 +289,17 @@ mod tests {
     #[test]
     fn compiler_versions_compare_upstream_numbers() {
         let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "pf-cc").unwrap();
-        fs::write(dir.join(".config"), "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0\"\n").unwrap();
+        fs::write(
+            dir.join(".config"),
+            "CONFIG_CC_VERSION_TEXT=\"gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0\"\n",
+        )
+        .unwrap();
         let t = target(&dir);
-        assert!(check_compiler_version(&t, "/usr/bin/x\naarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0").is_none());
+        assert!(check_compiler_version(
+            &t,
+            "/usr/bin/x\naarch64-linux-gnu-gcc-12 (Debian 12.2.0-14) 12.2.0"
+        )
+        .is_none());
         let w = check_compiler_version(&t, "/usr/bin/x\ngcc-14 (Debian 14.2.0-19) 14.2.0").unwrap();
         assert_eq!(w.code, codes::COMPILER_VERSION_DIFFERS);
         fs::remove_dir_all(&dir).unwrap();
@@ -238,7 +312,10 @@ mod tests {
         let d = check_build_tree(&t, &tc);
         assert_eq!(d[0].code, codes::BUILD_TREE_UNUSABLE);
         let empty = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "pf-test").unwrap();
-        let t = BuildTarget { cc: Some("no-such-gcc-99".into()), ..target(&empty) };
+        let t = BuildTarget {
+            cc: Some("no-such-gcc-99".into()),
+            ..target(&empty)
+        };
         let tc = toolchain::resolve(&t);
         let codes: Vec<_> = check_build_tree(&t, &tc).iter().map(|d| d.code).collect();
         assert_eq!(codes, [codes::BUILD_TREE_UNUSABLE, codes::COMPILER_MISSING]);
@@ -249,15 +326,35 @@ mod tests {
     fn a_tree_of_another_kernel_is_refused() {
         let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "pf-rel").unwrap();
         fs::create_dir_all(dir.join("include/generated")).unwrap();
-        fs::write(dir.join("include/generated/utsrelease.h"), "#define UTS_RELEASE \"6.1.0-47-arm64\"\n").unwrap();
+        fs::write(
+            dir.join("include/generated/utsrelease.h"),
+            "#define UTS_RELEASE \"6.1.0-47-arm64\"\n",
+        )
+        .unwrap();
         let t = target(&dir);
         let tc = toolchain::resolve(&t);
         let d = check_build_tree(&t, &tc);
-        let m = d.iter().find(|d| d.code == codes::TREE_RELEASE_MISMATCH).expect("the mismatch is reported");
-        assert!(m.message.contains("6.1.0-47-arm64") && m.message.contains(&t.release), "{}", m.message);
-        assert!(m.help.as_deref().is_some_and(|h| h.contains("xstap target fetch")));
-        fs::write(dir.join("include/generated/utsrelease.h"), format!("#define UTS_RELEASE \"{}\"\n", t.release)).unwrap();
-        assert!(check_build_tree(&t, &tc).iter().all(|d| d.code != codes::TREE_RELEASE_MISMATCH));
+        let m = d
+            .iter()
+            .find(|d| d.code == codes::TREE_RELEASE_MISMATCH)
+            .expect("the mismatch is reported");
+        assert!(
+            m.message.contains("6.1.0-47-arm64") && m.message.contains(&t.release),
+            "{}",
+            m.message
+        );
+        assert!(m
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("xstap target fetch")));
+        fs::write(
+            dir.join("include/generated/utsrelease.h"),
+            format!("#define UTS_RELEASE \"{}\"\n", t.release),
+        )
+        .unwrap();
+        assert!(check_build_tree(&t, &tc)
+            .iter()
+            .all(|d| d.code != codes::TREE_RELEASE_MISMATCH));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -38,17 +38,27 @@ pub struct IndicatifProgress {
 
 impl IndicatifProgress {
     pub fn new(total: usize) -> Self {
-        let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         Self::with_target(total, target)
     }
 
     pub fn with_target(total: usize, target: ProgressDrawTarget) -> Self {
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(total as u64));
-        if let Ok(style) = ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} targets {msg}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} targets {msg}")
+        {
             overall.set_style(style);
         }
-        IndicatifProgress { multi, overall, running: Mutex::new(HashMap::new()) }
+        IndicatifProgress {
+            multi,
+            overall,
+            running: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Number of jobs finished so far.
@@ -59,23 +69,34 @@ impl IndicatifProgress {
 
 impl Progress for IndicatifProgress {
     fn start(&self, index: usize, label: &str) {
-        let bar = self.multi.insert_before(&self.overall, ProgressBar::new_spinner());
+        let bar = self
+            .multi
+            .insert_before(&self.overall, ProgressBar::new_spinner());
         if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg} {elapsed}") {
             bar.set_style(style);
         }
         bar.set_message(label.to_string());
         bar.enable_steady_tick(Duration::from_millis(120));
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(index, bar);
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(index, bar);
     }
 
     fn finish(&self, index: usize, outcome: &BuildOutcome) {
-        if let Some(bar) = self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&index) {
+        if let Some(bar) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&index)
+        {
             bar.finish_and_clear();
             self.multi.remove(&bar);
         }
         self.overall.inc(1);
         if !outcome.is_ok() {
-            self.overall.set_message(format!("({} failed)", outcome.release));
+            self.overall
+                .set_message(format!("({} failed)", outcome.release));
         }
     }
 }
@@ -163,7 +184,13 @@ pub fn summary_table(outcomes: &[BuildOutcome]) -> String {
                 (None, Some(err)) => err.clone(),
                 (None, None) => String::new(),
             };
-            [e.target, e.arch, e.status.to_string(), format!("{:.2}s", e.seconds), detail]
+            [
+                e.target,
+                e.arch,
+                e.status.to_string(),
+                format!("{:.2}s", e.seconds),
+                detail,
+            ]
         })
         .collect();
     let header = ["TARGET", "ARCH", "STATUS", "TIME", "VERMAGIC / ERROR"].map(String::from);
@@ -182,7 +209,10 @@ pub fn summary_table(outcomes: &[BuildOutcome]) -> String {
         out.push('\n');
     }
     let ok = outcomes.iter().filter(|o| o.is_ok()).count();
-    let cached = outcomes.iter().filter(|o| matches!(&o.result, Ok(b) if b.cached)).count();
+    let cached = outcomes
+        .iter()
+        .filter(|o| matches!(&o.result, Ok(b) if b.cached))
+        .count();
     out.push_str(&format!(
         "{ok}/{} targets ok ({cached} from cache), {} failed\n",
         outcomes.len(),
@@ -240,7 +270,9 @@ mod tests {
         .assert_eq(&summary_table(&outcomes()));
         let dir = crate::fsutil::make_temp_dir(&std::env::temp_dir(), "report-test").unwrap();
         write_manifest(&dir.join("m/manifest.json"), &outcomes()).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("m/manifest.json")).unwrap()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("m/manifest.json")).unwrap())
+                .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(json[0]["status"], "cached");
         assert_eq!(json[0]["ko_blake3"], "ab");

@@ -81,7 +81,11 @@ pub fn build_tree_cc_name(kdir: &Path) -> Option<String> {
 pub fn build_tree_cross_override(kdir: &Path) -> Option<String> {
     let vars = fs::read_to_string(kdir.join(".kernelvariables")).ok()?;
     vars.lines().find_map(|l| {
-        let rest = l.trim().strip_prefix("override CROSS_COMPILE")?.trim_start().strip_prefix('=')?;
+        let rest = l
+            .trim()
+            .strip_prefix("override CROSS_COMPILE")?
+            .trim_start()
+            .strip_prefix('=')?;
         let v = rest.trim();
         (!v.contains("$(")).then(|| v.to_string())
     })
@@ -95,10 +99,20 @@ pub fn resolve(target: &BuildTarget) -> Toolchain {
         .or_else(|| default_cross_compile(&arch))
         .unwrap_or_default();
     match &target.cc {
-        Some(cc) => Toolchain { arch, cross_compile: cross, cc: cc.clone(), pass_cc: true },
+        Some(cc) => Toolchain {
+            arch,
+            cross_compile: cross,
+            cc: cc.clone(),
+            pass_cc: true,
+        },
         None => {
             let base = build_tree_cc_name(&target.kdir).unwrap_or_else(|| "gcc".into());
-            Toolchain { arch, cc: format!("{cross}{base}"), cross_compile: cross, pass_cc: false }
+            Toolchain {
+                arch,
+                cc: format!("{cross}{base}"),
+                cross_compile: cross,
+                pass_cc: false,
+            }
         }
     }
 }
@@ -107,7 +121,13 @@ pub fn resolve(target: &BuildTarget) -> Toolchain {
 /// user's make variables (`-B`), which make will use over ours. For
 /// `CC="ccache gcc-12"` the compiler is the last word.
 pub fn resolve_with(target: &BuildTarget, make_vars: &[(String, String)]) -> Toolchain {
-    let var = |name: &str| make_vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let var = |name: &str| {
+        make_vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut t = target.clone();
     if let Some(cross) = var("CROSS_COMPILE") {
         t.cross_compile = Some(cross);
@@ -127,14 +147,18 @@ pub fn resolve_with(target: &BuildTarget, make_vars: &[(String, String)]) -> Too
 pub fn which(prog: &str) -> Option<PathBuf> {
     let is_exec = |p: &Path| {
         use std::os::unix::fs::PermissionsExt;
-        fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
     };
     if prog.contains('/') {
         let p = PathBuf::from(prog);
         return is_exec(&p).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(prog)).find(|p| is_exec(p))
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| is_exec(p))
 }
 
 /// The Debian package that installs compiler `cc` (`gcc-12`,
@@ -171,9 +195,18 @@ pub fn compiler_identity(cc_path: &Path) -> std::io::Result<String> {
     if let Some(id) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(id.clone());
     }
-    let out = Command::new(&real).arg("--version").env("LC_ALL", "C").output()?;
-    let id = format!("{}\n{}", real.display(), String::from_utf8_lossy(&out.stdout).trim());
-    memo.lock().unwrap_or_else(|p| p.into_inner()).insert(key, id.clone());
+    let out = Command::new(&real)
+        .arg("--version")
+        .env("LC_ALL", "C")
+        .output()?;
+    let id = format!(
+        "{}\n{}",
+        real.display(),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
+    memo.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, id.clone());
     Ok(id)
 }
 
@@ -195,7 +228,10 @@ mod tests {
         assert_eq!(kernel_arch("amd64"), "x86");
         assert_eq!(gnu_prefix("arm64"), Some("aarch64-linux-gnu-"));
         if std::env::consts::ARCH == "x86_64" {
-            assert_eq!(default_cross_compile("arm64").as_deref(), Some("aarch64-linux-gnu-"));
+            assert_eq!(
+                default_cross_compile("arm64").as_deref(),
+                Some("aarch64-linux-gnu-")
+            );
             assert_eq!(default_cross_compile("x86"), None);
         }
     }
@@ -214,7 +250,10 @@ mod tests {
 
     #[test]
     fn packages() {
-        assert_eq!(debian_package_for("aarch64-linux-gnu-gcc-12"), "gcc-12-aarch64-linux-gnu (or gcc-aarch64-linux-gnu)");
+        assert_eq!(
+            debian_package_for("aarch64-linux-gnu-gcc-12"),
+            "gcc-12-aarch64-linux-gnu (or gcc-aarch64-linux-gnu)"
+        );
         assert_eq!(debian_package_for("gcc-12"), "gcc-12");
         assert_eq!(debian_package_for("/usr/bin/gcc-12"), "gcc-12");
     }
@@ -228,7 +267,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(build_tree_cc_name(&dir).as_deref(), Some("gcc-12"));
-        assert_eq!(build_tree_cross_override(&dir).as_deref(), Some("aarch64-linux-gnu-"));
+        assert_eq!(
+            build_tree_cross_override(&dir).as_deref(),
+            Some("aarch64-linux-gnu-")
+        );
         let t = BuildTarget {
             release: "r".into(),
             arch: "aarch64".into(),
@@ -245,7 +287,10 @@ mod tests {
         let tc = resolve_with(&t, &vars);
         assert_eq!((tc.cc.as_str(), tc.pass_cc), ("clang-16", false));
         // Without the tree's override, a user CROSS_COMPILE wins over ours.
-        let plain = BuildTarget { kdir: "/nonexistent".into(), ..t };
+        let plain = BuildTarget {
+            kdir: "/nonexistent".into(),
+            ..t
+        };
         let vars = [("CROSS_COMPILE".to_string(), "my-".to_string())];
         assert_eq!(resolve_with(&plain, &vars).cc, "my-gcc");
         fs::remove_dir_all(&dir).unwrap();

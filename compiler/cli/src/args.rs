@@ -402,7 +402,10 @@ fn short_flag(o: &mut Options, c: char) -> Option<Action> {
 
 fn number<T: std::str::FromStr>(opt: &str, v: &str, what: &str) -> Result<T, Diagnostic> {
     v.parse().map_err(|_| {
-        value_error(format!("invalid value `{v}` for `{opt}`: expected {what}"), format!("give `{opt}` {what}"))
+        value_error(
+            format!("invalid value `{v}` for `{opt}`: expected {what}"),
+            format!("give `{opt}` {what}"),
+        )
     })
 }
 
@@ -412,12 +415,20 @@ fn name_value(opt: &str, v: String) -> Result<(String, Option<String>), Diagnost
         None => (v, None),
     };
     if n.is_empty() {
-        return Err(value_error(format!("`{opt}` needs a NAME"), format!("write `{opt} NAME=VALUE`")));
+        return Err(value_error(
+            format!("`{opt}` needs a NAME"),
+            format!("write `{opt} NAME=VALUE`"),
+        ));
     }
     Ok((n, val))
 }
 
-fn short_value(o: &mut Options, c: char, v: String, inline: &mut Vec<String>) -> Result<(), Diagnostic> {
+fn short_value(
+    o: &mut Options,
+    c: char,
+    v: String,
+    inline: &mut Vec<String>,
+) -> Result<(), Diagnostic> {
     match c {
         'p' => {
             let p: u8 = v.parse().unwrap_or(0);
@@ -455,7 +466,10 @@ fn short_value(o: &mut Options, c: char, v: String, inline: &mut Vec<String>) ->
         's' => {
             let n: u32 = number("-s", &v, "a buffer size in MB from 1 to 4095")?;
             if !(1..=4095).contains(&n) {
-                return Err(value_error(format!("invalid buffer size `{v}`"), "give `-s` a size in MB from 1 to 4095"));
+                return Err(value_error(
+                    format!("invalid buffer size `{v}`"),
+                    "give `-s` a size in MB from 1 to 4095",
+                ));
             }
             o.buffer_mb = Some(n);
         }
@@ -463,7 +477,12 @@ fn short_value(o: &mut Options, c: char, v: String, inline: &mut Vec<String>) ->
         'S' => o.output_switch = Some(v),
         'G' => match v.split_once('=') {
             Some((n, val)) if !n.is_empty() => o.globals.push((n.to_owned(), val.to_owned())),
-            _ => return Err(value_error(format!("invalid `-G {v}`"), "write `-G NAME=VALUE`")),
+            _ => {
+                return Err(value_error(
+                    format!("invalid `-G {v}`"),
+                    "write `-G NAME=VALUE`",
+                ))
+            }
         },
         'T' => o.timeout_s = Some(number("-T", &v, "a number of seconds")?),
         _ => unreachable!("SHORT_WITH_VALUE and short_value disagree on `-{c}`"),
@@ -471,7 +490,11 @@ fn short_value(o: &mut Options, c: char, v: String, inline: &mut Vec<String>) ->
     Ok(())
 }
 
-fn long_option(o: &mut Options, name: &str, v: Option<String>) -> Result<Option<Action>, Diagnostic> {
+fn long_option(
+    o: &mut Options,
+    name: &str,
+    v: Option<String>,
+) -> Result<Option<Action>, Diagnostic> {
     let value = || v.clone().unwrap_or_default();
     match name {
         "help" => return Ok(Some(Action::Help)),
@@ -519,7 +542,10 @@ fn long_option(o: &mut Options, name: &str, v: Option<String>) -> Result<Option<
         "skip-badvars" => o.skip_badvars = true,
         rl if rl.starts_with("rlimit-") => {
             let n = &rl["rlimit-".len()..];
-            let name = ["as", "cpu", "nproc", "stack", "fsize"].into_iter().find(|k| *k == n).unwrap_or("as");
+            let name = ["as", "cpu", "nproc", "stack", "fsize"]
+                .into_iter()
+                .find(|k| *k == n)
+                .unwrap_or("as");
             let value = number(&format!("--{rl}"), &value(), "a number")?;
             o.rlimits.push(Rlimit { name, value });
         }
@@ -530,10 +556,17 @@ fn long_option(o: &mut Options, name: &str, v: Option<String>) -> Result<Option<
 
 fn check_combinations(o: &Options) -> Result<(), Diagnostic> {
     if o.command.is_some() && o.target_pid.is_some() {
-        return Err(conflict("`-c CMD` and `-x PID` cannot be used together", "keep one of `-c` and `-x`"));
+        return Err(conflict(
+            "`-c CMD` and `-x PID` cannot be used together",
+            "keep one of `-c` and `-x`",
+        ));
     }
     if o.listing.is_some() && (o.interactive || o.monitor.is_some()) {
-        let mode = if o.interactive { "interactive mode (`-i`)" } else { "monitor mode (`--monitor`)" };
+        let mode = if o.interactive {
+            "interactive mode (`-i`)"
+        } else {
+            "monitor mode (`--monitor`)"
+        };
         return Err(conflict(
             format!("{mode} cannot be used with `-l`/`-L`"),
             "list probe points without the interactive or monitor mode",
@@ -552,11 +585,18 @@ fn check_combinations(o: &Options) -> Result<(), Diagnostic> {
 pub fn check_environment(tmpdir: Option<&std::ffi::OsStr>) -> Result<(), Diagnostic> {
     let Some(t) = tmpdir else { return Ok(()) };
     let s = t.to_string_lossy();
-    let bad = s.chars().find(|c| !(c.is_ascii_alphanumeric() || "/._-+".contains(*c)));
+    let bad = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "/._-+".contains(*c)));
     if let Some(c) = bad {
-        return Err(Diagnostic::error("E0008", format!("TMPDIR `{s}` contains the character {c:?}"))
-            .with_note("kbuild and make cannot handle such characters in paths")
-            .with_help("set TMPDIR to a path of letters, digits, `/`, `.`, `_`, `-` and `+`, or unset it"));
+        return Err(Diagnostic::error(
+            "E0008",
+            format!("TMPDIR `{s}` contains the character {c:?}"),
+        )
+        .with_note("kbuild and make cannot handle such characters in paths")
+        .with_help(
+            "set TMPDIR to a path of letters, digits, `/`, `.`, `_`, `-` and `+`, or unset it",
+        ));
     }
     Ok(())
 }
@@ -648,9 +688,20 @@ mod tests {
         let o = run(&["--compatible=1.8", "--diagnostics", "json", "-e", "x"]).unwrap();
         assert_eq!(o.compatible, Some(Version { major: 1, minor: 8 }));
         assert_eq!(o.diagnostics, DiagFormat::Json);
-        assert_eq!(run(&["--rlimit-cpu=", "-l", "begin"]).unwrap_err().code, "E0002");
-        assert_eq!(run(&["--rlimit-as=12X", "-l", "begin"]).unwrap_err().code, "E0002");
-        assert_eq!(run(&["--prologue-searching=blah", "-e", "x"]).unwrap_err().code, "E0002");
+        assert_eq!(
+            run(&["--rlimit-cpu=", "-l", "begin"]).unwrap_err().code,
+            "E0002"
+        );
+        assert_eq!(
+            run(&["--rlimit-as=12X", "-l", "begin"]).unwrap_err().code,
+            "E0002"
+        );
+        assert_eq!(
+            run(&["--prologue-searching=blah", "-e", "x"])
+                .unwrap_err()
+                .code,
+            "E0002"
+        );
         assert_eq!(run(&["--nope"]).unwrap_err().code, "E0001");
     }
 

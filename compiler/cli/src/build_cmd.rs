@@ -7,9 +7,11 @@
 //!             [stap options: -I DIR -D N=V -B N=V -g -k --disable-cache ...]
 //! ```
 //!
-//! The script is parsed once: one db session is re-targeted for each
-//! kernel, so only target-dependent queries run again (probe resolution,
-//! `$var` typing, conditionals on `kernel_v`/`arch`/`CONFIG_*`). Then the
+//! The script is parsed once: every target is a program of its own in one
+//! salsa database, elaborated on its own clone of it in parallel (rayon, at
+//! the top level only), so only target-dependent queries run per kernel
+//! (probe resolution, `$var` typing, conditionals on `kernel_v`/`arch`/
+//! `CONFIG_*`) while parsing is shared. Then the
 //! kbuild jobs run in parallel under one job budget ([`build::build_many`]),
 //! each served from the cache when possible. Modules land in
 //! `DIR/KVER/NAME.ko` with a JSON manifest beside them; a failing target
@@ -28,6 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use diag::Diagnostic;
+use rayon::prelude::*;
 
 use crate::args::{self, Action};
 use crate::pass2;
@@ -64,7 +67,9 @@ fn parse(argv: &[OsString]) -> Result<BuildArgs, Diagnostic> {
     while let Some(a) = it.next() {
         let s = a.to_string_lossy();
         let mut value = |flag: &str| -> Result<String, Diagnostic> {
-            it.next().map(|v| v.to_string_lossy().into_owned()).ok_or_else(|| usage_error(format!("`{flag}` needs a value")))
+            it.next()
+                .map(|v| v.to_string_lossy().into_owned())
+                .ok_or_else(|| usage_error(format!("`{flag}` needs a value")))
         };
         match s.as_ref() {
             "--target" | "-r" => b.targets.push(value("--target")?),
@@ -72,21 +77,40 @@ fn parse(argv: &[OsString]) -> Result<BuildArgs, Diagnostic> {
             "-o" => b.out_dir = PathBuf::from(value("-o")?),
             "-j" => {
                 let v = value("-j")?;
-                b.jobs = Some(v.parse().map_err(|_| usage_error(format!("`-j {v}`: not a number")))?);
+                b.jobs = Some(
+                    v.parse()
+                        .map_err(|_| usage_error(format!("`-j {v}`: not a number")))?,
+                );
             }
             "--distcc" => b.distcc = true,
             "--manifest" => b.manifest = Some(PathBuf::from(value("--manifest")?)),
             _ if s.starts_with("--target=") => b.targets.push(s["--target=".len()..].to_string()),
-            _ if s.starts_with("-j") && s[2..].parse::<usize>().is_ok() => b.jobs = s[2..].parse().ok(),
+            _ if s.starts_with("-j") && s[2..].parse::<usize>().is_ok() => {
+                b.jobs = s[2..].parse().ok()
+            }
             _ => b.rest.push(a.clone()),
         }
     }
     Ok(b)
 }
 
+/// Records that `d` applies to target `kver`.
+fn note(d: Diagnostic, kver: &str, map: &mut BTreeMap<String, (Diagnostic, Vec<String>)>) {
+    map.entry(diag_key(&d))
+        .or_insert_with(|| (d, Vec::new()))
+        .1
+        .push(kver.to_string());
+}
+
 /// A diagnostic's identity across targets: same code, message and place.
 fn diag_key(d: &Diagnostic) -> String {
-    format!("{}|{:?}|{}|{:?}", d.code, d.severity, d.message, d.primary.as_ref().map(|l| l.span))
+    format!(
+        "{}|{:?}|{}|{:?}",
+        d.code,
+        d.severity,
+        d.message,
+        d.primary.as_ref().map(|l| l.span)
+    )
 }
 
 pub fn main(argv: &[OsString]) -> ExitCode {
@@ -96,7 +120,11 @@ pub fn main(argv: &[OsString]) -> ExitCode {
     };
     let opts = match args::parse(&b.rest) {
         Ok(Action::Run(o)) => *o,
-        Ok(_) => return fail(usage_error("`xstap build` takes a script and build options")),
+        Ok(_) => {
+            return fail(usage_error(
+                "`xstap build` takes a script and build options",
+            ))
+        }
         Err(d) => return fail(d),
     };
     let mut sess = Session::new(opts);
@@ -113,56 +141,101 @@ pub fn main(argv: &[OsString]) -> ExitCode {
         ));
         return sess.finish();
     }
-    let name = sess.opts.module_name.clone().unwrap_or_else(|| "stap_module".to_string());
+    let name = sess
+        .opts
+        .module_name
+        .clone()
+        .unwrap_or_else(|| "stap_module".to_string());
     sess.opts.module_name = Some(name.clone());
 
-    // Front end once: parse, tapsets, options; then re-target per kernel.
-    // The session starts on the first target, so no default (`uname -r`)
-    // profile is looked up.
-    sess.opts.kernel_release = targets.first().cloned();
-    let Some((mut dbs, script)) = pass2::setup(&mut sess, true) else { return sess.finish() };
-    let mut per_target_diags: BTreeMap<String, (Diagnostic, Vec<String>)> = BTreeMap::new();
-    let mut jobs = Vec::new();
-    let mut failed_front: Vec<(String, String, Diagnostic)> = Vec::new();
+    // Front end: the profiles load in parallel (their tables are the
+    // slow part); the script and tapsets are set once, on a session whose
+    // primary program is the first target; every other target is a program
+    // of its own in the same database (`add_target`). Then each program is
+    // elaborated and generated on its own clone of the database, in
+    // parallel: parsing and preprocessing are shared through the database,
+    // only target-dependent queries run per target.
     let t0 = std::time::Instant::now();
-    for kver in &targets {
-        let profile = match kernel::select::select(&home, Some(kver), None) {
-            Ok(p) => p,
+    let profiles: Vec<Result<kernel::Profile, Diagnostic>> = targets
+        .par_iter()
+        .map(|kver| {
+            let p = kernel::select::select(&home, Some(kver), None)?;
+            p.tables()?;
+            Ok(p)
+        })
+        .collect();
+    let mut per_target_diags: BTreeMap<String, (Diagnostic, Vec<String>)> = BTreeMap::new();
+    let mut failed_front: Vec<(String, String, Diagnostic)> = Vec::new();
+    let mut loaded: Vec<(String, kernel::Profile)> = Vec::new();
+    for (kver, p) in targets.iter().zip(profiles) {
+        match p {
+            Ok(p) => loaded.push((kver.clone(), p)),
             Err(d) => {
-                failed_front.push((kver.clone(), String::new(), d.clone()));
-                per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
-                continue;
-            }
-        };
-        let mut diags = dbs.set_target(&profile);
-        let (program, d2) = dbs.elaborate();
-        diags.extend(d2);
-        let mut module = None;
-        if let Some(p) = &program {
-            if !diags.iter().any(Diagnostic::is_error) {
-                let (m, d3) = codegen::generate(p);
-                diags.extend(d3);
-                module = m;
+                note(d.clone(), kver, &mut per_target_diags);
+                failed_front.push((kver.clone(), String::new(), d));
             }
         }
+    }
+    // With no loadable profile nothing is elaborated: every row of the
+    // table says why its target failed.
+    let primary = loaded.first().map(|(_, p)| Ok(p.clone()));
+    let Some((mut dbs, script)) = pass2::setup_with(&mut sess, true, primary) else {
+        return sess.finish();
+    };
+    let mut fronts: Vec<(String, kernel::Profile, db::Program, Vec<Diagnostic>)> = Vec::new();
+    for (i, (kver, profile)) in loaded.into_iter().enumerate() {
+        let (program, diags) = if i == 0 {
+            (dbs.program(), Vec::new())
+        } else {
+            dbs.add_target(&profile)
+        };
+        fronts.push((kver, profile, program, diags));
+    }
+    type Front = (Option<codegen::CModule>, Vec<Diagnostic>);
+    let generated: Vec<Front> = fronts
+        .par_iter()
+        .map_with(dbs.fork(), |db, (_, _, program, _)| {
+            let (program, mut diags) = db::Session::elaborate_on(db, *program);
+            let mut module = None;
+            if let Some(p) = &program {
+                if !diags.iter().any(Diagnostic::is_error) {
+                    let (m, d) = codegen::generate(p);
+                    diags.extend(d);
+                    module = m;
+                }
+            }
+            (module, diags)
+        })
+        .collect();
+    // Every clone is dropped here (map_with's copies die with the iterator).
+    let mut jobs = Vec::new();
+    for ((kver, profile, _, mut diags), (module, d)) in fronts.into_iter().zip(generated) {
+        diags.extend(d);
         let first_error = diags.iter().find(|d| d.is_error()).cloned();
         let arch = profile.meta.arch.kbuild_arch().to_string();
         for d in diags {
-            per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d, Vec::new())).1.push(kver.clone());
+            note(d, &kver, &mut per_target_diags);
         }
         if let Some(e) = first_error {
             failed_front.push((kver.clone(), arch, e));
             continue;
         }
         let Some(module) = module else {
-            let d = Diagnostic::bug(format!("code generation gave no module for {kver} and no error"));
+            let d = Diagnostic::bug(format!(
+                "code generation gave no module for {kver} and no error"
+            ));
             failed_front.push((kver.clone(), arch, d));
             continue;
         };
-        let Some(kdir) = profile.meta.build_tree.clone().filter(|k| k.join("Makefile").is_file()) else {
+        let Some(kdir) = profile
+            .meta
+            .build_tree
+            .clone()
+            .filter(|k| k.join("Makefile").is_file())
+        else {
             let d = Diagnostic::error("E0702", format!("the profile of {kver} has no usable build tree"))
                 .with_help(format!("fetch the kernel again (`xstap target fetch debian:{kver}`) or point its profile at the headers"));
-            per_target_diags.entry(diag_key(&d)).or_insert_with(|| (d.clone(), Vec::new())).1.push(kver.clone());
+            note(d.clone(), &kver, &mut per_target_diags);
             failed_front.push((kver.clone(), arch, d));
             continue;
         };
@@ -183,7 +256,11 @@ pub fn main(argv: &[OsString]) -> ExitCode {
         .into_values()
         .map(|(mut d, ts)| {
             if ts.len() < all {
-                d.notes.push(format!("for target{} {}", if ts.len() == 1 { "" } else { "s" }, ts.join(", ")));
+                d.notes.push(format!(
+                    "for target{} {}",
+                    if ts.len() == 1 { "" } else { "s" },
+                    ts.join(", ")
+                ));
             }
             d
         })
@@ -198,7 +275,12 @@ pub fn main(argv: &[OsString]) -> ExitCode {
     };
     let bopts = build::BuildOptions {
         jobs: b.jobs,
-        make_vars: sess.opts.kbuild_defs.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect(),
+        make_vars: sess
+            .opts
+            .kbuild_defs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+            .collect(),
         keep: sess.opts.keep_temps,
         cache,
         distcc: b.distcc,
@@ -229,15 +311,29 @@ pub fn main(argv: &[OsString]) -> ExitCode {
             release: k.clone(),
             arch: arch.clone(),
             wall: std::time::Duration::ZERO,
-            result: Err(build::Failed { diagnostics: vec![d.clone().into()], build_dir: None }),
+            result: Err(build::Failed {
+                diagnostics: vec![d.clone().into()],
+                build_dir: None,
+            }),
         });
     }
-    all_outcomes.sort_by_key(|o| targets.iter().position(|t| *t == o.release).unwrap_or(usize::MAX));
-    let manifest = b.manifest.clone().unwrap_or_else(|| b.out_dir.join("manifest.json"));
+    all_outcomes.sort_by_key(|o| {
+        targets
+            .iter()
+            .position(|t| *t == o.release)
+            .unwrap_or(usize::MAX)
+    });
+    let manifest = b
+        .manifest
+        .clone()
+        .unwrap_or_else(|| b.out_dir.join("manifest.json"));
     if let Err(e) = build::write_manifest(&manifest, &all_outcomes) {
         sess.report(
-            Diagnostic::error("E0712", format!("cannot write the manifest `{}`: {e}", manifest.display()))
-                .with_help("check that the output directory (`-o DIR`) is writable"),
+            Diagnostic::error(
+                "E0712",
+                format!("cannot write the manifest `{}`: {e}", manifest.display()),
+            )
+            .with_help("check that the output directory (`-o DIR`) is writable"),
         );
     }
     print!("{}", build::summary_table(&all_outcomes));

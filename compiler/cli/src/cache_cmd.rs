@@ -14,8 +14,11 @@ fn usage_error(msg: impl Into<String>) -> Diagnostic {
 pub fn main(argv: &[OsString]) -> ExitCode {
     let Some(dir) = build::cache::default_dir() else {
         crate::emit_alone(
-            &Diagnostic::error("E0711", "no cache directory: neither XSTAP_HOME, XDG_CACHE_HOME nor HOME is set")
-                .with_help("set XSTAP_HOME to a writable directory"),
+            &Diagnostic::error(
+                "E0711",
+                "no cache directory: neither XSTAP_HOME, XDG_CACHE_HOME nor HOME is set",
+            )
+            .with_help("set XSTAP_HOME to a writable directory"),
         );
         return ExitCode::from(1);
     };
@@ -23,8 +26,11 @@ pub fn main(argv: &[OsString]) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             crate::emit_alone(
-                &Diagnostic::error("E0711", format!("cannot open the cache `{}`: {e}", dir.display()))
-                    .with_help("check the directory's permissions, or point XSTAP_HOME elsewhere"),
+                &Diagnostic::error(
+                    "E0711",
+                    format!("cannot open the cache `{}`: {e}", dir.display()),
+                )
+                .with_help("check the directory's permissions, or point XSTAP_HOME elsewhere"),
             );
             return ExitCode::from(1);
         }
@@ -32,20 +38,34 @@ pub fn main(argv: &[OsString]) -> ExitCode {
     match argv.first().and_then(|a| a.to_str()) {
         Some("clean") => match cache.clean() {
             Ok(u) => {
-                println!("removed {} entries ({} bytes) from {}", u.entries, u.bytes, dir.display());
+                println!(
+                    "removed {} entries ({} bytes) from {}",
+                    u.entries,
+                    u.bytes,
+                    dir.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => {
                 crate::emit_alone(
-                    &Diagnostic::error("E0711", format!("cannot clean the cache `{}`: {e}", dir.display()))
-                        .with_help("check the directory's permissions"),
+                    &Diagnostic::error(
+                        "E0711",
+                        format!("cannot clean the cache `{}`: {e}", dir.display()),
+                    )
+                    .with_help("check the directory's permissions"),
                 );
                 ExitCode::from(1)
             }
         },
         Some("usage") | None => {
             let u = cache.usage();
-            println!("{}: {} modules, {} bytes (bound {} bytes)", dir.display(), u.entries, u.bytes, cache.max_bytes());
+            println!(
+                "{}: {} modules, {} bytes (bound {} bytes)",
+                dir.display(),
+                u.entries,
+                u.bytes,
+                cache.max_bytes()
+            );
             ExitCode::SUCCESS
         }
         Some(other) => {

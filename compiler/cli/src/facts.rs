@@ -25,7 +25,8 @@ pub fn for_options(opts: &Options) -> SimpleFacts {
         _ => kernel::select::default_release(),
     }
     .unwrap_or_default();
-    let mut arch = kernel::model::Arch::normalize(opts.arch.as_deref().unwrap_or(std::env::consts::ARCH));
+    let mut arch =
+        kernel::model::Arch::normalize(opts.arch.as_deref().unwrap_or(std::env::consts::ARCH));
     let mut config = HashMap::new();
     let profile = if release.is_empty() {
         None
@@ -50,7 +51,10 @@ pub fn for_options(opts: &Options) -> SimpleFacts {
         kernel_vr: release,
         arch: arch.name().to_owned(),
         guru_mode: opts.guru,
-        systemtap_v: opts.compatible.map(|v| v.to_string()).unwrap_or_else(|| SYSTEMTAP_VERSION.to_owned()),
+        systemtap_v: opts
+            .compatible
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| SYSTEMTAP_VERSION.to_owned()),
         config,
         arg_count: opts.script_args.len(),
         privilege: None,

@@ -43,7 +43,14 @@ pub enum Role {
 }
 
 /// Parses `text` (file `file`) through the pass-1 pipeline.
-pub fn parse(text: &str, file: FileId, role: Role, opts: &Options, facts: &SimpleFacts, library: &MacroTable) -> Parsed {
+pub fn parse(
+    text: &str,
+    file: FileId,
+    role: Role,
+    opts: &Options,
+    facts: &SimpleFacts,
+    library: &MacroTable,
+) -> Parsed {
     let mut diags: Vec<Diagnostic> = Vec::new();
 
     // 1. Arguments (user scripts only).
@@ -71,23 +78,51 @@ pub fn parse(text: &str, file: FileId, role: Role, opts: &Options, facts: &Simpl
         .filter(|d| LEXICAL.contains(&d.code) || d.code.starts_with("E02"))
         .cloned()
         .collect();
-    diags.extend(lossless_errors.into_iter().map(|d| refile(d, file, to_original)));
+    diags.extend(
+        lossless_errors
+            .into_iter()
+            .map(|d| refile(d, file, to_original)),
+    );
 
     // 3. Macros, 4. conditionals.
     let mut expanded = preprocess::expand_macros(substituted, library);
-    diags.extend(expanded.errors.drain(..).map(|d| refile(d, file, to_original)));
+    diags.extend(
+        expanded
+            .errors
+            .drain(..)
+            .map(|d| refile(d, file, to_original)),
+    );
     let resolved = preprocess::resolve(&expanded.text, facts);
     // Offsets map back through the expansion sites; its text is no longer needed.
     expanded.text = String::new();
     let from_expanded = |off: u32| to_original(expanded.original_offset(off));
-    diags.extend(resolved.errors.iter().cloned().map(|d| refile(d, file, from_expanded)));
+    diags.extend(
+        resolved
+            .errors
+            .iter()
+            .cloned()
+            .map(|d| refile(d, file, from_expanded)),
+    );
 
     // 5. The program for this target.
     let program = syntax::parse(&resolved.text);
-    diags.extend(program.errors().iter().cloned().map(|d| refile(d, file, from_expanded)));
-    let checks = CheckOptions { guru: opts.guru, user_script: role == Role::User };
+    diags.extend(
+        program
+            .errors()
+            .iter()
+            .cloned()
+            .map(|d| refile(d, file, from_expanded)),
+    );
+    let checks = CheckOptions {
+        guru: opts.guru,
+        user_script: role == Role::User,
+    };
     let tree = program.tree();
-    diags.extend(validate::check_script(&tree, &checks, library).into_iter().map(|d| refile(d, file, from_expanded)));
+    diags.extend(
+        validate::check_script(&tree, &checks, library)
+            .into_iter()
+            .map(|d| refile(d, file, from_expanded)),
+    );
     let pretty = syntax::pretty(&tree);
 
     dedup(&mut diags);

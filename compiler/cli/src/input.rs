@@ -24,15 +24,19 @@ pub fn read_script(script: &Script, sources: &mut SourceMap) -> Result<FileId, D
         Script::Stdin => {
             let mut buf = Vec::new();
             std::io::stdin().lock().read_to_end(&mut buf).map_err(|e| {
-                Diagnostic::error("E0004", format!("cannot read the script from standard input: {e}"))
-                    .with_help("check what is piped into xstap, or name the script file instead of `-`")
+                Diagnostic::error(
+                    "E0004",
+                    format!("cannot read the script from standard input: {e}"),
+                )
+                .with_help("check what is piped into xstap, or name the script file instead of `-`")
             })?;
             (STDIN_NAME.to_owned(), buf)
         }
         Script::File(path) => (path.display().to_string(), read_file(path)?),
         Script::None => {
-            return Err(Diagnostic::error("E0006", "no script given")
-                .with_help("give a script file, `-` to read standard input, or `-e 'probe begin { ... }'`"))
+            return Err(Diagnostic::error("E0006", "no script given").with_help(
+                "give a script file, `-` to read standard input, or `-e 'probe begin { ... }'`",
+            ))
         }
     };
     into_source(name, bytes, sources)
@@ -41,8 +45,11 @@ pub fn read_script(script: &Script, sources: &mut SourceMap) -> Result<FileId, D
 /// Reads a file, turning I/O errors into E0004.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     if path.is_dir() {
-        return Err(Diagnostic::error("E0004", format!("`{}` is a directory, not a script", path.display()))
-            .with_help("name a script file (usually ending in `.stp`)"));
+        return Err(Diagnostic::error(
+            "E0004",
+            format!("`{}` is a directory, not a script", path.display()),
+        )
+        .with_help("name a script file (usually ending in `.stp`)"));
     }
     std::fs::read(path).map_err(|e| {
         let why = match e.kind() {
@@ -58,7 +65,11 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostic> {
 
 /// Adds `bytes` to `sources` as `name`; fails with E0005 (pointing at the
 /// first bad byte) when they are not UTF-8.
-pub fn into_source(name: String, bytes: Vec<u8>, sources: &mut SourceMap) -> Result<FileId, Diagnostic> {
+pub fn into_source(
+    name: String,
+    bytes: Vec<u8>,
+    sources: &mut SourceMap,
+) -> Result<FileId, Diagnostic> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(sources.add(name, text)),
         Err(e) => {
@@ -68,9 +79,16 @@ pub fn into_source(name: String, bytes: Vec<u8>, sources: &mut SourceMap) -> Res
             let id = sources.add(name.clone(), text);
             // In the lossy text the prefix is unchanged and the bad bytes
             // became one U+FFFD (3 bytes), so the span stays on them.
-            Err(Diagnostic::error("E0005", format!("`{name}` is not valid UTF-8"))
-                .with_primary(Span::new(id, at, at + 3), format!("byte 0x{byte:02x} is not UTF-8"))
-                .with_help("convert the script to UTF-8, or check that this is the script you meant"))
+            Err(
+                Diagnostic::error("E0005", format!("`{name}` is not valid UTF-8"))
+                    .with_primary(
+                        Span::new(id, at, at + 3),
+                        format!("byte 0x{byte:02x} is not UTF-8"),
+                    )
+                    .with_help(
+                        "convert the script to UTF-8, or check that this is the script you meant",
+                    ),
+            )
         }
     }
 }
@@ -85,8 +103,11 @@ pub fn library_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) if first => {
-                return Err(Diagnostic::error("E0004", format!("cannot read tapset directory `{}`: {e}", d.display()))
-                    .with_help("check the directory given to `-I`"))
+                return Err(Diagnostic::error(
+                    "E0004",
+                    format!("cannot read tapset directory `{}`: {e}", d.display()),
+                )
+                .with_help("check the directory given to `-I`"))
             }
             Err(_) => continue,
         };

@@ -50,11 +50,16 @@ fn main() -> ExitCode {
     let json = wants_json(&argv);
     JSON.store(json, Ordering::Relaxed);
     install_panic_hook();
-    let worker = std::thread::Builder::new().name("xstap".into()).stack_size(STACK_SIZE).spawn(move || dispatch(&argv));
+    let worker = std::thread::Builder::new()
+        .name("xstap".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || dispatch(&argv));
     match worker {
         Ok(handle) => handle.join().unwrap_or(ExitCode::from(1)),
         Err(e) => {
-            emit_alone(&Diagnostic::bug(format!("cannot start the worker thread: {e}")));
+            emit_alone(&Diagnostic::bug(format!(
+                "cannot start the worker thread: {e}"
+            )));
             ExitCode::from(1)
         }
     }
@@ -68,7 +73,9 @@ fn wants_json(argv: &[OsString]) -> bool {
         match a.to_str() {
             Some("--diagnostics=json") => json = true,
             Some("--diagnostics=human") => json = false,
-            Some("--diagnostics") => json = argv.get(i + 1).and_then(|v| v.to_str()) == Some("json"),
+            Some("--diagnostics") => {
+                json = argv.get(i + 1).and_then(|v| v.to_str()) == Some("json")
+            }
             Some("--") => break,
             _ => {}
         }
@@ -100,7 +107,12 @@ fn install_panic_hook() {
         };
         let mut d = Diagnostic::bug(format!("internal error, please report: {msg}"));
         if let Some(loc) = info.location() {
-            d = d.with_note(format!("xstap panicked at {}:{}:{}", loc.file(), loc.line(), loc.column()));
+            d = d.with_note(format!(
+                "xstap panicked at {}:{}:{}",
+                loc.file(),
+                loc.line(),
+                loc.column()
+            ));
         }
         emit_alone(&d);
     }));
@@ -138,7 +150,10 @@ fn dispatch(argv: &[OsString]) -> ExitCode {
     };
     match action {
         Action::Version => {
-            println!("xstap {} (SystemTap language; stap-compatible front end)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "xstap {} (SystemTap language; stap-compatible front end)",
+                env!("CARGO_PKG_VERSION")
+            );
             ExitCode::SUCCESS
         }
         Action::Help => {
@@ -205,6 +220,9 @@ fn run(opts: Options) -> ExitCode {
 }
 
 fn not_available(what: &str) -> Diagnostic {
-    Diagnostic::error("E0007", format!("{what} is not available in this build of xstap"))
-        .with_help("use `-p1` to parse and print the script")
+    Diagnostic::error(
+        "E0007",
+        format!("{what} is not available in this build of xstap"),
+    )
+    .with_help("use `-p1` to parse and print the script")
 }

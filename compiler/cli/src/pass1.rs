@@ -37,7 +37,10 @@ pub fn parse(sess: &mut Session) -> Output {
     }
     let library_scripts = stp.len() + stpm.len();
     if sess.opts.verbose > 0 {
-        eprintln!("Pass 1: parsed user script and {library_scripts} library scripts {}", timer.summary());
+        eprintln!(
+            "Pass 1: parsed user script and {library_scripts} library scripts {}",
+            timer.summary()
+        );
     }
     Output { pretty }
 }
@@ -115,11 +118,18 @@ fn read_library_file(sess: &mut Session, path: &PathBuf) -> Option<diag::FileId>
 fn library_macros(sess: &mut Session, stpm: &[PathBuf]) -> MacroTable {
     let mut table = MacroTable::new();
     for path in stpm {
-        let Some(id) = read_library_file(sess, path) else { continue };
+        let Some(id) = read_library_file(sess, path) else {
+            continue;
+        };
         let text = sess.sources.text(id).to_owned();
         let parse = syntax::parse(&text);
         let (macros, errors) = syntax::preprocess::library_macros(&parse.tree());
-        let diags = parse.errors().iter().cloned().chain(errors).map(|d| as_warning(frontend::refile(d, id, |o| o)));
+        let diags = parse
+            .errors()
+            .iter()
+            .cloned()
+            .chain(errors)
+            .map(|d| as_warning(frontend::refile(d, id, |o| o)));
         sess.report_all(diags.collect::<Vec<_>>());
         for (name, m) in macros {
             table.entry(name).or_insert(m);
@@ -129,7 +139,9 @@ fn library_macros(sess: &mut Session, stpm: &[PathBuf]) -> MacroTable {
 }
 
 fn parse_tapset(sess: &mut Session, path: &PathBuf, facts: &SimpleFacts, library: &MacroTable) {
-    let Some(id) = read_library_file(sess, path) else { return };
+    let Some(id) = read_library_file(sess, path) else {
+        return;
+    };
     let text = sess.sources.text(id).to_owned();
     let p = frontend::parse(&text, id, Role::Tapset, &sess.opts, facts, library);
     sess.report_all(p.diags.into_iter().map(as_warning));
@@ -138,7 +150,8 @@ fn parse_tapset(sess: &mut Session, path: &PathBuf, facts: &SimpleFacts, library
 fn as_warning(mut d: Diagnostic) -> Diagnostic {
     if d.severity == Severity::Error {
         d.severity = Severity::Warning;
-        d.notes.push("errors in tapset files are warnings unless `-W` is given".into());
+        d.notes
+            .push("errors in tapset files are warnings unless `-W` is given".into());
     }
     d
 }

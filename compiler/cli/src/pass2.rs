@@ -15,21 +15,40 @@ use crate::session::Session;
 use crate::tapsets;
 
 /// A db session set up from the command line, and the CLI id of the script.
-pub(crate) fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Session, Option<FileId>)> {
-    let mut dbs = db::Session::new();
+pub(crate) fn setup(
+    sess: &mut Session,
+    need_script: bool,
+) -> Option<(db::Session, Option<FileId>)> {
     let opts = &sess.opts;
     let (release, arch) = (opts.kernel_release.clone(), opts.arch.clone());
-    match kernel::select::select(&kernel::store::home(), release.as_deref(), arch.as_deref()) {
-        Ok(profile) => {
+    let profile =
+        kernel::select::select(&kernel::store::home(), release.as_deref(), arch.as_deref());
+    setup_with(sess, need_script, Some(profile))
+}
+
+/// [`setup`] with the primary target's profile already chosen (or the
+/// reason there is none, or `None`: no target, and nothing to say of it).
+pub(crate) fn setup_with(
+    sess: &mut Session,
+    need_script: bool,
+    profile: Option<Result<kernel::Profile, Diagnostic>>,
+) -> Option<(db::Session, Option<FileId>)> {
+    let mut dbs = db::Session::new();
+    match profile {
+        None => {}
+        Some(Ok(profile)) => {
             let d = dbs.set_target(&profile);
             sess.report_all(d);
         }
-        Err(d) => {
+        Some(Err(d)) => {
             // Without a profile, begin/end/timer scripts still elaborate;
             // kernel probe points then match nothing.
             let mut d = d;
             d.severity = diag::Severity::Warning;
-            d.notes.push("continuing without a target profile: kernel probe points cannot be resolved".into());
+            d.notes.push(
+                "continuing without a target profile: kernel probe points cannot be resolved"
+                    .into(),
+            );
             sess.report(d);
         }
     }
@@ -39,7 +58,11 @@ pub(crate) fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Sessio
     dbs.set_options(db::SessionOptions {
         module_name: opts.module_name.clone().unwrap_or_default(),
         guru: opts.guru,
-        defines: opts.defines.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect(),
+        defines: opts
+            .defines
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+            .collect(),
         // `-w`/`-W` are applied by the CLI session when it prints.
         suppress_warnings: false,
         warnings_as_errors: false,
@@ -75,7 +98,12 @@ pub(crate) fn setup(sess: &mut Session, need_script: bool) -> Option<(db::Sessio
 }
 
 /// Move diagnostics from the db's file ids to the CLI's source map.
-pub(crate) fn refile(sess: &mut Session, dbs: &db::Session, script: Option<FileId>, diags: Vec<Diagnostic>) {
+pub(crate) fn refile(
+    sess: &mut Session,
+    dbs: &db::Session,
+    script: Option<FileId>,
+    diags: Vec<Diagnostic>,
+) {
     let mut map: HashMap<FileId, FileId> = HashMap::new();
     if let Some(s) = script {
         map.insert(FileId(0), s);
@@ -85,7 +113,9 @@ pub(crate) fn refile(sess: &mut Session, dbs: &db::Session, script: Option<FileI
             let id = match map.get(&l.span.file) {
                 Some(id) => *id,
                 None => {
-                    let (path, text) = dbs.file(l.span.file).unwrap_or_else(|| ("<unknown>".into(), Arc::from("")));
+                    let (path, text) = dbs
+                        .file(l.span.file)
+                        .unwrap_or_else(|| ("<unknown>".into(), Arc::from("")));
                     let id = sess.sources.add(path, text.to_string());
                     map.insert(l.span.file, id);
                     id
@@ -117,7 +147,9 @@ pub fn run(sess: &mut Session) {
 
 /// `-l PATTERN` / `-L PATTERN`: the matching probe points, aliases included.
 pub fn list(sess: &mut Session, point: &str, with_vars: bool) {
-    let Some((dbs, _)) = setup(sess, false) else { return };
+    let Some((dbs, _)) = setup(sess, false) else {
+        return;
+    };
     let (lines, diags) = dbs.list(point, with_vars);
     refile(sess, &dbs, None, diags);
     for l in lines {

@@ -14,8 +14,8 @@ use diag::{Diagnostic, Span};
 
 use crate::args::Script;
 use crate::input;
-use crate::render::SourceMap;
 use crate::pass2;
+use crate::render::SourceMap;
 use crate::session::Session;
 use crate::tapsets;
 
@@ -46,7 +46,9 @@ fn tapsets_hash(dirs: &[PathBuf]) -> String {
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -60,9 +62,20 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Everything besides the sources that changes the generated module.
 fn option_words(sess: &Session) -> Vec<String> {
     let o = &sess.opts;
-    let mut w = vec![format!("guru={}", o.guru), format!("unopt={}", o.unoptimized)];
-    w.extend(o.defines.iter().map(|(k, v)| format!("-D{k}={}", v.as_deref().unwrap_or(""))));
-    w.extend(o.kbuild_defs.iter().map(|(k, v)| format!("-B{k}={}", v.as_deref().unwrap_or(""))));
+    let mut w = vec![
+        format!("guru={}", o.guru),
+        format!("unopt={}", o.unoptimized),
+    ];
+    w.extend(
+        o.defines
+            .iter()
+            .map(|(k, v)| format!("-D{k}={}", v.as_deref().unwrap_or(""))),
+    );
+    w.extend(
+        o.kbuild_defs
+            .iter()
+            .map(|(k, v)| format!("-B{k}={}", v.as_deref().unwrap_or(""))),
+    );
     w.extend(o.script_args.iter().map(|a| format!("arg={a}")));
     w.extend(o.extra_scripts.iter().map(|e| format!("-E={e}")));
     w.extend(o.include_dirs.iter().map(|d| format!("-I={}", d.display())));
@@ -70,13 +83,21 @@ fn option_words(sess: &Session) -> Vec<String> {
 }
 
 fn make_vars(sess: &Session) -> Vec<(String, String)> {
-    sess.opts.kbuild_defs.iter().map(|(k, v)| (k.clone(), v.clone().unwrap_or_default())).collect()
+    sess.opts
+        .kbuild_defs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+        .collect()
 }
 
 /// The target of this run as pass 4 sees it.
 fn build_target(sess: &mut Session) -> Option<(build::BuildTarget, kernel::Profile)> {
     let opts = &sess.opts;
-    let profile = match kernel::select::select(&kernel::store::home(), opts.kernel_release.as_deref(), opts.arch.as_deref()) {
+    let profile = match kernel::select::select(
+        &kernel::store::home(),
+        opts.kernel_release.as_deref(),
+        opts.arch.as_deref(),
+    ) {
         Ok(p) => p,
         Err(d) => {
             sess.report(d);
@@ -103,12 +124,20 @@ fn build_options(sess: &Session) -> build::BuildOptions {
     } else {
         build::cache::default_dir().and_then(|d| build::Cache::open(d).ok())
     };
-    build::BuildOptions { make_vars: make_vars(sess), keep: sess.opts.keep_temps, cache, ..Default::default() }
+    build::BuildOptions {
+        make_vars: make_vars(sess),
+        keep: sess.opts.keep_temps,
+        cache,
+        ..Default::default()
+    }
 }
 
 /// Where `-p4` leaves the module: `-o FILE`, else `NAME.ko` in the cwd.
 fn output_path(sess: &Session, name: &str) -> PathBuf {
-    sess.opts.output.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.ko")))
+    sess.opts
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{name}.ko")))
 }
 
 /// Report a build diagnostic; one that gcc placed in a script (via the
@@ -118,9 +147,13 @@ fn report_located(sess: &mut Session, l: build::Located) {
     if let Some(at) = l.at {
         if d.primary.is_none() {
             if let Some((file, start)) = locate(&sess.sources, &at.file, at.line, at.col) {
-                d.primary = Some(diag::Label { span: Span::new(file, start, start + 1), message: String::new() });
+                d.primary = Some(diag::Label {
+                    span: Span::new(file, start, start + 1),
+                    message: String::new(),
+                });
             } else {
-                d.notes.push(format!("at {}:{}:{}", at.file, at.line, at.col));
+                d.notes
+                    .push(format!("at {}:{}:{}", at.file, at.line, at.col));
             }
         }
     }
@@ -136,7 +169,11 @@ pub fn run(sess: &mut Session) {
             return;
         }
     };
-    let name = sess.opts.module_name.clone().unwrap_or_else(|| default_module_name(&script_text));
+    let name = sess
+        .opts
+        .module_name
+        .clone()
+        .unwrap_or_else(|| default_module_name(&script_text));
     if !valid_module_name(&name) {
         sess.report(
             Diagnostic::error("E0710", format!("`{name}` is not a valid module name"))
@@ -153,7 +190,9 @@ pub fn run(sess: &mut Session) {
     if sess.opts.pass >= 4 {
         // Build directories of runs killed more than an hour ago.
         build::engine::remove_stale_build_dirs(None);
-        let Some((t, _profile)) = build_target(sess) else { return };
+        let Some((t, _profile)) = build_target(sess) else {
+            return;
+        };
         let opts = build_options(sess);
         if let Some(cache) = &opts.cache {
             if let Ok((tc, ident)) = build::compiler_for(&t, &opts) {
@@ -188,7 +227,9 @@ pub fn run(sess: &mut Session) {
         target = Some(t);
     }
 
-    let Some((_dbs, program)) = pass2::elaborate(sess) else { return };
+    let Some((_dbs, program)) = pass2::elaborate(sess) else {
+        return;
+    };
     if sess.has_errors() {
         return;
     }
@@ -242,8 +283,16 @@ pub fn run(sess: &mut Session) {
                 eprintln!(
                     "Pass 4: {} ({}; recompiled: {})",
                     built.ko.display(),
-                    if built.cached { "from the cache" } else { "built" },
-                    if built.recompiled.is_empty() { "nothing".to_string() } else { built.recompiled.join(" ") }
+                    if built.cached {
+                        "from the cache"
+                    } else {
+                        "built"
+                    },
+                    if built.recompiled.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        built.recompiled.join(" ")
+                    }
                 );
             }
             println!("{}", built.ko.display());
@@ -311,12 +360,20 @@ fn locate(sources: &SourceMap, name: &str, line: u32, col: u32) -> Option<(diag:
 /// `$XSTAP_HOME/builds/RELEASE/NAME`, locked for this run; `(None, None)`
 /// when it cannot be created or another run holds it.
 fn persistent_build_dir(release: &str, name: &str) -> (Option<PathBuf>, Option<std::fs::File>) {
-    let dir = kernel::store::home().join("builds").join(release).join(name);
+    let dir = kernel::store::home()
+        .join("builds")
+        .join(release)
+        .join(name);
     if std::fs::create_dir_all(&dir).is_err() {
         return (None, None);
     }
     let lock_path = dir.with_extension("lock");
-    let Ok(lock) = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) else {
+    let Ok(lock) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+    else {
         return (None, None);
     };
     match lock.try_lock() {
@@ -330,7 +387,11 @@ pub(crate) fn units_of(module: &codegen::CModule) -> Vec<build::Unit> {
     module
         .units
         .iter()
-        .map(|u| build::Unit { file_name: u.file_name.clone(), contents: u.contents.clone(), compile: u.compile })
+        .map(|u| build::Unit {
+            file_name: u.file_name.clone(),
+            contents: u.contents.clone(),
+            compile: u.compile,
+        })
         .collect()
 }
 

@@ -36,11 +36,17 @@ impl SourceMap {
     }
 
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id.0 as usize).map(|f| f.name().as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(id.0 as usize)
+            .map(|f| f.name().as_str())
+            .unwrap_or("<unknown>")
     }
 
     pub fn text(&self, id: FileId) -> &str {
-        self.files.get(id.0 as usize).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(id.0 as usize)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     fn contains(&self, id: FileId) -> bool {
@@ -99,7 +105,8 @@ impl Renderer {
                 let config = term::Config::default();
                 if self.color {
                     let stream = termcolor::StandardStream::stderr(termcolor::ColorChoice::Always);
-                    let _ = term::emit_to_write_style(&mut stream.lock(), &config, &sources.files, &cd);
+                    let _ =
+                        term::emit_to_write_style(&mut stream.lock(), &config, &sources.files, &cd);
                 } else {
                     let mut err = io::stderr().lock();
                     let _ = term::emit_to_io_write(&mut err, &config, &sources.files, &cd);
@@ -136,16 +143,23 @@ fn to_codespan(sources: &SourceMap, d: &Diagnostic) -> cs::Diagnostic<usize> {
         if line_end - line_start > MAX_SHOWN_LINE {
             // Showing the line would print megabytes: say where instead.
             let name = sources.name(l.span.file);
-            notes.push(format!("at {name}:{line}:{col}: {} (the line is too long to show)", l.message));
+            notes.push(format!(
+                "at {name}:{line}:{col}: {} (the line is too long to show)",
+                l.message
+            ));
             return;
         }
         if text[s..e].bytes().filter(|&b| b == b'\n').count() > MAX_SHOWN_LINES {
             // A label over many lines would print them all: keep its first line.
             let (end_line, _) = sources.line_col(l.span.file, e);
-            notes.push(format!("the code labelled on line {line} goes on to line {end_line}"));
+            notes.push(format!(
+                "the code labelled on line {line} goes on to line {end_line}"
+            ));
             e = line_end;
         }
-        labels.push(cs::Label::new(style, l.span.file.0 as usize, s..e).with_message(l.message.clone()));
+        labels.push(
+            cs::Label::new(style, l.span.file.0 as usize, s..e).with_message(l.message.clone()),
+        );
     };
     if let Some(p) = &d.primary {
         label(p, cs::LabelStyle::Primary);
@@ -190,7 +204,12 @@ pub fn to_json(sources: &SourceMap, d: &Diagnostic) -> serde_json::Value {
         Some(p) => {
             let (s, e) = sources.clamp(p.span);
             let (line, column) = sources.line_col(p.span.file, s);
-            (json!(sources.name(p.span.file)), json!(line), json!(column), json!({ "start": s, "end": e }))
+            (
+                json!(sources.name(p.span.file)),
+                json!(line),
+                json!(column),
+                json!({ "start": s, "end": e }),
+            )
         }
         None => (json!(null), json!(null), json!(null), json!(null)),
     };

@@ -21,7 +21,11 @@ pub struct Session {
 
 impl Session {
     pub fn new(opts: Options) -> Self {
-        Session { opts, sources: SourceMap::new(), diags: Vec::new() }
+        Session {
+            opts,
+            sources: SourceMap::new(),
+            diags: Vec::new(),
+        }
     }
 
     pub fn report(&mut self, d: Diagnostic) {
@@ -34,14 +38,18 @@ impl Session {
 
     /// Whether an error was reported so far (after `-W` is applied).
     pub fn has_errors(&self) -> bool {
-        self.diags
-            .iter()
-            .any(|d| d.is_error() || (self.opts.warnings_as_errors && d.severity == Severity::Warning))
+        self.diags.iter().any(|d| {
+            d.is_error() || (self.opts.warnings_as_errors && d.severity == Severity::Warning)
+        })
     }
 
     /// Prints the diagnostics and returns the exit status.
     pub fn finish(self) -> ExitCode {
-        let Session { opts, sources, mut diags } = self;
+        let Session {
+            opts,
+            sources,
+            mut diags,
+        } = self;
         for d in &mut diags {
             if d.severity == Severity::Warning && opts.warnings_as_errors {
                 d.severity = Severity::Error;

@@ -22,7 +22,9 @@ impl Usage {
         let mut u = Usage::default();
         if let Ok(s) = std::fs::read_to_string("/proc/self/status") {
             for line in s.lines() {
-                let Some((k, v)) = line.split_once(':') else { continue };
+                let Some((k, v)) = line.split_once(':') else {
+                    continue;
+                };
                 let kb = v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0);
                 match k {
                     "VmSize" => u.virt_kb = kb,
@@ -40,7 +42,8 @@ impl Usage {
             // on Linux).
             if let Some((_, rest)) = s.rsplit_once(')') {
                 let f: Vec<&str> = rest.split_whitespace().collect();
-                let tick = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 10;
+                let tick =
+                    |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 10;
                 u.user_ms = tick(11);
                 u.sys_ms = tick(12);
             }
@@ -57,7 +60,10 @@ pub struct PassTimer {
 
 impl PassTimer {
     pub fn start() -> Self {
-        PassTimer { start: Instant::now(), usage: Usage::now() }
+        PassTimer {
+            start: Instant::now(),
+            usage: Usage::now(),
+        }
     }
 
     /// The stap-style " using ... kb, in ...ms." tail for the pass's `-v` line.

@@ -28,8 +28,8 @@ use std::fmt::Write as _;
 
 use diag::Diagnostic;
 use ir::{
-    DeleteTarget, Expr, ExprKind, FuncBody, FuncId, GlobalId, GlobalKind, HistKind, LValue, Literal,
-    PointKind, Program, StatOp, Stmt, StmtKind, TargetBase, TimerUnit, Type,
+    DeleteTarget, Expr, ExprKind, FuncBody, FuncId, GlobalId, GlobalKind, HistKind, LValue,
+    Literal, PointKind, Program, StatOp, Stmt, StmtKind, TargetBase, TimerUnit, Type,
 };
 use lower::{c_long, c_string, sanitize, EntryMode, Fcx};
 
@@ -75,13 +75,41 @@ impl CModule {
 
 /// The runtime files, embedded: (file name, contents, compiled?).
 pub const RUNTIME: &[(&str, &str, bool)] = &[
-    ("transport.h", include_str!("../../../runtime/c/transport.h"), false),
-    ("xs_sys.h", include_str!("../../../runtime/c/xs_sys.h"), false),
-    ("xs_runtime.h", include_str!("../../../runtime/c/xs_runtime.h"), false),
-    ("transport.c", include_str!("../../../runtime/c/transport.c"), true),
-    ("xs_core.c", include_str!("../../../runtime/c/xs_core.c"), true),
-    ("xs_format.c", include_str!("../../../runtime/c/xs_format.c"), true),
-    ("xs_map.c", include_str!("../../../runtime/c/xs_map.c"), true),
+    (
+        "transport.h",
+        include_str!("../../../runtime/c/transport.h"),
+        false,
+    ),
+    (
+        "xs_sys.h",
+        include_str!("../../../runtime/c/xs_sys.h"),
+        false,
+    ),
+    (
+        "xs_runtime.h",
+        include_str!("../../../runtime/c/xs_runtime.h"),
+        false,
+    ),
+    (
+        "transport.c",
+        include_str!("../../../runtime/c/transport.c"),
+        true,
+    ),
+    (
+        "xs_core.c",
+        include_str!("../../../runtime/c/xs_core.c"),
+        true,
+    ),
+    (
+        "xs_format.c",
+        include_str!("../../../runtime/c/xs_format.c"),
+        true,
+    ),
+    (
+        "xs_map.c",
+        include_str!("../../../runtime/c/xs_map.c"),
+        true,
+    ),
 ];
 
 /// The user-space shim: build `units` minus `transport.c`, plus these, with
@@ -175,35 +203,55 @@ impl<'p> Gen<'p> {
     }
 
     pub fn func_name(&self, f: FuncId) -> String {
-        let name = self.p.functions.get(f.0 as usize).map(|f| f.name.as_str()).unwrap_or("invalid");
+        let name = self
+            .p
+            .functions
+            .get(f.0 as usize)
+            .map(|f| f.name.as_str())
+            .unwrap_or("invalid");
         format!("xs_f{}_{}", f.0, sanitize(name))
     }
 
     /// `"near WHAT at FILE:LINE:COL"` as a C string literal.
     pub fn loc(&self, loc: &ir::Loc, what: &str) -> String {
-        let file = self.p.files.get(loc.file as usize).map(|s| s.as_str()).unwrap_or("<input>");
+        let file = self
+            .p
+            .files
+            .get(loc.file as usize)
+            .map(|s| s.as_str())
+            .unwrap_or("<input>");
         c_string(&format!("near {what} at {file}:{}:{}", loc.line, loc.col))
     }
 
     /// The script position as `file:line:col` (ir locations carry no byte
     /// offsets, so codegen diagnostics name the position in a note).
     pub fn pos(&self, loc: &ir::Loc) -> String {
-        let file = self.p.files.get(loc.file as usize).map(|s| s.as_str()).unwrap_or("<input>");
+        let file = self
+            .p
+            .files
+            .get(loc.file as usize)
+            .map(|s| s.as_str())
+            .unwrap_or("<input>");
         format!("{file}:{}:{}", loc.line, loc.col)
     }
 
     pub fn unsupported(&self, loc: ir::Loc, what: &str) {
         let note = format!("at {}", self.pos(&loc));
         self.diags.borrow_mut().push(
-            Diagnostic::error("E0601", format!("{what} is not supported by the code generator yet"))
-                .with_note(note)
-                .with_help("rewrite the script without it, or report the need to the xstap developers"),
+            Diagnostic::error(
+                "E0601",
+                format!("{what} is not supported by the code generator yet"),
+            )
+            .with_note(note)
+            .with_help("rewrite the script without it, or report the need to the xstap developers"),
         );
     }
 
     pub fn error_at(&self, code: &'static str, loc: ir::Loc, msg: String, help: &str) {
         let note = format!("at {}", self.pos(&loc));
-        self.diags.borrow_mut().push(Diagnostic::error(code, msg).with_note(note).with_help(help));
+        self.diags
+            .borrow_mut()
+            .push(Diagnostic::error(code, msg).with_note(note).with_help(help));
     }
 
     pub fn bug(&self, msg: String) {
@@ -265,7 +313,9 @@ fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             walk_lvalue(of, f);
             walk_expr(bucket, f);
         }
-        ExprKind::Call { args, .. } | ExprKind::Print { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
+        ExprKind::Call { args, .. } | ExprKind::Print { args, .. } => {
+            args.iter().for_each(|a| walk_expr(a, f))
+        }
         ExprKind::EmbeddedC { .. } => {}
         ExprKind::Target(t) => walk_target(t, f),
         ExprKind::Entry(inner) => walk_expr(inner, f),
@@ -290,7 +340,12 @@ fn walk_stmt<'a>(s: &'a Stmt, fs: &mut dyn FnMut(&'a Stmt), fe: &mut dyn FnMut(&
             walk_expr(cond, fe);
             walk_stmt(body, fs, fe);
         }
-        StmtKind::For { init, cond, step, body } => {
+        StmtKind::For {
+            init,
+            cond,
+            step,
+            body,
+        } => {
             for e in [init, cond, step].into_iter().flatten() {
                 walk_expr(e, fe);
             }
@@ -305,7 +360,9 @@ fn walk_stmt<'a>(s: &'a Stmt, fs: &mut dyn FnMut(&'a Stmt), fe: &mut dyn FnMut(&
             }
             walk_stmt(&f.body, fs, fe);
         }
-        StmtKind::Delete(DeleteTarget::Element { keys, .. }) => keys.iter().flatten().for_each(|k| walk_expr(k, fe)),
+        StmtKind::Delete(DeleteTarget::Element { keys, .. }) => {
+            keys.iter().flatten().for_each(|k| walk_expr(k, fe))
+        }
         StmtKind::Delete(_) => {}
         StmtKind::Return(Some(e)) => walk_expr(e, fe),
         StmtKind::Try { body, handler, .. } => {
@@ -343,12 +400,16 @@ fn usage_of(stmts: &[Stmt], extra: &[&Expr]) -> Usage {
             ExprKind::Element { array, .. } | ExprKind::In { array, .. } => {
                 u.reads.insert(array.0);
             }
-            ExprKind::StatQuery { of, .. } | ExprKind::Hist { of, .. } | ExprKind::HistBucket { of, .. } => {
+            ExprKind::StatQuery { of, .. }
+            | ExprKind::Hist { of, .. }
+            | ExprKind::HistBucket { of, .. } => {
                 if let Some(g) = lvalue_global(of) {
                     u.reads.insert(g);
                 }
             }
-            ExprKind::Assign { target, .. } | ExprKind::IncDec { target, .. } | ExprKind::Aggregate { target, .. } => {
+            ExprKind::Assign { target, .. }
+            | ExprKind::IncDec { target, .. }
+            | ExprKind::Aggregate { target, .. } => {
                 if let Some(g) = lvalue_global(target) {
                     u.writes.insert(g);
                 }
@@ -365,7 +426,8 @@ fn usage_of(stmts: &[Stmt], extra: &[&Expr]) -> Usage {
             StmtKind::Foreach(f) => {
                 u.writes.insert(f.array.0);
             }
-            StmtKind::Delete(DeleteTarget::Global(g)) | StmtKind::Delete(DeleteTarget::Element { array: g, .. }) => {
+            StmtKind::Delete(DeleteTarget::Global(g))
+            | StmtKind::Delete(DeleteTarget::Element { array: g, .. }) => {
                 u.writes.insert(g.0);
             }
             _ => {}
@@ -397,7 +459,9 @@ fn closed_usage(p: &Program) -> Vec<Usage> {
         for i in 0..us.len() {
             let calls: Vec<u32> = us[i].calls.iter().copied().collect();
             for c in calls {
-                let Some(cu) = us.get(c as usize).cloned() else { continue };
+                let Some(cu) = us.get(c as usize).cloned() else {
+                    continue;
+                };
                 let u = &mut us[i];
                 for r in cu.reads {
                     changed |= u.reads.insert(r);
@@ -456,12 +520,19 @@ fn stat_info(p: &Program, diags: &mut Vec<Diagnostic>) -> Vec<(Option<HistKind>,
     let mut info: Vec<(Option<HistKind>, u32)> = vec![(None, 0); p.globals.len()];
     for e in all_exprs(p) {
         let (of, hist, shift) = match &e.kind {
-            ExprKind::Hist { kind, of } | ExprKind::HistBucket { kind, of, .. } => (of, Some(*kind), 0),
-            ExprKind::StatQuery { op: StatOp::Variance(s), of } => (of, None, *s),
+            ExprKind::Hist { kind, of } | ExprKind::HistBucket { kind, of, .. } => {
+                (of, Some(*kind), 0)
+            }
+            ExprKind::StatQuery {
+                op: StatOp::Variance(s),
+                of,
+            } => (of, None, *s),
             _ => continue,
         };
         let Some(g) = lvalue_global(of) else { continue };
-        let Some(slot) = info.get_mut(g as usize) else { continue };
+        let Some(slot) = info.get_mut(g as usize) else {
+            continue;
+        };
         if let Some(h) = hist {
             match slot.0 {
                 None => slot.0 = Some(h),
@@ -503,9 +574,10 @@ fn kind_c(k: &PointKind) -> &'static str {
         PointKind::Kretprobe { .. } => "XS_KIND_KRETPROBE",
         PointKind::Tracepoint { .. } | PointKind::Never => "XS_KIND_TRACEPOINT",
         // Not generated yet: `unsupported` reports them.
-        PointKind::Procfs { .. } | PointKind::Netfilter { .. } | PointKind::Process { .. } | PointKind::Uprobe { .. } => {
-            "XS_KIND_TRACEPOINT"
-        }
+        PointKind::Procfs { .. }
+        | PointKind::Netfilter { .. }
+        | PointKind::Process { .. }
+        | PointKind::Uprobe { .. } => "XS_KIND_TRACEPOINT",
     }
 }
 
@@ -555,14 +627,25 @@ struct ProbeOut {
 fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeOut {
     let pre = format!("xs_p{idx}");
     let mut protos = Vec::new();
-    let is_ret = pr.points.iter().any(|pt| matches!(pt.kind, PointKind::Kretprobe { .. }));
+    let is_ret = pr
+        .points
+        .iter()
+        .any(|pt| matches!(pt.kind, PointKind::Kretprobe { .. }));
     // Locks.
-    let conds: Vec<&Expr> = pr.points.iter().filter_map(|pt| pt.condition.as_ref()).collect();
+    let conds: Vec<&Expr> = pr
+        .points
+        .iter()
+        .filter_map(|pt| pt.condition.as_ref())
+        .collect();
     let u = full_usage(usage_of(&pr.body.stmts, &conds), funcs);
     let mut locks = Vec::new();
     for gid in u.reads.union(&u.writes) {
         if let Some(gi) = g.globals.get(*gid as usize) {
-            locks.push(format!("{{ &{}, {} }}", gi.lock, u.writes.contains(gid) as i32));
+            locks.push(format!(
+                "{{ &{}, {} }}",
+                gi.lock,
+                u.writes.contains(gid) as i32
+            ));
         }
     }
     // The body.
@@ -605,7 +688,11 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let mut s = String::new();
     let pps: Vec<&str> = pr.points.iter().map(|p| p.pp.as_str()).collect();
     let _ = writeln!(s, "// SPDX-License-Identifier: GPL-2.0-or-later");
-    let _ = writeln!(s, "/* Generated by xstap: probe {idx}: {} */", pps.join(", ").replace("*/", "*\\/"));
+    let _ = writeln!(
+        s,
+        "/* Generated by xstap: probe {idx}: {} */",
+        pps.join(", ").replace("*/", "*\\/")
+    );
     let _ = writeln!(s, "#include \"xs_prog.h\"\n");
     let _ = writeln!(s, "struct {pre}_locals {{");
     for (i, l) in pr.locals.iter().enumerate() {
@@ -627,16 +714,27 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         }
         let _ = writeln!(s, "\tint64_t unused_;\n}};");
         let _ = writeln!(s, "static struct {pre}_entry {pre}_noentry;\n");
-        let _ = writeln!(s, "static struct {pre}_entry *{pre}_entry(struct xs_context *c)\n{{");
+        let _ = writeln!(
+            s,
+            "static struct {pre}_entry *{pre}_entry(struct xs_context *c)\n{{"
+        );
         let _ = writeln!(s, "#ifndef XS_USERSPACE");
         let _ = writeln!(s, "\tif (c->ri)\n\t\treturn (struct {pre}_entry *)((struct kretprobe_instance *)c->ri)->data;");
         let _ = writeln!(s, "#endif");
         let _ = writeln!(s, "\treturn &{pre}_noentry;\n}}");
     }
     if !locks.is_empty() {
-        let _ = writeln!(s, "\nstatic const struct xs_lockreq {pre}_locks[] = {{ {} }};", locks.join(", "));
+        let _ = writeln!(
+            s,
+            "\nstatic const struct xs_lockreq {pre}_locks[] = {{ {} }};",
+            locks.join(", ")
+        );
     }
-    let (lock_arr, nlocks) = if locks.is_empty() { ("NULL".to_string(), 0) } else { (format!("{pre}_locks"), locks.len()) };
+    let (lock_arr, nlocks) = if locks.is_empty() {
+        ("NULL".to_string(), 0)
+    } else {
+        (format!("{pre}_locks"), locks.len())
+    };
 
     for st in &fx.statics {
         s.push('\n');
@@ -644,10 +742,19 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     }
     // A probe whose points all went away (optional, `never`) keeps its
     // body for the record; mark it so gcc does not warn.
-    let live = pr.points.iter().any(|pt| !matches!(pt.kind, PointKind::Never));
+    let live = pr
+        .points
+        .iter()
+        .any(|pt| !matches!(pt.kind, PointKind::Never));
     let unused = if live { "" } else { "__attribute__((unused)) " };
-    let _ = writeln!(s, "\n{unused}static void {pre}_body(struct xs_context *c)\n{{");
-    let _ = writeln!(s, "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n\n\t(void)L;");
+    let _ = writeln!(
+        s,
+        "\n{unused}static void {pre}_body(struct xs_context *c)\n{{"
+    );
+    let _ = writeln!(
+        s,
+        "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n\n\t(void)L;"
+    );
     s.push_str(&body_code);
     if out_used {
         let _ = writeln!(s, "out: ;");
@@ -657,7 +764,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
     let _ = writeln!(s, "\txs_leave(c);\n}}");
     if has_entries {
-        let _ = writeln!(s, "\nstatic void {pre}_save_entry(struct xs_context *c, struct {pre}_entry *E)\n{{");
+        let _ = writeln!(
+            s,
+            "\nstatic void {pre}_save_entry(struct xs_context *c, struct {pre}_entry *E)\n{{"
+        );
         let _ = writeln!(s, "\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n");
         let _ = writeln!(s, "\t(void)L;\n\t(void)E;");
         s.push_str(&entry_code);
@@ -671,7 +781,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let mut free = String::new();
     let mut arm = String::new();
     let mut disarm = String::new();
-    let _ = writeln!(init, "\t{pre}_l = vzalloc(sizeof(*{pre}_l) * nr_cpu_ids);\n\tif (!{pre}_l)\n\t\treturn -ENOMEM;");
+    let _ = writeln!(
+        init,
+        "\t{pre}_l = vzalloc(sizeof(*{pre}_l) * nr_cpu_ids);\n\tif (!{pre}_l)\n\t\treturn -ENOMEM;"
+    );
     let _ = writeln!(free, "\tvfree({pre}_l);\n\t{pre}_l = NULL;");
     for (site, gid) in &fx.fe_sites {
         let m = &g.global(*gid).cname;
@@ -692,7 +805,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             PointKind::Begin { seq } | PointKind::End { seq } | PointKind::Error { seq } => {
                 let fire = format!("xs_probe{idx}_fire{k}");
                 let _ = writeln!(s, "\nvoid {fire}(void)\n{{");
-                let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\tif (!c)\n\t\treturn;");
+                let _ = writeln!(
+                    s,
+                    "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\tif (!c)\n\t\treturn;"
+                );
                 let _ = writeln!(s, "\tc->point = {k};\n\t{pre}_run(c);\n}}");
                 protos.push(format!("void {fire}(void);"));
                 match &pt.kind {
@@ -706,22 +822,36 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             PointKind::Netfilter { .. } => g.unsupported(pr.loc, "a netfilter probe"),
             PointKind::Process { .. } => g.unsupported(pr.loc, "a process event probe"),
             PointKind::Uprobe { .. } => g.unsupported(pr.loc, "a user-space function probe"),
-            PointKind::Timer { unit, interval, randomize } => {
+            PointKind::Timer {
+                unit,
+                interval,
+                randomize,
+            } => {
                 armed = true;
                 let _ = writeln!(s, "\nstatic void {pk}_fn(struct xs_timer *t)\n{{");
                 let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\t(void)t;\n\tif (!c)\n\t\treturn;");
                 let _ = writeln!(s, "\tc->point = {k};\n\t{pre}_run(c);\n}}");
                 let _ = writeln!(s, "static struct xs_timer {pk}_t;");
-                let _ = writeln!(arm, "\t{pk}_t.interval_ns = {};", timer_ns(*unit, *interval));
+                let _ = writeln!(
+                    arm,
+                    "\t{pk}_t.interval_ns = {};",
+                    timer_ns(*unit, *interval)
+                );
                 let _ = writeln!(arm, "\t{pk}_t.rand_ns = {};", timer_ns(*unit, *randomize));
-                let _ = writeln!(arm, "\t{pk}_t.cpu = -1;\n\t{pk}_t.fn = {pk}_fn;\n\txs_timer_start(&{pk}_t);");
+                let _ = writeln!(
+                    arm,
+                    "\t{pk}_t.cpu = -1;\n\t{pk}_t.fn = {pk}_fn;\n\txs_timer_start(&{pk}_t);"
+                );
                 let _ = writeln!(disarm, "\txs_timer_stop(&{pk}_t);");
             }
             PointKind::Profile => {
                 armed = true;
                 let _ = writeln!(s, "\nstatic void {pk}_fn(struct xs_timer *t)\n{{");
                 let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\t(void)t;\n\tif (!c)\n\t\treturn;");
-                let _ = writeln!(s, "#ifndef XS_USERSPACE\n\tc->regs = get_irq_regs();\n#endif");
+                let _ = writeln!(
+                    s,
+                    "#ifndef XS_USERSPACE\n\tc->regs = get_irq_regs();\n#endif"
+                );
                 let _ = writeln!(s, "\tc->point = {k};\n\t{pre}_run(c);\n}}");
                 let _ = writeln!(s, "static struct xs_timer *{pk}_t;");
                 let _ = writeln!(init, "\t{pk}_t = vzalloc(sizeof(struct xs_timer) * nr_cpu_ids);\n\tif (!{pk}_t)\n\t\treturn -ENOMEM;");
@@ -737,8 +867,14 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             PointKind::Kretprobe { symbol, maxactive } => {
                 armed = true;
                 let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
-                let _ = writeln!(s, "static int {pk}_ret(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{");
-                let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\tif (!c)\n\t\treturn 0;");
+                let _ = writeln!(
+                    s,
+                    "static int {pk}_ret(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{"
+                );
+                let _ = writeln!(
+                    s,
+                    "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\tif (!c)\n\t\treturn 0;"
+                );
                 let _ = writeln!(s, "\tc->regs = regs;\n\tc->ri = ri;\n\tc->is_return = 1;\n\tc->point = {k};\n\t{pre}_run(c);\n\treturn 0;\n}}");
                 if has_entries {
                     let _ = writeln!(s, "static int {pk}_entry(struct kretprobe_instance *ri, struct pt_regs *regs)\n{{");
@@ -761,7 +897,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
                 let _ = writeln!(s, "static int {pk}_on;\n#endif");
                 let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\trc = register_kretprobe(&{pk}_krp);\n\tif (rc == 0)\n\t\t{pk}_on = 1;");
                 if !pt.optional {
-                    let _ = writeln!(arm, "\telse\n\t\txs_warn(\"probe %s registration error (rc %d)\", {pp}, rc);");
+                    let _ = writeln!(
+                        arm,
+                        "\telse\n\t\txs_warn(\"probe %s registration error (rc %d)\", {pp}, rc);"
+                    );
                 }
                 let _ = writeln!(arm, "#endif");
                 let _ = writeln!(disarm, "#ifndef XS_USERSPACE\n\tif ({pk}_on)\n\t\tunregister_kretprobe(&{pk}_krp);\n\t{pk}_on = 0;\n#endif");
@@ -775,18 +914,32 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
                 let mut stores = String::new();
                 for (i, a) in args.iter().enumerate().take(12) {
                     let Some(t) = tp_param(a) else {
-                        g.unsupported(pr.loc, &format!("tracepoint argument of type `{}` passed by value", a.spelling));
+                        g.unsupported(
+                            pr.loc,
+                            &format!(
+                                "tracepoint argument of type `{}` passed by value",
+                                a.spelling
+                            ),
+                        );
                         continue;
                     };
                     let _ = write!(params, ", {t} a{i}");
-                    let conv = if t == "void *" { format!("(int64_t)(uintptr_t)a{i}") } else { format!("(int64_t)a{i}") };
+                    let conv = if t == "void *" {
+                        format!("(int64_t)(uintptr_t)a{i}")
+                    } else {
+                        format!("(int64_t)a{i}")
+                    };
                     let _ = writeln!(stores, "\tc->tp_args[{i}] = {conv};");
                 }
                 let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
                 let _ = writeln!(s, "static void {pk}_tp({params})\n{{");
                 let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\t(void)data;\n\tif (!c)\n\t\treturn;");
                 s.push_str(&stores);
-                let _ = writeln!(s, "\tc->tp_nargs = {};\n\tc->point = {k};\n\t{pre}_run(c);\n}}", args.len().min(12));
+                let _ = writeln!(
+                    s,
+                    "\tc->tp_nargs = {};\n\tc->point = {k};\n\t{pre}_run(c);\n}}",
+                    args.len().min(12)
+                );
                 let _ = writeln!(s, "static struct tracepoint *{pk}_tpp;\n#endif");
                 let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\trc = xs_tracepoint_register({}, (void *){pk}_tp, NULL, &{pk}_tpp);", c_string(name));
                 if !pt.optional {
@@ -808,19 +961,34 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         for (k, _, _, _, _) in &kps {
             let _ = writeln!(s, "\t{k},");
         }
-        let _ = writeln!(s, "}};\nstatic const unsigned char {pre}_kp_optional[{n}] = {{");
+        let _ = writeln!(
+            s,
+            "}};\nstatic const unsigned char {pre}_kp_optional[{n}] = {{"
+        );
         for (_, _, _, _, opt) in &kps {
             let _ = writeln!(s, "\t{},", *opt as u8);
         }
         let _ = writeln!(s, "}};\nstatic unsigned char {pre}_kp_on[{n}];");
-        let _ = writeln!(s, "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs);");
+        let _ = writeln!(
+            s,
+            "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs);"
+        );
         let _ = writeln!(s, "static struct kprobe {pre}_kps[{n}] = {{");
         for (_, _, sym, off, _) in &kps {
-            let _ = writeln!(s, "\t{{ .symbol_name = {sym}, .offset = {off}, .pre_handler = {pre}_kp_pre }},");
+            let _ = writeln!(
+                s,
+                "\t{{ .symbol_name = {sym}, .offset = {off}, .pre_handler = {pre}_kp_pre }},"
+            );
         }
         let _ = writeln!(s, "}};\n");
-        let _ = writeln!(s, "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs)\n{{");
-        let _ = writeln!(s, "\tunsigned i = (unsigned)(kp - {pre}_kps);\n\tstruct xs_context *c;\n");
+        let _ = writeln!(
+            s,
+            "static int {pre}_kp_pre(struct kprobe *kp, struct pt_regs *regs)\n{{"
+        );
+        let _ = writeln!(
+            s,
+            "\tunsigned i = (unsigned)(kp - {pre}_kps);\n\tstruct xs_context *c;\n"
+        );
         let _ = writeln!(s, "\tif (i >= {n})\n\t\treturn 0;\n\tc = xs_enter({pre}_kp_pp[i], XS_KIND_KPROBE);\n\tif (!c)\n\t\treturn 0;");
         let _ = writeln!(s, "\tc->regs = regs;\n\tc->point = {pre}_kp_point[i];\n\t{pre}_run(c);\n\treturn 0;\n}}\n#endif");
         let _ = writeln!(arm, "#ifndef XS_USERSPACE\n\tfor (i = 0; i < {n}; i++) {{\n\t\trc = register_kprobe(&{pre}_kps[i]);");
@@ -829,7 +997,10 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     }
     let uses_rc = arm.contains("rc =");
     let uses_cpu = arm.contains("for_each_online_cpu");
-    let _ = writeln!(s, "\nint xs_probe{idx}_init(void)\n{{\n{init}\treturn 0;\n}}");
+    let _ = writeln!(
+        s,
+        "\nint xs_probe{idx}_init(void)\n{{\n{init}\treturn 0;\n}}"
+    );
     let _ = writeln!(s, "\nvoid xs_probe{idx}_free(void)\n{{\n{free}}}");
     protos.push(format!("int xs_probe{idx}_init(void);"));
     protos.push(format!("void xs_probe{idx}_free(void);"));
@@ -853,12 +1024,19 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
             disarm_decl.push('\n');
         }
         let _ = writeln!(s, "\nvoid xs_probe{idx}_arm(void)\n{{\n{decl}{arm}}}");
-        let _ = writeln!(s, "\nvoid xs_probe{idx}_disarm(void)\n{{\n{disarm_decl}{disarm}}}");
+        let _ = writeln!(
+            s,
+            "\nvoid xs_probe{idx}_disarm(void)\n{{\n{disarm_decl}{disarm}}}"
+        );
         protos.push(format!("void xs_probe{idx}_arm(void);"));
         protos.push(format!("void xs_probe{idx}_disarm(void);"));
     }
     ProbeOut {
-        unit: CUnit { file_name: format!("xs_probe_{idx}.c"), contents: s, compile: true },
+        unit: CUnit {
+            file_name: format!("xs_probe_{idx}.c"),
+            contents: s,
+            compile: true,
+        },
         protos,
         begins,
         ends,
@@ -869,7 +1047,11 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
 
 fn func_sig(g: &Gen<'_>, i: usize, f: &ir::Function) -> String {
     let name = g.func_name(FuncId(i as u32));
-    let ret = if f.ret == Type::Long { "int64_t" } else { "void" };
+    let ret = if f.ret == Type::Long {
+        "int64_t"
+    } else {
+        "void"
+    };
     let mut args = String::from("struct xs_context *c");
     if f.ret == Type::String {
         args.push_str(", char *ret");
@@ -890,7 +1072,10 @@ fn func_sig(g: &Gen<'_>, i: usize, f: &ir::Function) -> String {
 fn gen_funcs(g: &Gen<'_>) -> CUnit {
     let p = g.p;
     let mut s = String::new();
-    let _ = writeln!(s, "// SPDX-License-Identifier: GPL-2.0-or-later\n/* Generated by xstap: functions. */");
+    let _ = writeln!(
+        s,
+        "// SPDX-License-Identifier: GPL-2.0-or-later\n/* Generated by xstap: functions. */"
+    );
     let _ = writeln!(s, "#include \"xs_prog.h\"\n");
     for e in &p.embedded {
         let _ = writeln!(s, "{e}");
@@ -940,7 +1125,10 @@ fn gen_funcs(g: &Gen<'_>) -> CUnit {
         let _ = writeln!(s, "\n{}\n{{\n\tstruct {pre}_frame *F;\n", func_sig(g, i, f));
         let loc = g.loc(&f.loc, &format!("function '{}'", f.name));
         let _ = writeln!(s, "\tif (unlikely(c->nesting >= MAXNESTING)) {{\n\t\txs_error(c, \"MAXNESTING exceeded\", {loc});\n\t\treturn{fail_ret};\n\t}}");
-        let _ = writeln!(s, "\tF = &{pre}_frames[c->cpu * (MAXNESTING + 1) + c->nesting];\n\tc->nesting++;");
+        let _ = writeln!(
+            s,
+            "\tF = &{pre}_frames[c->cpu * (MAXNESTING + 1) + c->nesting];\n\tc->nesting++;"
+        );
         match f.ret {
             Type::String => s.push_str("\tF->__retvalue[0] = '\\0';\n"),
             _ => s.push_str("\tF->__retvalue = 0;\n"),
@@ -971,7 +1159,12 @@ fn gen_funcs(g: &Gen<'_>) -> CUnit {
                 }
             }
             FuncBody::EmbeddedC { code, .. } => {
-                let params: Vec<&str> = f.locals.iter().take(f.params as usize).map(|l| l.name.as_str()).collect();
+                let params: Vec<&str> = f
+                    .locals
+                    .iter()
+                    .take(f.params as usize)
+                    .map(|l| l.name.as_str())
+                    .collect();
                 for n in &params {
                     let _ = writeln!(s, "#define STAP_ARG_{n} (F->{n})");
                 }
@@ -982,14 +1175,20 @@ fn gen_funcs(g: &Gen<'_>) -> CUnit {
                 }
                 s.push_str("#define STAP_ERROR(...) do { xs_errorf(CONTEXT, NULL, __VA_ARGS__); goto out; } while (0)\n");
                 s.push_str("\t{\n");
-                let file = p.files.get(f.loc.file as usize).map(|s| s.as_str()).unwrap_or("<input>");
+                let file = p
+                    .files
+                    .get(f.loc.file as usize)
+                    .map(|s| s.as_str())
+                    .unwrap_or("<input>");
                 let _ = writeln!(s, "#line {} {}", f.loc.line.max(1), c_string(file));
                 s.push_str(code);
                 s.push_str("\n#line XS_RESET_LINE\n\t}\n\tgoto out;\nout:\n");
                 for n in &params {
                     let _ = writeln!(s, "#undef STAP_ARG_{n}");
                 }
-                s.push_str("#undef THIS\n#undef STAP_RETVALUE\n#undef STAP_RETURN\n#undef STAP_ERROR\n");
+                s.push_str(
+                    "#undef THIS\n#undef STAP_RETVALUE\n#undef STAP_RETURN\n#undef STAP_ERROR\n",
+                );
             }
         }
         s.push_str("\tc->nesting--;\n");
@@ -1002,7 +1201,11 @@ fn gen_funcs(g: &Gen<'_>) -> CUnit {
     }
     let _ = writeln!(s, "int xs_funcs_init(void)\n{{\n{init}\treturn 0;\n}}\n");
     let _ = writeln!(s, "void xs_funcs_free(void)\n{{\n{free}}}");
-    CUnit { file_name: "xs_funcs.c".into(), contents: fix_line_resets(&s, "xs_funcs.c"), compile: true }
+    CUnit {
+        file_name: "xs_funcs.c".into(),
+        contents: fix_line_resets(&s, "xs_funcs.c"),
+        compile: true,
+    }
 }
 
 /// Replace `#line XS_RESET_LINE` markers with the real position in `file`.
@@ -1051,16 +1254,29 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     };
     let dummy_decl = ir::Global {
         name: "invalid".into(),
-        kind: GlobalKind::Scalar { ty: Type::Long, init: None },
+        kind: GlobalKind::Scalar {
+            ty: Type::Long,
+            init: None,
+        },
         loc: ir::Loc::default(),
         dump_at_end: false,
     };
-    let g = Gen { p, globals, dummy, dummy_decl, diags: RefCell::new(Vec::new()) };
+    let g = Gen {
+        p,
+        globals,
+        dummy,
+        dummy_decl,
+        diags: RefCell::new(Vec::new()),
+    };
     let funcs_usage = closed_usage(p);
 
     // -D overrides.
     let mut config = String::new();
-    let _ = writeln!(config, "/* Generated by xstap: configuration of module {}. */", p.name.replace("*/", ""));
+    let _ = writeln!(
+        config,
+        "/* Generated by xstap: configuration of module {}. */",
+        p.name.replace("*/", "")
+    );
     config.push_str("#ifndef XS_CONFIG_H\n#define XS_CONFIG_H\n");
     let _ = writeln!(config, "#define XS_MODULE_NAME {}", c_string(&p.name));
     let mut need_timers = false;
@@ -1088,7 +1304,9 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
         if !valid_ident(name) || val.contains('\n') || val.contains('\r') {
             diags.push(
                 Diagnostic::error("E0603", format!("invalid -D definition `{name}={val}`"))
-                    .with_help("use -D NAME or -D NAME=VALUE with a C identifier and a one-line value"),
+                    .with_help(
+                        "use -D NAME or -D NAME=VALUE with a C identifier and a one-line value",
+                    ),
             );
             continue;
         }
@@ -1111,11 +1329,19 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
         let gi = &g.globals[i];
         let _ = writeln!(h, "/* global {} */", gl.name);
         match &gl.kind {
-            GlobalKind::Scalar { ty: Type::String, .. } => {
+            GlobalKind::Scalar {
+                ty: Type::String, ..
+            } => {
                 let _ = writeln!(h, "extern char {}[MAXSTRINGLEN];", gi.cname);
             }
-            GlobalKind::Scalar { ty: Type::Stats, .. } => {
-                let _ = writeln!(h, "extern struct xs_stat *{};\nextern struct xs_stat_desc {};", gi.cname, gi.desc);
+            GlobalKind::Scalar {
+                ty: Type::Stats, ..
+            } => {
+                let _ = writeln!(
+                    h,
+                    "extern struct xs_stat *{};\nextern struct xs_stat_desc {};",
+                    gi.cname, gi.desc
+                );
             }
             GlobalKind::Scalar { .. } => {
                 let _ = writeln!(h, "extern int64_t {};", gi.cname);
@@ -1146,7 +1372,11 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     s.push_str("// SPDX-License-Identifier: GPL-2.0-or-later\n/* Generated by xstap: globals, session start/stop, module init/exit. */\n");
     s.push_str("#include \"xs_prog.h\"\n\n");
     s.push_str("MODULE_LICENSE(\"GPL\");\n");
-    let _ = writeln!(s, "MODULE_DESCRIPTION({});", c_string(&format!("xstap script module {}", p.name)));
+    let _ = writeln!(
+        s,
+        "MODULE_DESCRIPTION({});",
+        c_string(&format!("xstap script module {}", p.name))
+    );
     s.push_str("long xs_target;\nmodule_param(xs_target, long, 0444);\nMODULE_PARM_DESC(xs_target, \"the target process id (target())\");\n\n");
     let mut alloc = String::new();
     let mut freeg = String::new();
@@ -1169,57 +1399,96 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
         let _ = writeln!(s, "DEFINE_RWLOCK({});", gi.lock);
         let name = c_string(&gl.name);
         match &gl.kind {
-            GlobalKind::Scalar { ty, init } => match ty {
-                Type::String => {
-                    let _ = writeln!(s, "char {}[MAXSTRINGLEN];", gi.cname);
-                    match init {
-                        Some(Literal::Str(v)) => {
-                            let _ = writeln!(alloc, "\txs_strlcpy({}, {});", gi.cname, c_string(v));
+            GlobalKind::Scalar { ty, init } => {
+                match ty {
+                    Type::String => {
+                        let _ = writeln!(s, "char {}[MAXSTRINGLEN];", gi.cname);
+                        match init {
+                            Some(Literal::Str(v)) => {
+                                let _ =
+                                    writeln!(alloc, "\txs_strlcpy({}, {});", gi.cname, c_string(v));
+                            }
+                            _ => {
+                                let _ = writeln!(alloc, "\t{}[0] = '\\0';", gi.cname);
+                            }
                         }
-                        _ => {
-                            let _ = writeln!(alloc, "\t{}[0] = '\\0';", gi.cname);
+                        if gl.dump_at_end {
+                            let _ = writeln!(dump, "\txs_puts(&S, {});\n\txs_puts(&S, \"=\\\"\");\n\txs_puts(&S, {});\n\txs_puts(&S, \"\\\"\\n\");", name, gi.cname);
                         }
                     }
-                    if gl.dump_at_end {
-                        let _ = writeln!(dump, "\txs_puts(&S, {});\n\txs_puts(&S, \"=\\\"\");\n\txs_puts(&S, {});\n\txs_puts(&S, \"\\\"\\n\");", name, gi.cname);
+                    Type::Stats => {
+                        let _ = writeln!(s, "struct xs_stat *{};", gi.cname);
+                        let _ = writeln!(
+                            s,
+                            "struct xs_stat_desc {} = {};",
+                            gi.desc,
+                            desc_init(gi.hist, gi.shift, true)
+                        );
+                        let _ = writeln!(alloc, "\t{c} = vzalloc(xs_stat_size(&{d}));\n\tif (!{c})\n\t\treturn -ENOMEM;", c = gi.cname, d = gi.desc);
+                        let _ = writeln!(freeg, "\tvfree({c});\n\t{c} = NULL;", c = gi.cname);
+                        if gl.dump_at_end {
+                            let _ = writeln!(
+                                dump,
+                                "\txs_stat_dump(&S, {name}, &{}, {});",
+                                gi.desc, gi.cname
+                            );
+                        }
+                    }
+                    _ => {
+                        let _ = writeln!(s, "int64_t {};", gi.cname);
+                        let v = match init {
+                            Some(Literal::Long(v)) => c_long(*v),
+                            _ => "0".into(),
+                        };
+                        let _ = writeln!(alloc, "\t{} = {v};", gi.cname);
+                        if gl.dump_at_end {
+                            let _ = writeln!(dump, "\txs_puts(&S, {name});\n\txs_putc(&S, '=');\n\txs_put_long(&S, {});\n\txs_putc(&S, '\\n');", gi.cname);
+                        }
                     }
                 }
-                Type::Stats => {
-                    let _ = writeln!(s, "struct xs_stat *{};", gi.cname);
-                    let _ = writeln!(s, "struct xs_stat_desc {} = {};", gi.desc, desc_init(gi.hist, gi.shift, true));
-                    let _ = writeln!(alloc, "\t{c} = vzalloc(xs_stat_size(&{d}));\n\tif (!{c})\n\t\treturn -ENOMEM;", c = gi.cname, d = gi.desc);
-                    let _ = writeln!(freeg, "\tvfree({c});\n\t{c} = NULL;", c = gi.cname);
-                    if gl.dump_at_end {
-                        let _ = writeln!(dump, "\txs_stat_dump(&S, {name}, &{}, {});", gi.desc, gi.cname);
-                    }
-                }
-                _ => {
-                    let _ = writeln!(s, "int64_t {};", gi.cname);
-                    let v = match init {
-                        Some(Literal::Long(v)) => c_long(*v),
-                        _ => "0".into(),
-                    };
-                    let _ = writeln!(alloc, "\t{} = {v};", gi.cname);
-                    if gl.dump_at_end {
-                        let _ = writeln!(dump, "\txs_puts(&S, {name});\n\txs_putc(&S, '=');\n\txs_put_long(&S, {});\n\txs_putc(&S, '\\n');", gi.cname);
-                    }
-                }
-            },
-            GlobalKind::Array { keys, value, size, wrap } => {
+            }
+            GlobalKind::Array {
+                keys,
+                value,
+                size,
+                wrap,
+            } => {
                 if keys.len() > 9 {
                     diags.push(
-                        Diagnostic::error("E0604", format!("array `{}` has {} keys; at most 9 are supported", gl.name, keys.len()))
-                            .with_help("combine keys into a string, or split the array"),
+                        Diagnostic::error(
+                            "E0604",
+                            format!(
+                                "array `{}` has {} keys; at most 9 are supported",
+                                gl.name,
+                                keys.len()
+                            ),
+                        )
+                        .with_help("combine keys into a string, or split the array"),
                     );
                 }
-                let kt: Vec<&str> = keys.iter().take(9).map(|k| if *k == Type::String { "XS_T_STR" } else { "XS_T_LONG" }).collect();
+                let kt: Vec<&str> = keys
+                    .iter()
+                    .take(9)
+                    .map(|k| {
+                        if *k == Type::String {
+                            "XS_T_STR"
+                        } else {
+                            "XS_T_LONG"
+                        }
+                    })
+                    .collect();
                 let vt = match value {
                     Type::String => "XS_T_STR",
                     Type::Stats => "XS_T_STAT",
                     _ => "XS_T_LONG",
                 };
                 let sdesc = if *value == Type::Stats {
-                    let _ = writeln!(s, "struct xs_stat_desc {} = {};", gi.desc, desc_init(gi.hist, gi.shift, false));
+                    let _ = writeln!(
+                        s,
+                        "struct xs_stat_desc {} = {};",
+                        gi.desc,
+                        desc_init(gi.hist, gi.shift, false)
+                    );
                     format!("&{}", gi.desc)
                 } else {
                     "NULL".into()
@@ -1236,7 +1505,11 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
                     if kt.is_empty() { "0".to_string() } else { kt.join(", ") },
                     *wrap as i32
                 );
-                let _ = writeln!(alloc, "\trc = xs_map_alloc(&{});\n\tif (rc)\n\t\treturn rc;", gi.cname);
+                let _ = writeln!(
+                    alloc,
+                    "\trc = xs_map_alloc(&{});\n\tif (rc)\n\t\treturn rc;",
+                    gi.cname
+                );
                 let _ = writeln!(freeg, "\txs_map_free(&{});", gi.cname);
                 if gl.dump_at_end {
                     let _ = writeln!(dump, "\txs_map_dump(&S, &{});", gi.cname);
@@ -1244,8 +1517,15 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
             }
         }
     }
-    let alloc_rc = if alloc.contains("rc =") { "\tint rc;\n\n" } else { "" };
-    let _ = writeln!(s, "\nstatic int xs_globals_alloc(void)\n{{\n{alloc_rc}{alloc}\treturn 0;\n}}");
+    let alloc_rc = if alloc.contains("rc =") {
+        "\tint rc;\n\n"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        s,
+        "\nstatic int xs_globals_alloc(void)\n{{\n{alloc_rc}{alloc}\treturn 0;\n}}"
+    );
     let _ = writeln!(s, "\nstatic void xs_globals_free(void)\n{{\n{freeg}}}");
     let _ = writeln!(s, "\nstatic void xs_dump_globals(void)\n{{");
     if !dump.is_empty() {
@@ -1275,7 +1555,9 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     for (_, f) in &begins {
         let _ = writeln!(s, "\t{f}();");
     }
-    s.push_str("\tif (atomic_cmpxchg(&xs_session_state, XS_STARTING, XS_RUNNING) == XS_STARTING) {\n");
+    s.push_str(
+        "\tif (atomic_cmpxchg(&xs_session_state, XS_STARTING, XS_RUNNING) == XS_STARTING) {\n",
+    );
     for (i, po) in probe_outs.iter().enumerate() {
         if po.armed {
             let _ = writeln!(s, "\t\txs_probe{i}_arm();");
@@ -1325,11 +1607,27 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
 
     let mut units: Vec<CUnit> = RUNTIME
         .iter()
-        .map(|(n, c, compile)| CUnit { file_name: (*n).into(), contents: (*c).into(), compile: *compile })
+        .map(|(n, c, compile)| CUnit {
+            file_name: (*n).into(),
+            contents: (*c).into(),
+            compile: *compile,
+        })
         .collect();
-    units.push(CUnit { file_name: "xs_config.h".into(), contents: config, compile: false });
-    units.push(CUnit { file_name: "xs_prog.h".into(), contents: h, compile: false });
-    units.push(CUnit { file_name: "xs_glue.c".into(), contents: s, compile: true });
+    units.push(CUnit {
+        file_name: "xs_config.h".into(),
+        contents: config,
+        compile: false,
+    });
+    units.push(CUnit {
+        file_name: "xs_prog.h".into(),
+        contents: h,
+        compile: false,
+    });
+    units.push(CUnit {
+        file_name: "xs_glue.c".into(),
+        contents: s,
+        compile: true,
+    });
     units.push(funcs_unit);
     units.extend(probe_outs.into_iter().map(|po| po.unit));
 
@@ -1349,7 +1647,13 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
         syms.extend(TRACEPOINT_SYMBOLS);
     }
     let required_symbols = syms.into_iter().map(String::from).collect();
-    (Some(CModule { units, required_symbols }), diags)
+    (
+        Some(CModule {
+            units,
+            required_symbols,
+        }),
+        diags,
+    )
 }
 
 /// Group helper for tests and the build: units by name.

@@ -116,7 +116,9 @@ fn has_effects(e: &Expr) -> bool {
         | ExprKind::Concat { lhs, rhs } => has_effects(lhs) || has_effects(rhs),
         ExprKind::Unary { operand, .. } => has_effects(operand),
         ExprKind::Regex { subject, .. } => has_effects(subject),
-        ExprKind::Ternary { cond, then, els } => has_effects(cond) || has_effects(then) || has_effects(els),
+        ExprKind::Ternary { cond, then, els } => {
+            has_effects(cond) || has_effects(then) || has_effects(els)
+        }
         ExprKind::StatQuery { .. } | ExprKind::Hist { .. } => false,
         ExprKind::HistBucket { bucket, .. } => has_effects(bucket),
         ExprKind::Target(t) => match &t.base {
@@ -213,19 +215,33 @@ impl<'g> Fcx<'g> {
     }
 
     fn check(&mut self) {
-        let l = self.err.last().cloned().unwrap_or_else(|| self.out_label.clone());
+        let l = self
+            .err
+            .last()
+            .cloned()
+            .unwrap_or_else(|| self.out_label.clone());
         let g = self.goto(&l);
         self.line(format!("if (unlikely(c->unwind)) {g}"));
     }
 
     fn check_call(&mut self, loc: &str) {
-        let l = self.err.last().cloned().unwrap_or_else(|| self.out_label.clone());
+        let l = self
+            .err
+            .last()
+            .cloned()
+            .unwrap_or_else(|| self.out_label.clone());
         let g = self.goto(&l);
-        self.line(format!("if (unlikely(c->unwind)) {{ xs_note_loc(c, {loc}); {g} }}"));
+        self.line(format!(
+            "if (unlikely(c->unwind)) {{ xs_note_loc(c, {loc}); {g} }}"
+        ));
     }
 
     fn act(&mut self, loc: &ir::Loc) {
-        let l = self.err.last().cloned().unwrap_or_else(|| self.out_label.clone());
+        let l = self
+            .err
+            .last()
+            .cloned()
+            .unwrap_or_else(|| self.out_label.clone());
         self.used.insert(l.clone());
         let locs = self.g.loc(loc, "statement");
         self.line(format!("XS_ACT(c, 1, {locs}, {l});"));
@@ -264,7 +280,10 @@ impl<'g> Fcx<'g> {
     }
 
     fn local_ty(&self, i: u32) -> Type {
-        self.locals.get(i as usize).map(|l| l.ty).unwrap_or(Type::Long)
+        self.locals
+            .get(i as usize)
+            .map(|l| l.ty)
+            .unwrap_or(Type::Long)
     }
 
     fn materialize(&mut self, v: String, ty: Type) -> String {
@@ -332,7 +351,12 @@ impl<'g> Fcx<'g> {
                 self.place_label(&brk);
                 self.ind -= 1;
             }
-            StmtKind::For { init, cond, step, body } => {
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+            } => {
                 self.act(&s.loc);
                 if let Some(i) = init {
                     let _ = self.expr(i);
@@ -371,7 +395,11 @@ impl<'g> Fcx<'g> {
             }
             StmtKind::Next => {
                 self.line("c->unwind = 2;");
-                let l = self.err.last().cloned().unwrap_or_else(|| self.out_label.clone());
+                let l = self
+                    .err
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| self.out_label.clone());
                 let g = self.goto(&l);
                 self.line(g);
             }
@@ -392,7 +420,9 @@ impl<'g> Fcx<'g> {
                 if let (Some(v), Some(rt)) = (v, self.ret) {
                     let x = self.expr(v);
                     match rt {
-                        Type::String => self.line(format!("xs_strlcpy({}->__retvalue, {x});", self.sp)),
+                        Type::String => {
+                            self.line(format!("xs_strlcpy({}->__retvalue, {x});", self.sp))
+                        }
                         _ => self.line(format!("{}->__retvalue = {x};", self.sp)),
                     }
                 }
@@ -400,7 +430,11 @@ impl<'g> Fcx<'g> {
                 let g = self.goto(&l);
                 self.line(g);
             }
-            StmtKind::Try { body, catch_var, handler } => {
+            StmtKind::Try {
+                body,
+                catch_var,
+                handler,
+            } => {
                 let catch = self.label("catch");
                 let end = self.label("tryend");
                 self.err.push(catch.clone());
@@ -416,7 +450,11 @@ impl<'g> Fcx<'g> {
                     self.ind += 1;
                     self.place_label(&catch);
                     self.ind -= 1;
-                    let outer = self.err.last().cloned().unwrap_or_else(|| self.out_label.clone());
+                    let outer = self
+                        .err
+                        .last()
+                        .cloned()
+                        .unwrap_or_else(|| self.out_label.clone());
                     let g = self.goto(&outer);
                     self.line(format!("if (!c->last_error) {g}"));
                     if let Some(v) = catch_var {
@@ -471,7 +509,9 @@ impl<'g> Fcx<'g> {
         let n = self.temp_long();
         let i = self.temp_long();
         let e = self.temp_long();
-        self.line(format!("{n} = xs_map_collect(&{m}, {site}, {slice}, {mask}u);"));
+        self.line(format!(
+            "{n} = xs_map_collect(&{m}, {site}, {slice}, {mask}u);"
+        ));
         if let Some(s) = &f.sort {
             let (by, op) = match s.by {
                 SortBy::Key(k) => (k as i64, "XS_COUNT"),
@@ -493,20 +533,26 @@ impl<'g> Fcx<'g> {
         for (k, lid) in f.keys.iter().enumerate() {
             let dst = self.local(lid.0);
             match ktypes.get(k) {
-                Some(Type::String) => {
-                    self.line(format!("xs_strlcpy({dst}, xs_map_key_str(&{m}, (uint32_t){e}, {k}));"))
-                }
-                _ => self.line(format!("{dst} = xs_map_key_long(&{m}, (uint32_t){e}, {k});")),
+                Some(Type::String) => self.line(format!(
+                    "xs_strlcpy({dst}, xs_map_key_str(&{m}, (uint32_t){e}, {k}));"
+                )),
+                _ => self.line(format!(
+                    "{dst} = xs_map_key_long(&{m}, (uint32_t){e}, {k});"
+                )),
             }
         }
         if let Some(v) = f.value {
             let dst = self.local(v.0);
             match vtype {
-                Type::String => self.line(format!("xs_strlcpy({dst}, (const char *)xs_map_val(&{m}, (uint32_t){e}));")),
+                Type::String => self.line(format!(
+                    "xs_strlcpy({dst}, (const char *)xs_map_val(&{m}, (uint32_t){e}));"
+                )),
                 Type::Stats => self.line(format!(
                     "{dst} = ((struct xs_stat *)xs_map_val(&{m}, (uint32_t){e}))->count;"
                 )),
-                _ => self.line(format!("{dst} = *(int64_t *)xs_map_val(&{m}, (uint32_t){e});")),
+                _ => self.line(format!(
+                    "{dst} = *(int64_t *)xs_map_val(&{m}, (uint32_t){e});"
+                )),
             }
         }
         self.loops.push((brk.clone(), cont.clone()));
@@ -529,10 +575,12 @@ impl<'g> Fcx<'g> {
                 let n = gi.cname.clone();
                 match &self.g.decl(*g).kind {
                     GlobalKind::Array { .. } => self.line(format!("xs_map_clear(&{n});")),
-                    GlobalKind::Scalar { ty: Type::String, .. } => self.line(format!("{n}[0] = '\\0';")),
-                    GlobalKind::Scalar { ty: Type::Stats, .. } => {
-                        self.line(format!("memset({n}, 0, xs_stat_size(&{}));", gi.desc))
-                    }
+                    GlobalKind::Scalar {
+                        ty: Type::String, ..
+                    } => self.line(format!("{n}[0] = '\\0';")),
+                    GlobalKind::Scalar {
+                        ty: Type::Stats, ..
+                    } => self.line(format!("memset({n}, 0, xs_stat_size(&{}));", gi.desc)),
                     GlobalKind::Scalar { .. } => self.line(format!("{n} = 0;")),
                 }
             }
@@ -680,13 +728,21 @@ impl<'g> Fcx<'g> {
             }
             ExprKind::Concat { lhs, rhs } => {
                 let a = self.expr(lhs);
-                let a = if has_effects(rhs) { self.materialize(a, Type::String) } else { a };
+                let a = if has_effects(rhs) {
+                    self.materialize(a, Type::String)
+                } else {
+                    a
+                };
                 let b = self.expr(rhs);
                 let t = self.temp_str();
                 self.line(format!("xs_concat({t}, {a}, {b});"));
                 t
             }
-            ExprKind::Regex { subject, regex, negate } => {
+            ExprKind::Regex {
+                subject,
+                regex,
+                negate,
+            } => {
                 let v = self.expr(subject);
                 match crate::regex::compile(regex) {
                     Ok(d) => {
@@ -733,12 +789,18 @@ impl<'g> Fcx<'g> {
                 t
             }
             ExprKind::Assign { target, op, value } => self.assign(target, *op, value, e),
-            ExprKind::IncDec { target, increment, prefix } => self.incdec(target, *increment, *prefix, e),
+            ExprKind::IncDec {
+                target,
+                increment,
+                prefix,
+            } => self.incdec(target, *increment, *prefix, e),
             ExprKind::Aggregate { target, value } => {
                 let v = self.expr(value);
                 let v = self.materialize(v, Type::Long);
                 let (st, desc) = self.stat_lvalue(target, true, &e.loc);
-                self.line(format!("if ({st}) xs_stat_add(&{desc}, (struct xs_stat *){st}, {v});"));
+                self.line(format!(
+                    "if ({st}) xs_stat_add(&{desc}, (struct xs_stat *){st}, {v});"
+                ));
                 v
             }
             ExprKind::StatQuery { op, of } => {
@@ -761,7 +823,9 @@ impl<'g> Fcx<'g> {
                 self.ind += 1;
                 self.line("struct xs_sink S;");
                 self.line("xs_sink_out(&S, c);");
-                self.line(format!("xs_stat_print_hist(&S, &{desc}, (const struct xs_stat *){st});"));
+                self.line(format!(
+                    "xs_stat_print_hist(&S, &{desc}, (const struct xs_stat *){st});"
+                ));
                 self.line("xs_sink_end(&S);");
                 self.ind -= 1;
                 self.line("}");
@@ -773,7 +837,9 @@ impl<'g> Fcx<'g> {
                 let (st, desc) = self.stat_lvalue(of, false, &e.loc);
                 let t = self.temp_long();
                 let loc = self.g.loc(&e.loc, "operator '@hist'");
-                self.line(format!("{t} = xs_stat_bucket(c, &{desc}, (const struct xs_stat *){st}, {b}, {loc});"));
+                self.line(format!(
+                    "{t} = xs_stat_bucket(c, &{desc}, (const struct xs_stat *){st}, {b}, {loc});"
+                ));
                 self.check();
                 t
             }
@@ -890,7 +956,11 @@ impl<'g> Fcx<'g> {
                 if ty == Type::String {
                     match op {
                         AssignOp::Concat => {
-                            let v = if v == dst { self.materialize(v, Type::String) } else { v };
+                            let v = if v == dst {
+                                self.materialize(v, Type::String)
+                            } else {
+                                v
+                            };
                             self.line(format!("xs_strcat({dst}, {v});"));
                         }
                         _ => self.line(format!("xs_strlcpy({dst}, {v});")),
@@ -907,7 +977,11 @@ impl<'g> Fcx<'g> {
                 let name = self.g.decl(*array).name.clone();
                 let k = self.keys(keys);
                 let v = self.expr(value);
-                let v = if ty == Type::String { v } else { self.materialize(v, Type::Long) };
+                let v = if ty == Type::String {
+                    v
+                } else {
+                    self.materialize(v, Type::Long)
+                };
                 let p = self.temp_ptr();
                 let l = self.g.loc(&e.loc, &format!("identifier '{name}'"));
                 self.line(format!("{p} = xs_map_set(c, &{m}, {k}, {l});"));
@@ -983,7 +1057,8 @@ impl<'g> Fcx<'g> {
 
     fn call(&mut self, func: ir::FuncId, args: &[Expr], e: &Expr) -> String {
         let Some(f) = self.g.p.functions.get(func.0 as usize) else {
-            self.g.bug(format!("call to function id {} out of range", func.0));
+            self.g
+                .bug(format!("call to function id {} out of range", func.0));
             return "0LL".to_string();
         };
         let mut vals = Vec::new();
@@ -1050,9 +1125,9 @@ impl<'g> Fcx<'g> {
             Arg::Val(v, Type::String) => me.line(format!("xs_puts(&S, {v});")),
             Arg::Val(v, Type::Long) => me.line(format!("xs_put_long(&S, {v});")),
             Arg::Val(_, _) => {}
-            Arg::Hist(st, desc) => {
-                me.line(format!("xs_stat_print_hist(&S, &{desc}, (const struct xs_stat *){st});"))
-            }
+            Arg::Hist(st, desc) => me.line(format!(
+                "xs_stat_print_hist(&S, &{desc}, (const struct xs_stat *){st});"
+            )),
         };
         let mut need_check = false;
         match format {
@@ -1104,8 +1179,14 @@ impl<'g> Fcx<'g> {
                                     flags.push(f);
                                 }
                             }
-                            let flags = if flags.is_empty() { "0".to_string() } else { flags.join(" | ") };
-                            let dynamic = |spec_v: Option<i64>, it: &mut std::slice::Iter<'_, Arg>| -> String {
+                            let flags = if flags.is_empty() {
+                                "0".to_string()
+                            } else {
+                                flags.join(" | ")
+                            };
+                            let dynamic = |spec_v: Option<i64>,
+                                           it: &mut std::slice::Iter<'_, Arg>|
+                             -> String {
                                 match spec_v {
                                     Some(-1) => match it.next() {
                                         Some(Arg::Val(v, _)) => format!("(int){v}"),
@@ -1122,12 +1203,14 @@ impl<'g> Fcx<'g> {
                                 (Arg::Hist(st, desc), _) => self.line(format!(
                                     "xs_stat_print_hist(&S, &{desc}, (const struct xs_stat *){st});"
                                 )),
-                                (Arg::Val(v, Type::String), _) => {
-                                    self.line(format!("xs_fmt_str(&S, {v}, {flags}, {width}, {prec});"))
-                                }
+                                (Arg::Val(v, Type::String), _) => self.line(format!(
+                                    "xs_fmt_str(&S, {v}, {flags}, {width}, {prec});"
+                                )),
                                 (Arg::Val(v, _), 's') => {
                                     // A number printed with %s: as decimal.
-                                    self.line(format!("xs_fmt_long(&S, {v}, {flags}, {width}, {prec}, 'd');"))
+                                    self.line(format!(
+                                        "xs_fmt_long(&S, {v}, {flags}, {width}, {prec}, 'd');"
+                                    ))
                                 }
                                 (Arg::Val(v, _), 'm' | 'M') => {
                                     let loc = self.g.loc(&e.loc, "identifier 'printf'");
@@ -1190,7 +1273,11 @@ impl<'g> Fcx<'g> {
                 TargetStep::Offset { offset } => {
                     self.line(format!("{cur} = (int64_t)((uint64_t){cur} + {offset}ULL);"));
                 }
-                TargetStep::Index { index, elem_size, deref } => {
+                TargetStep::Index {
+                    index,
+                    elem_size,
+                    deref,
+                } => {
                     let i = self.expr(index);
                     if *deref && is_loc {
                         self.line(format!("{cur} = xs_kread(c, {cur}, 8, 0, {loc});"));
@@ -1208,28 +1295,47 @@ impl<'g> Fcx<'g> {
                         self.check();
                         is_loc = false;
                     }
-                    let mask = if *bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-                    self.line(format!("{cur} = (int64_t)(((uint64_t){cur} >> {}) & {mask}ULL);", shift & 63));
+                    let mask = if *bits >= 64 {
+                        u64::MAX
+                    } else {
+                        (1u64 << bits) - 1
+                    };
+                    self.line(format!(
+                        "{cur} = (int64_t)(((uint64_t){cur} >> {}) & {mask}ULL);",
+                        shift & 63
+                    ));
                 }
             }
         }
         let scalar = matches!(
             t.ty.kind,
-            CTypeKind::Integer | CTypeKind::Pointer | CTypeKind::CharPointer | CTypeKind::Enum | CTypeKind::Bool
+            CTypeKind::Integer
+                | CTypeKind::Pointer
+                | CTypeKind::CharPointer
+                | CTypeKind::Enum
+                | CTypeKind::Bool
         );
         match t.convert {
             TargetConvert::Address => cur,
             TargetConvert::Long | TargetConvert::Pretty { .. } => {
                 let size = if scalar { t.ty.size.clamp(1, 8) } else { 8 };
                 if is_loc && scalar {
-                    self.line(format!("{cur} = xs_kread(c, {cur}, {size}, {}, {loc});", t.ty.signed as i32));
+                    self.line(format!(
+                        "{cur} = xs_kread(c, {cur}, {size}, {}, {loc});",
+                        t.ty.signed as i32
+                    ));
                     self.check();
                 } else if scalar {
-                    self.line(format!("{cur} = xs_extend({cur}, {size}, {});", t.ty.signed as i32));
+                    self.line(format!(
+                        "{cur} = xs_extend({cur}, {size}, {});",
+                        t.ty.signed as i32
+                    ));
                 }
                 if let TargetConvert::Pretty { .. } = t.convert {
                     let s = self.temp_str();
-                    let conv = if matches!(t.ty.kind, CTypeKind::Pointer | CTypeKind::CharPointer) || !scalar {
+                    let conv = if matches!(t.ty.kind, CTypeKind::Pointer | CTypeKind::CharPointer)
+                        || !scalar
+                    {
                         "XS_F_SPECIAL, -1, -1, 'x'"
                     } else {
                         "0, -1, -1, 'd'"
@@ -1262,5 +1368,13 @@ impl<'g> Fcx<'g> {
 
 /// A script identifier as a C identifier fragment.
 pub(crate) fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -110,7 +110,11 @@ impl Parser<'_> {
             self.i += 1;
             arms.push(self.cat(depth)?);
         }
-        Ok(if arms.len() == 1 { arms.pop().unwrap_or(Ast::Empty) } else { Ast::Alt(arms) })
+        Ok(if arms.len() == 1 {
+            arms.pop().unwrap_or(Ast::Empty)
+        } else {
+            Ast::Alt(arms)
+        })
     }
 
     fn cat(&mut self, depth: u32) -> Result<Ast, String> {
@@ -134,12 +138,20 @@ impl Parser<'_> {
                         self.i += 1;
                         atom = Ast::Repeat(Box::new(atom), 0, Some(1));
                     }
-                    Some(b'{') if self.s[self.i + 1..].first().is_some_and(|c| c.is_ascii_digit()) => {
+                    Some(b'{')
+                        if self.s[self.i + 1..]
+                            .first()
+                            .is_some_and(|c| c.is_ascii_digit()) =>
+                    {
                         self.i += 1;
                         let m = self.number()?;
                         let n = if self.peek() == Some(b',') {
                             self.i += 1;
-                            if self.peek() == Some(b'}') { None } else { Some(self.number()?) }
+                            if self.peek() == Some(b'}') {
+                                None
+                            } else {
+                                Some(self.number()?)
+                            }
                         } else {
                             Some(m)
                         };
@@ -169,7 +181,10 @@ impl Parser<'_> {
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.i += 1;
         }
-        let n: u32 = std::str::from_utf8(&self.s[st..self.i]).ok().and_then(|t| t.parse().ok()).ok_or("bad repetition count")?;
+        let n: u32 = std::str::from_utf8(&self.s[st..self.i])
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or("bad repetition count")?;
         if n > MAX_REPEAT {
             return Err(format!("repetition count {n} is larger than {MAX_REPEAT}"));
         }
@@ -177,7 +192,9 @@ impl Parser<'_> {
     }
 
     fn escape(&mut self) -> Result<SymSet, String> {
-        let Some(c) = self.peek() else { return Err("`\\` at the end of the regex".into()) };
+        let Some(c) = self.peek() else {
+            return Err("`\\` at the end of the regex".into());
+        };
         self.i += 1;
         let set = |n: &str| class(n).unwrap_or_else(SymSet::empty);
         Ok(match c {
@@ -202,7 +219,9 @@ impl Parser<'_> {
     }
 
     fn atom(&mut self, depth: u32) -> Result<Ast, String> {
-        let Some(c) = self.peek() else { return Ok(Ast::Empty) };
+        let Some(c) = self.peek() else {
+            return Ok(Ast::Empty);
+        };
         self.i += 1;
         Ok(match c {
             b'(' => {
@@ -239,7 +258,9 @@ impl Parser<'_> {
         }
         let mut first = true;
         loop {
-            let Some(c) = self.peek() else { return Err("unterminated `[`".into()) };
+            let Some(c) = self.peek() else {
+                return Err("unterminated `[`".into());
+            };
             if c == b']' && !first {
                 self.i += 1;
                 break;
@@ -257,7 +278,9 @@ impl Parser<'_> {
             }
             self.i += 1;
             let lo = if c == b'\\' {
-                let Some(e) = self.peek() else { return Err("unterminated `[`".into()) };
+                let Some(e) = self.peek() else {
+                    return Err("unterminated `[`".into());
+                };
                 self.i += 1;
                 match e {
                     b'n' => b'\n',
@@ -372,7 +395,10 @@ pub struct Dfa {
 }
 
 pub fn compile(re: &str) -> Result<Dfa, String> {
-    let mut p = Parser { s: re.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: re.as_bytes(),
+        i: 0,
+    };
     let ast = p.alt(0)?;
     if p.i < p.s.len() {
         return Err("unbalanced `)`".into());
@@ -388,7 +414,17 @@ pub fn compile(re: &str) -> Result<Dfa, String> {
     nfa.nodes[hub] = Node::Eps(vec![skip, body]);
 
     // Symbol classes: symbols with the same membership in every set.
-    let sets: Vec<&SymSet> = nfa.nodes.iter().filter_map(|n| if let Node::Sym(s, _) = n { Some(s) } else { None }).collect();
+    let sets: Vec<&SymSet> = nfa
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            if let Node::Sym(s, _) = n {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect();
     let mut sig: HashMap<Vec<bool>, u8> = HashMap::new();
     let mut classes = vec![0u8; NSYM];
     for (sym, cls) in classes.iter_mut().enumerate() {
@@ -430,7 +466,9 @@ pub fn compile(re: &str) -> Result<Dfa, String> {
                 Some(&id) => id,
                 None => {
                     if states.len() >= MAX_STATES {
-                        return Err(format!("the regular expression needs more than {MAX_STATES} automaton states"));
+                        return Err(format!(
+                            "the regular expression needs more than {MAX_STATES} automaton states"
+                        ));
                     }
                     states.push(next.clone());
                     ids.insert(next, states.len() - 1);
@@ -441,14 +479,23 @@ pub fn compile(re: &str) -> Result<Dfa, String> {
         }
         k += 1;
     }
-    Ok(Dfa { classes, nclasses, trans, accept: acc })
+    Ok(Dfa {
+        classes,
+        nclasses,
+        trans,
+        accept: acc,
+    })
 }
 
 /// The DFA as C statics named `name` (an `xs_dfa`).
 pub fn to_c(d: &Dfa, name: &str, re: &str) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let _ = writeln!(s, "/* regex {} */", crate::lower::c_string(re).replace("*/", "*\\/"));
+    let _ = writeln!(
+        s,
+        "/* regex {} */",
+        crate::lower::c_string(re).replace("*/", "*\\/")
+    );
     let join = |v: Vec<String>| {
         let mut out = String::new();
         for (i, x) in v.iter().enumerate() {
@@ -462,9 +509,23 @@ pub fn to_c(d: &Dfa, name: &str, re: &str) -> String {
         }
         out
     };
-    let _ = writeln!(s, "static const uint8_t {name}_cls[258] = {{{}\n}};", join(d.classes.iter().map(|c| c.to_string()).collect()));
-    let _ = writeln!(s, "static const uint16_t {name}_tr[{}] = {{{}\n}};", d.trans.len(), join(d.trans.iter().map(|c| c.to_string()).collect()));
-    let _ = writeln!(s, "static const uint8_t {name}_acc[{}] = {{{}\n}};", d.accept.len(), join(d.accept.iter().map(|&a| (a as u8).to_string()).collect()));
+    let _ = writeln!(
+        s,
+        "static const uint8_t {name}_cls[258] = {{{}\n}};",
+        join(d.classes.iter().map(|c| c.to_string()).collect())
+    );
+    let _ = writeln!(
+        s,
+        "static const uint16_t {name}_tr[{}] = {{{}\n}};",
+        d.trans.len(),
+        join(d.trans.iter().map(|c| c.to_string()).collect())
+    );
+    let _ = writeln!(
+        s,
+        "static const uint8_t {name}_acc[{}] = {{{}\n}};",
+        d.accept.len(),
+        join(d.accept.iter().map(|&a| (a as u8).to_string()).collect())
+    );
     let _ = writeln!(
         s,
         "static const struct xs_dfa {name} = {{ {}, {}, {name}_cls, {name}_tr, {name}_acc }};",
@@ -480,7 +541,8 @@ mod tests {
 
     fn run(d: &Dfa, s: &str) -> bool {
         let mut st = 0usize;
-        let step = |st: usize, sym: usize| d.trans[st * d.nclasses + d.classes[sym] as usize] as usize;
+        let step =
+            |st: usize, sym: usize| d.trans[st * d.nclasses + d.classes[sym] as usize] as usize;
         st = step(st, BEGIN);
         if d.accept[st] {
             return true;
@@ -523,7 +585,16 @@ mod tests {
 
     #[test]
     fn bad_regexes_are_errors() {
-        for re in ["(ab", "ab)", "[ab", "*a", "a{3,1}", "a{999}", "[[:nope:]]", "a\\"] {
+        for re in [
+            "(ab",
+            "ab)",
+            "[ab",
+            "*a",
+            "a{3,1}",
+            "a{999}",
+            "[[:nope:]]",
+            "a\\",
+        ] {
             assert!(compile(re).is_err(), "{re}");
         }
     }

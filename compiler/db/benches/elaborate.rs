@@ -25,7 +25,9 @@ fn fifty_probes() -> String {
         s.push_str(&format!("// probe {i}\n"));
         s.push_str(kinds[i % kinds.len()]);
     }
-    s.push_str("probe end { foreach (k in reads- limit 10) printf(\"%s %d\\n\", k, @count(reads[k])) }\n");
+    s.push_str(
+        "probe end { foreach (k in reads- limit 10) printf(\"%s %d\\n\", k, @count(reads[k])) }\n",
+    );
     s
 }
 
@@ -58,7 +60,11 @@ fn run(label: &str, profile: &kernel::Profile, script: &str) {
         s
     });
     let mut s = s;
-    let edited = script.replacen("// probe 0", "// probe zero", 1).replacen("hello world", "hello, world", 1);
+    let edited = script.replacen("// probe 0", "// probe zero", 1).replacen(
+        "hello world",
+        "hello, world",
+        1,
+    );
     let ((), edit) = time(|| {
         s.set_script("bench.stp", &edited);
         let _ = s.elaborate();
@@ -78,13 +84,19 @@ fn main() {
     let tiny = kernel::fixtures::tiny_x86();
     let big = fifty_probes();
     run("hello world, tiny profile", &tiny, HELLO);
-    run("50 probes + tapsets, tiny profile", &tiny, &big.replace("syscall.openat", "vfs.read"));
+    run(
+        "50 probes + tapsets, tiny profile",
+        &tiny,
+        &big.replace("syscall.openat", "vfs.read"),
+    );
     match real_profile() {
         Some(p) => {
             let _ = p.tables();
             run("hello world, Debian 6.1 amd64", &p, HELLO);
             run("50 probes + tapsets, Debian 6.1 amd64", &p, &big);
         }
-        None => println!("(no stored Debian 6.1 profile: run the conformance test once to build it)"),
+        None => {
+            println!("(no stored Debian 6.1 profile: run the conformance test once to build it)")
+        }
     }
 }

@@ -39,7 +39,12 @@ pub fn dump(p: &Program, derivations: &[Vec<String>]) -> String {
                     }
                     out.push('\n');
                 }
-                GlobalKind::Array { keys, value, size, wrap } => {
+                GlobalKind::Array {
+                    keys,
+                    value,
+                    size,
+                    wrap,
+                } => {
                     let ks: Vec<&str> = keys.iter().map(|k| ty(*k)).collect();
                     let _ = write!(out, "{}:{} [{}]", g.name, ty(*value), ks.join(", "));
                     if let Some(n) = size {
@@ -56,13 +61,18 @@ pub fn dump(p: &Program, derivations: &[Vec<String>]) -> String {
     if !p.functions.is_empty() {
         out.push_str("# functions\n");
         for f in &p.functions {
-            let params: Vec<String> =
-                f.locals[..f.params as usize].iter().map(|l| format!("{}:{}", l.name, ty(l.ty))).collect();
+            let params: Vec<String> = f.locals[..f.params as usize]
+                .iter()
+                .map(|l| format!("{}:{}", l.name, ty(l.ty)))
+                .collect();
             let _ = writeln!(out, "{}:{} ({})", f.name, ty(f.ret), params.join(", "));
             locals(&mut out, &f.locals[f.params as usize..]);
             match &f.body {
                 FuncBody::Script(b) => {
-                    let pr = Printer { p, locals: &f.locals };
+                    let pr = Printer {
+                        p,
+                        locals: &f.locals,
+                    };
                     pr.block(&mut out, b, 0);
                     out.push('\n');
                 }
@@ -80,10 +90,16 @@ pub fn dump(p: &Program, derivations: &[Vec<String>]) -> String {
                 .iter()
                 .enumerate()
                 .map(|(j, pt)| {
-                    let d = derivations.get(i).and_then(|d| d.get(j)).cloned().unwrap_or_default();
+                    let d = derivations
+                        .get(i)
+                        .and_then(|d| d.get(j))
+                        .cloned()
+                        .unwrap_or_default();
                     let mut s = match &pt.kind {
                         // Where the uprobe goes, as stap shows it.
-                        ir::PointKind::Uprobe { offset, .. } => format!("{} /* pc=.absolute+{offset:#x} */ /* <- {} */", pt.pp, d),
+                        ir::PointKind::Uprobe { offset, .. } => {
+                            format!("{} /* pc=.absolute+{offset:#x} */ /* <- {} */", pt.pp, d)
+                        }
                         _ => format!("{} /* <- {} */", pt.pp, d),
                     };
                     if pt.optional {
@@ -93,10 +109,21 @@ pub fn dump(p: &Program, derivations: &[Vec<String>]) -> String {
                 })
                 .collect();
             // User-space wildcards give thousands of points: one a line.
-            let sep = if pr.points.iter().any(|p| matches!(p.kind, ir::PointKind::Uprobe { .. })) { ",\n" } else { ", " };
+            let sep = if pr
+                .points
+                .iter()
+                .any(|p| matches!(p.kind, ir::PointKind::Uprobe { .. }))
+            {
+                ",\n"
+            } else {
+                ", "
+            };
             let _ = writeln!(out, "{}", pts.join(sep));
             locals(&mut out, &pr.locals);
-            let printer = Printer { p, locals: &pr.locals };
+            let printer = Printer {
+                p,
+                locals: &pr.locals,
+            };
             printer.block(&mut out, &pr.body, 0);
             out.push('\n');
         }
@@ -191,15 +218,29 @@ impl Printer<'_> {
                 let _ = write!(out, "while ({}) ", self.expr(cond));
                 self.body(out, body, ind);
             }
-            StmtKind::For { init, cond, step, body } => {
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+            } => {
                 let o = |e: &Option<Expr>| e.as_ref().map(|e| self.expr(e)).unwrap_or_default();
                 let _ = write!(out, "for ({}; {}; {}) ", o(init), o(cond), o(step));
                 self.body(out, body, ind);
             }
             StmtKind::Foreach(f) => {
                 let keys: Vec<String> = f.keys.iter().map(|k| self.local(*k)).collect();
-                let v = f.value.map(|v| format!("{} = ", self.local(v))).unwrap_or_default();
-                let _ = write!(out, "foreach ({}[{}] in {}", v, keys.join(", "), self.global(f.array));
+                let v = f
+                    .value
+                    .map(|v| format!("{} = ", self.local(v)))
+                    .unwrap_or_default();
+                let _ = write!(
+                    out,
+                    "foreach ({}[{}] in {}",
+                    v,
+                    keys.join(", "),
+                    self.global(f.array)
+                );
                 if let Some(l) = &f.limit {
                     let _ = write!(out, " limit {}", self.expr(l));
                 }
@@ -216,7 +257,10 @@ impl Printer<'_> {
                         DeleteTarget::Element { array, keys } => format!(
                             "{}[{}]",
                             self.global(*array),
-                            keys.iter().map(|k| k.as_ref().map(|k| self.expr(k)).unwrap_or("*".into())).collect::<Vec<_>>().join(", ")
+                            keys.iter()
+                                .map(|k| k.as_ref().map(|k| self.expr(k)).unwrap_or("*".into()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     }
                 );
@@ -230,7 +274,11 @@ impl Printer<'_> {
                     let _ = write!(out, " {}", self.expr(e));
                 }
             }
-            StmtKind::Try { body, catch_var, handler } => {
+            StmtKind::Try {
+                body,
+                catch_var,
+                handler,
+            } => {
                 out.push_str("try ");
                 self.block(out, body, ind);
                 out.push_str(" catch");
@@ -244,11 +292,18 @@ impl Printer<'_> {
     }
 
     fn local(&self, l: LocalId) -> String {
-        self.locals.get(l.0 as usize).map(|l| l.name.clone()).unwrap_or_else(|| format!("local{}", l.0))
+        self.locals
+            .get(l.0 as usize)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| format!("local{}", l.0))
     }
 
     fn global(&self, g: GlobalId) -> String {
-        self.p.globals.get(g.0 as usize).map(|g| g.name.clone()).unwrap_or_else(|| format!("global{}", g.0))
+        self.p
+            .globals
+            .get(g.0 as usize)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| format!("global{}", g.0))
     }
 
     fn lvalue(&self, l: &LValue) -> String {
@@ -256,7 +311,14 @@ impl Printer<'_> {
             LValue::Local(x) => self.local(*x),
             LValue::Global(g) => self.global(*g),
             LValue::Element { array, keys } => {
-                format!("{}[{}]", self.global(*array), keys.iter().map(|k| self.expr(k)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{}[{}]",
+                    self.global(*array),
+                    keys.iter()
+                        .map(|k| self.expr(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             LValue::Target(t) => self.target(t),
         }
@@ -312,11 +374,21 @@ impl Printer<'_> {
             ExprKind::Local(l) => self.local(*l),
             ExprKind::Global(g) => self.global(*g),
             ExprKind::Element { array, keys } => {
-                format!("{}[{}]", self.global(*array), keys.iter().map(|k| self.expr(k)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "{}[{}]",
+                    self.global(*array),
+                    keys.iter()
+                        .map(|k| self.expr(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
             ExprKind::In { array, keys } => format!(
                 "[{}] in {}",
-                keys.iter().map(|k| k.as_ref().map(|k| self.expr(k)).unwrap_or("*".into())).collect::<Vec<_>>().join(", "),
+                keys.iter()
+                    .map(|k| k.as_ref().map(|k| self.expr(k)).unwrap_or("*".into()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 self.global(*array)
             ),
             ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", p(lhs), binop(*op), p(rhs)),
@@ -331,7 +403,9 @@ impl Printer<'_> {
                 };
                 format!("{} {o} {}", p(lhs), p(rhs))
             }
-            ExprKind::Logical { and, lhs, rhs } => format!("{} {} {}", p(lhs), if *and { "&&" } else { "||" }, p(rhs)),
+            ExprKind::Logical { and, lhs, rhs } => {
+                format!("{} {} {}", p(lhs), if *and { "&&" } else { "||" }, p(rhs))
+            }
             ExprKind::Unary { op, operand } => {
                 let o = match op {
                     UnOp::Neg => "-",
@@ -342,10 +416,21 @@ impl Printer<'_> {
                 format!("{o}{}", p(operand))
             }
             ExprKind::Concat { lhs, rhs } => format!("{} . {}", p(lhs), p(rhs)),
-            ExprKind::Regex { subject, regex, negate } => {
-                format!("{} {} {}", p(subject), if *negate { "!~" } else { "=~" }, quote(regex))
+            ExprKind::Regex {
+                subject,
+                regex,
+                negate,
+            } => {
+                format!(
+                    "{} {} {}",
+                    p(subject),
+                    if *negate { "!~" } else { "=~" },
+                    quote(regex)
+                )
             }
-            ExprKind::Ternary { cond, then, els } => format!("{} ? {} : {}", p(cond), p(then), p(els)),
+            ExprKind::Ternary { cond, then, els } => {
+                format!("{} ? {} : {}", p(cond), p(then), p(els))
+            }
             ExprKind::Assign { target, op, value } => {
                 let o = match op {
                     AssignOp::Set => "=".to_string(),
@@ -354,7 +439,11 @@ impl Printer<'_> {
                 };
                 format!("{} {o} {}", self.lvalue(target), p(value))
             }
-            ExprKind::IncDec { target, increment, prefix } => {
+            ExprKind::IncDec {
+                target,
+                increment,
+                prefix,
+            } => {
                 let o = if *increment { "++" } else { "--" };
                 if *prefix {
                     format!("{o}{}", self.lvalue(target))
@@ -362,7 +451,9 @@ impl Printer<'_> {
                     format!("{}{o}", self.lvalue(target))
                 }
             }
-            ExprKind::Aggregate { target, value } => format!("{} <<< {}", self.lvalue(target), p(value)),
+            ExprKind::Aggregate { target, value } => {
+                format!("{} <<< {}", self.lvalue(target), p(value))
+            }
             ExprKind::StatQuery { op, of } => {
                 let o = match op {
                     StatOp::Count => "count".to_string(),
@@ -375,12 +466,21 @@ impl Printer<'_> {
                 format!("@{o}({})", self.lvalue(of))
             }
             ExprKind::Hist { kind, of } => hist(kind, &self.lvalue(of)),
-            ExprKind::HistBucket { kind, of, bucket } => format!("{}[{}]", hist(kind, &self.lvalue(of)), self.expr(bucket)),
+            ExprKind::HistBucket { kind, of, bucket } => {
+                format!("{}[{}]", hist(kind, &self.lvalue(of)), self.expr(bucket))
+            }
             ExprKind::EmbeddedC { code } => format!("%{{{code}%}}"),
             ExprKind::Call { func, args } => format!(
                 "{}({})",
-                self.p.functions.get(func.0 as usize).map(|f| f.name.as_str()).unwrap_or("?"),
-                args.iter().map(|a| self.expr(a)).collect::<Vec<_>>().join(", ")
+                self.p
+                    .functions
+                    .get(func.0 as usize)
+                    .map(|f| f.name.as_str())
+                    .unwrap_or("?"),
+                args.iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             ExprKind::Print { kind, format, args } => {
                 let s = if *kind == PrintKind::Sprint { "s" } else { "" };
@@ -418,7 +518,9 @@ impl Printer<'_> {
 fn hist(kind: &HistKind, of: &str) -> String {
     match kind {
         HistKind::Log => format!("@hist_log({of})"),
-        HistKind::Linear { low, high, width } => format!("@hist_linear({of}, {low}, {high}, {width})"),
+        HistKind::Linear { low, high, width } => {
+            format!("@hist_linear({of}, {low}, {high}, {width})")
+        }
     }
 }
 

@@ -37,8 +37,12 @@ impl TapsetIndex {
         for (fid, items) in files {
             for it in &items.items {
                 match it {
-                    Item::Function(f) if !f.private => ix.functions.entry(f.name.clone()).or_default().push(*fid),
-                    Item::Global(g) if !g.private => ix.globals.entry(g.name.clone()).or_default().push(*fid),
+                    Item::Function(f) if !f.private => {
+                        ix.functions.entry(f.name.clone()).or_default().push(*fid)
+                    }
+                    Item::Global(g) if !g.private => {
+                        ix.globals.entry(g.name.clone()).or_default().push(*fid)
+                    }
                     Item::Alias(a) => {
                         for n in &a.names {
                             ix.aliases.entry(alias_key(n)).or_default().push(*fid)
@@ -48,7 +52,12 @@ impl TapsetIndex {
                 }
             }
         }
-        for v in ix.functions.values_mut().chain(ix.globals.values_mut()).chain(ix.aliases.values_mut()) {
+        for v in ix
+            .functions
+            .values_mut()
+            .chain(ix.globals.values_mut())
+            .chain(ix.aliases.values_mut())
+        {
             v.dedup();
         }
         ix
@@ -202,7 +211,13 @@ pub fn resolve(env: &Env<'_>) -> Resolved {
         probes: e.probes,
         embedded: e.embedded,
         diags: e.diags,
-        known_functions: e.pub_funcs.keys().filter(|k| !k.contains('/')).chain(env.index.functions.keys()).cloned().collect(),
+        known_functions: e
+            .pub_funcs
+            .keys()
+            .filter(|k| !k.contains('/'))
+            .chain(env.index.functions.keys())
+            .cloned()
+            .collect(),
         func_by_name: e.func_by_name,
         global_by_name: e.global_by_name,
     }
@@ -216,7 +231,16 @@ impl Derived {
 
 /// Names the language gives meaning to without any declaration.
 pub const PRINT_FAMILY: &[&str] = &[
-    "print", "println", "printf", "printd", "printdln", "sprint", "sprintln", "sprintf", "sprintd", "sprintdln",
+    "print",
+    "println",
+    "printf",
+    "printd",
+    "printdln",
+    "sprint",
+    "sprintln",
+    "sprintf",
+    "sprintd",
+    "sprintdln",
 ];
 
 impl Elab<'_> {
@@ -230,20 +254,30 @@ impl Elab<'_> {
         for it in &items.items {
             match it {
                 Item::Global(g) => {
-                    let existing = if g.private { self.priv_globals.get(&(f, g.name.clone())) } else { self.pub_globals.get(&g.name) };
+                    let existing = if g.private {
+                        self.priv_globals.get(&(f, g.name.clone()))
+                    } else {
+                        self.pub_globals.get(&g.name)
+                    };
                     if let Some(&i) = existing {
                         if self.globals[i].file == f {
                             self.diags.push(
-                                Diagnostic::error("E0405", format!("duplicate global `{}`", g.name))
-                                    .with_primary(g.span, "declared again here")
-                                    .with_secondary(self.globals[i].decl.span, "first declared here")
-                                    .with_help("remove one of the declarations"),
+                                Diagnostic::error(
+                                    "E0405",
+                                    format!("duplicate global `{}`", g.name),
+                                )
+                                .with_primary(g.span, "declared again here")
+                                .with_secondary(self.globals[i].decl.span, "first declared here")
+                                .with_help("remove one of the declarations"),
                             );
                         }
                         continue;
                     }
                     let i = self.globals.len();
-                    self.globals.push(GlobalSym { decl: g.clone(), file: f });
+                    self.globals.push(GlobalSym {
+                        decl: g.clone(),
+                        file: f,
+                    });
                     if g.private {
                         self.priv_globals.insert((f, g.name.clone()), i);
                     } else {
@@ -262,16 +296,22 @@ impl Elab<'_> {
                     if let Some(&i) = existing {
                         if self.funcs[i].file == f || user {
                             self.diags.push(
-                                Diagnostic::error("E0406", format!("function `{}` is defined twice", func.name))
-                                    .with_primary(func.span, "defined again here")
-                                    .with_secondary(self.funcs[i].decl.span, "first defined here")
-                                    .with_help("rename or remove one of the definitions"),
+                                Diagnostic::error(
+                                    "E0406",
+                                    format!("function `{}` is defined twice", func.name),
+                                )
+                                .with_primary(func.span, "defined again here")
+                                .with_secondary(self.funcs[i].decl.span, "first defined here")
+                                .with_help("rename or remove one of the definitions"),
                             );
                         }
                         continue;
                     }
                     let i = self.funcs.len();
-                    self.funcs.push(FuncSym { decl: func.clone(), file: f });
+                    self.funcs.push(FuncSym {
+                        decl: func.clone(),
+                        file: f,
+                    });
                     if func.private {
                         self.priv_funcs.insert((f, arity_key), i);
                         self.priv_funcs.entry((f, func.name.clone())).or_insert(i);
@@ -323,7 +363,12 @@ impl Elab<'_> {
             let mut bodies = pre;
             bodies.push(p.body.clone());
             bodies.extend(post);
-            self.probes.push(Derived { points, bodies, span: p.span, file });
+            self.probes.push(Derived {
+                points,
+                bodies,
+                span: p.span,
+                file,
+            });
         }
     }
 
@@ -365,10 +410,15 @@ impl Elab<'_> {
                 if chain.contains(&ai) {
                     let (a, _) = &self.aliases[ai];
                     self.diags.push(
-                        Diagnostic::error("E0404", format!("probe alias `{}` expands to itself", a.names[0].text()))
-                            .with_primary(spec.span, "recursion reached here")
-                            .with_secondary(a.span, "alias defined here")
-                            .with_help("an alias must not refer to itself, directly or through other aliases"),
+                        Diagnostic::error(
+                            "E0404",
+                            format!("probe alias `{}` expands to itself", a.names[0].text()),
+                        )
+                        .with_primary(spec.span, "recursion reached here")
+                        .with_secondary(a.span, "alias defined here")
+                        .with_help(
+                            "an alias must not refer to itself, directly or through other aliases",
+                        ),
                     );
                     continue;
                 }
@@ -404,7 +454,11 @@ impl Elab<'_> {
                             } else {
                                 pre.push(alias.body.clone());
                             }
-                            if let Some(d) = out.iter_mut().find(|d: &&mut (Vec<DerivedPoint>, Vec<Stmt>, Vec<Stmt>)| d.1 == pre && d.2 == post) {
+                            if let Some(d) = out.iter_mut().find(
+                                |d: &&mut (Vec<DerivedPoint>, Vec<Stmt>, Vec<Stmt>)| {
+                                    d.1 == pre && d.2 == post
+                                },
+                            ) {
                                 d.0.extend(pts);
                             } else {
                                 out.push((pts, pre, post));
@@ -436,7 +490,8 @@ impl Elab<'_> {
             }
             Err(e) => {
                 if !spec.optional && !spec.sufficient {
-                    let mut d = Diagnostic::error(e.code, e.message).with_primary(spec.span, "in this probe point");
+                    let mut d = Diagnostic::error(e.code, e.message)
+                        .with_primary(spec.span, "in this probe point");
                     if e.code == "E0402" {
                         if let Some(s) = self.suggest_alias(spec) {
                             d = d.with_note(format!("did you mean `{s}`?"));
@@ -453,7 +508,11 @@ impl Elab<'_> {
     }
 
     fn no_match(&self, spec: &PointSpec) -> Diagnostic {
-        let target = if self.env.release.is_empty() { "(no target profile)".to_string() } else { self.env.release.to_string() };
+        let target = if self.env.release.is_empty() {
+            "(no target profile)".to_string()
+        } else {
+            self.env.release.to_string()
+        };
         Diagnostic::error(
             "E0403",
             format!("probe point `{}` matches nothing in target kernel {target}", spec.text()),
@@ -468,7 +527,10 @@ impl Elab<'_> {
 
     fn suggest_alias(&self, spec: &PointSpec) -> Option<String> {
         let want = spec.text();
-        let names = self.aliases.iter().flat_map(|(a, _)| a.names.iter().map(|n| n.text()));
+        let names = self
+            .aliases
+            .iter()
+            .flat_map(|(a, _)| a.names.iter().map(|n| n.text()));
         best_match(&want, names)
     }
 
@@ -558,7 +620,8 @@ impl Elab<'_> {
             }
             ExprKind::Call { name, args, .. } => {
                 if let Some(i) = self.lookup_func(file, name, args.len()) {
-                    self.func_by_name.insert((file, call_key(name, args.len())), i);
+                    self.func_by_name
+                        .insert((file, call_key(name, args.len())), i);
                     if self.scanned_funcs.insert(i) {
                         let f = self.funcs[i].clone();
                         let ps: Vec<String> = f.decl.params.iter().map(|p| p.0.clone()).collect();
@@ -603,7 +666,10 @@ pub fn expand_braces(spec: &PointSpec) -> Vec<PointSpec> {
             let c = &s.components[ci];
             let names = brace_alternatives(&c.name);
             let args = match &c.arg {
-                Some(Lit::Str(a)) => brace_alternatives(a).into_iter().map(|a| Some(Lit::Str(a))).collect(),
+                Some(Lit::Str(a)) => brace_alternatives(a)
+                    .into_iter()
+                    .map(|a| Some(Lit::Str(a)))
+                    .collect(),
                 other => vec![other.clone()],
             };
             for n in &names {
@@ -622,7 +688,9 @@ pub fn expand_braces(spec: &PointSpec) -> Vec<PointSpec> {
 
 /// `a{b,c}d` -> `abd`, `acd` (nested braces supported, at most 1000 results).
 pub fn brace_alternatives(s: &str) -> Vec<String> {
-    let Some(open) = s.find('{') else { return vec![s.to_string()] };
+    let Some(open) = s.find('{') else {
+        return vec![s.to_string()];
+    };
     let bytes = s.as_bytes();
     let mut depth = 0;
     let mut close = None;
@@ -641,7 +709,9 @@ pub fn brace_alternatives(s: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let Some(close) = close else { return vec![s.to_string()] };
+    let Some(close) = close else {
+        return vec![s.to_string()];
+    };
     let mut parts = Vec::new();
     let mut start = open + 1;
     for c in commas.iter().copied().chain(std::iter::once(close)) {
@@ -693,7 +763,11 @@ fn match_rec(user: &[Component], name: &[Component], used: usize, out: &mut Vec<
         return;
     }
     let n = &name[0];
-    let name_ok = if kernel::glob::has_wildcard(&u.name) { kernel::glob::matches(&u.name, &n.name) } else { u.name == n.name };
+    let name_ok = if kernel::glob::has_wildcard(&u.name) {
+        kernel::glob::matches(&u.name, &n.name)
+    } else {
+        u.name == n.name
+    };
     if !name_ok {
         return;
     }
@@ -712,7 +786,9 @@ fn match_rec(user: &[Component], name: &[Component], used: usize, out: &mut Vec<
 pub fn dotted_glob(pat: &[u8], text: &[u8]) -> bool {
     match pat.first() {
         None => text.is_empty(),
-        Some(b'*') if pat.get(1) == Some(&b'*') => (0..=text.len()).any(|i| dotted_glob(&pat[2..], &text[i..])),
+        Some(b'*') if pat.get(1) == Some(&b'*') => {
+            (0..=text.len()).any(|i| dotted_glob(&pat[2..], &text[i..]))
+        }
         Some(b'*') => {
             let mut i = 0;
             loop {

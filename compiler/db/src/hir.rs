@@ -28,7 +28,10 @@ pub enum Item {
     Probe(ProbeDecl),
     Alias(AliasDecl),
     /// A top-level `%{ ... %}` block.
-    Embedded { code: String, span: Span },
+    Embedded {
+        code: String,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,16 +141,32 @@ pub struct Stmt {
 pub enum StmtKind {
     Block(Vec<Stmt>),
     Expr(Expr),
-    If { cond: Expr, then: Box<Stmt>, els: Option<Box<Stmt>> },
-    While { cond: Expr, body: Box<Stmt> },
-    For { init: Option<Expr>, cond: Option<Expr>, step: Option<Expr>, body: Box<Stmt> },
+    If {
+        cond: Expr,
+        then: Box<Stmt>,
+        els: Option<Box<Stmt>>,
+    },
+    While {
+        cond: Expr,
+        body: Box<Stmt>,
+    },
+    For {
+        init: Option<Expr>,
+        cond: Option<Expr>,
+        step: Option<Expr>,
+        body: Box<Stmt>,
+    },
     Foreach(Box<ForeachHir>),
     Delete(Expr),
     Next,
     Break,
     Continue,
     Return(Option<Expr>),
-    Try { body: Box<Stmt>, catch_var: Option<(String, Span)>, handler: Box<Stmt> },
+    Try {
+        body: Box<Stmt>,
+        catch_var: Option<(String, Span)>,
+        handler: Box<Stmt>,
+    },
     Empty,
 }
 
@@ -198,21 +217,65 @@ pub enum ExprKind {
     /// unknown identifier.
     Name(String),
     /// `a[k1, k2]` (`None` keys are `*`, only legal in `in`/`delete`/foreach).
-    Index { array: String, array_span: Span, keys: Vec<Option<Expr>> },
+    Index {
+        array: String,
+        array_span: Span,
+        keys: Vec<Option<Expr>>,
+    },
     /// `[k...] in a`.
-    In { keys: Vec<Option<Expr>>, array: String, array_span: Span },
-    Binary { op: BinOpH, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: ir::UnOp, operand: Box<Expr> },
-    Ternary { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
-    Assign { op: AssignOpH, target: Box<Expr>, value: Box<Expr> },
-    IncDec { target: Box<Expr>, increment: bool, prefix: bool },
-    Aggregate { target: Box<Expr>, value: Box<Expr> },
+    In {
+        keys: Vec<Option<Expr>>,
+        array: String,
+        array_span: Span,
+    },
+    Binary {
+        op: BinOpH,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: ir::UnOp,
+        operand: Box<Expr>,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+    Assign {
+        op: AssignOpH,
+        target: Box<Expr>,
+        value: Box<Expr>,
+    },
+    IncDec {
+        target: Box<Expr>,
+        increment: bool,
+        prefix: bool,
+    },
+    Aggregate {
+        target: Box<Expr>,
+        value: Box<Expr>,
+    },
     /// `@count(x)` and friends; `Variance` carries its shift.
-    StatOp { op: ir::StatOp, of: Box<Expr> },
-    Hist { kind: HistKindH, of: Box<Expr>, bucket: Option<Box<Expr>> },
-    Call { name: String, name_span: Span, args: Vec<Expr> },
+    StatOp {
+        op: ir::StatOp,
+        of: Box<Expr>,
+    },
+    Hist {
+        kind: HistKindH,
+        of: Box<Expr>,
+        bucket: Option<Box<Expr>>,
+    },
+    Call {
+        name: String,
+        name_span: Span,
+        args: Vec<Expr>,
+    },
     /// The print family, with its name (`printf`, `sprintln`, ...).
-    Print { name: String, args: Vec<Expr> },
+    Print {
+        name: String,
+        args: Vec<Expr>,
+    },
     Target(Box<TargetHir>),
     /// `@entry(e)`.
     Entry(Box<Expr>),
@@ -247,7 +310,11 @@ pub enum TargetBaseH {
     /// `@var("name")`.
     AtVar(String),
     /// `@cast(e, "type", "module")`.
-    Cast { expr: Box<Expr>, ty: String, module: Option<String> },
+    Cast {
+        expr: Box<Expr>,
+        ty: String,
+        module: Option<String>,
+    },
     /// Autocast: `(e)->field`, `v->field`, `f()->field`: `e` must carry a
     /// C type (from a target expression it was computed from).
     Expr(Box<Expr>),
@@ -276,7 +343,12 @@ pub fn walk_stmt_exprs<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Expr)) {
             walk_expr(cond, f);
             walk_stmt_exprs(body, f);
         }
-        StmtKind::For { init, cond, step, body } => {
+        StmtKind::For {
+            init,
+            cond,
+            step,
+            body,
+        } => {
             for e in [init, cond, step].into_iter().flatten() {
                 walk_expr(e, f);
             }
@@ -348,6 +420,7 @@ pub fn walk_expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
             }
         }
         ExprKind::Entry(x) | ExprKind::Defined(x) => walk_expr(x, f),
-        ExprKind::Lit(_) | ExprKind::Name(_) | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => {}
+        ExprKind::Lit(_) | ExprKind::Name(_) | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => {
+        }
     }
 }

@@ -67,7 +67,11 @@ use diag::{Diagnostic, FileId};
 pub use session::{Session, SessionOptions};
 
 /// A placeholder span for keys that must not depend on positions.
-pub const NO_SPAN: diag::Span = diag::Span { file: FileId(u32::MAX), start: 0, end: 0 };
+pub const NO_SPAN: diag::Span = diag::Span {
+    file: FileId(u32::MAX),
+    start: 0,
+    end: 0,
+};
 
 /// What kind of source a file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -219,7 +223,8 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let id = file.id(db);
     // The file's own `@define` macros are expanded before parsing, like stap.
     let library = macro_table(db, file.macros(db));
-    let uses_library = !library.is_empty() && library.keys().any(|k| text.contains(&format!("@{k}")));
+    let uses_library =
+        !library.is_empty() && library.keys().any(|k| text.contains(&format!("@{k}")));
     let (green, mut diags, sites) = if text.contains("@define") || uses_library {
         let ex = syntax::preprocess::expand_macros(text, library);
         let (green, mut diags) = syntax::parse(&ex.text).into_parts();
@@ -235,7 +240,11 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     for d in &mut diags {
         remap_file(d, id);
     }
-    ParsedFile { green, diags, sites }
+    ParsedFile {
+        green,
+        diags,
+        sites,
+    }
 }
 
 /// Point a diagnostic of the syntax layer (which uses `FileId(0)`) at `id`.
@@ -265,25 +274,43 @@ pub struct Facts<'db> {
 
 /// The file's live items for one set of fact values.
 #[salsa::tracked(returns(ref))]
-pub fn preprocess<'db>(db: &'db dyn Db, file: SourceFile, facts: Facts<'db>) -> Arc<hir::FileItems> {
+pub fn preprocess<'db>(
+    db: &'db dyn Db,
+    file: SourceFile,
+    facts: Facts<'db>,
+) -> Arc<hir::FileItems> {
     let parsed = parse_file(db, file);
     let values: BTreeMap<String, String> = facts.values(db).iter().cloned().collect();
     let tapset = file.kind(db) == FileKind::Tapset;
     let root = syntax::SyntaxNode::new_root(parsed.green.clone());
-    if root.descendants().any(|n| n.kind() == syntax::SyntaxKind::TOKEN_SOUP) {
+    if root
+        .descendants()
+        .any(|n| n.kind() == syntax::SyntaxKind::TOKEN_SOUP)
+    {
         // Conditionals (or macro uses) that only parse once resolved, such
         // as `%(` inside a probe point's literal: choose the live arms on
         // the (macro-expanded) text and parse that for this target.
         let text = file.text(db);
         let library = macro_table(db, file.macros(db));
-        let expanded = if parsed.sites.is_empty() { text.to_string() } else { syntax::preprocess::expand_macros(text, library).text };
-        let mut items = lower::lower_resolved(file.id(db), &expanded, &parsed.sites, &values, tapset);
+        let expanded = if parsed.sites.is_empty() {
+            text.to_string()
+        } else {
+            syntax::preprocess::expand_macros(text, library).text
+        };
+        let mut items =
+            lower::lower_resolved(file.id(db), &expanded, &parsed.sites, &values, tapset);
         for d in &mut items.diags {
             remap_file(d, file.id(db));
         }
         return Arc::new(items);
     }
-    Arc::new(lower::lower_file(file.id(db), &parsed.green, &parsed.sites, &values, tapset))
+    Arc::new(lower::lower_file(
+        file.id(db),
+        &parsed.green,
+        &parsed.sites,
+        &values,
+        tapset,
+    ))
 }
 
 /// The value of one fact for a target and options.
@@ -304,9 +331,12 @@ fn fact_value(db: &dyn Db, target: TargetKernel, opts: &OptionsData, name: &str)
         }
         n if n.starts_with("CONFIG_") => target.config(db).get(n).cloned().unwrap_or_default(),
         // `$1`, `@1`, ... are facts too: command-line arguments.
-        n if n.starts_with('$') || n.starts_with('@') => {
-            n[1..].parse::<usize>().ok().and_then(|i| opts.args.get(i.wrapping_sub(1))).cloned().unwrap_or_default()
-        }
+        n if n.starts_with('$') || n.starts_with('@') => n[1..]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| opts.args.get(i.wrapping_sub(1)))
+            .cloned()
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -316,16 +346,21 @@ pub fn file_items(db: &dyn Db, program: Program, file: SourceFile) -> Arc<hir::F
     let names = file_facts(db, file);
     let target = program.target(db);
     let opts = program.options(db).data(db);
-    let values: Vec<(String, String)> =
-        names.iter().map(|n| (n.clone(), fact_value(db, target, opts, n))).collect();
+    let values: Vec<(String, String)> = names
+        .iter()
+        .map(|n| (n.clone(), fact_value(db, target, opts, n)))
+        .collect();
     let facts = Facts::new(db, values);
     preprocess(db, file, facts).clone()
 }
 
 #[salsa::tracked(returns(ref))]
 pub fn tapset_index(db: &dyn Db, program: Program) -> Arc<elab::TapsetIndex> {
-    let files: Vec<(FileId, Arc<hir::FileItems>)> =
-        program.tapsets(db).iter().map(|f| (f.id(db), file_items(db, program, *f).clone())).collect();
+    let files: Vec<(FileId, Arc<hir::FileItems>)> = program
+        .tapsets(db)
+        .iter()
+        .map(|f| (f.id(db), file_items(db, program, *f).clone()))
+        .collect();
     Arc::new(elab::TapsetIndex::build(&files))
 }
 
@@ -339,10 +374,23 @@ pub struct PointKey<'db> {
 pub type PointResult = Result<Arc<Vec<points::ResolvedPoint>>, points::PointError>;
 
 #[salsa::tracked(returns(ref))]
-pub fn resolve_point<'db>(db: &'db dyn Db, target: TargetKernel, key: PointKey<'db>) -> PointResult {
+pub fn resolve_point<'db>(
+    db: &'db dyn Db,
+    target: TargetKernel,
+    key: PointKey<'db>,
+) -> PointResult {
     let tables = target.tables(db);
-    let hz = target.config(db).get("CONFIG_HZ").and_then(|v| v.parse().ok()).unwrap_or(250);
-    let view = points::TargetView { release: target.release(db), arch: target.arch(db), tables, hz };
+    let hz = target
+        .config(db)
+        .get("CONFIG_HZ")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250);
+    let view = points::TargetView {
+        release: target.release(db),
+        arch: target.arch(db),
+        tables,
+        hz,
+    };
     points::resolve_point(key.components(db), &view).map(Arc::new)
 }
 
@@ -392,22 +440,42 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
     let resolve = |comps: &[hir::Component]| -> PointResult {
         let stripped: Vec<hir::Component> = comps
             .iter()
-            .map(|c| hir::Component { name: c.name.clone(), arg: c.arg.clone(), span: crate::NO_SPAN })
+            .map(|c| hir::Component {
+                name: c.name.clone(),
+                arg: c.arg.clone(),
+                span: crate::NO_SPAN,
+            })
             .collect();
         let key = PointKey::new(db, stripped);
         resolve_point(db, target, key).clone()
     };
-    let env = elab::Env { script: script.id(db), items: &items, index: &index, resolve: &resolve, release: target.release(db) };
+    let env = elab::Env {
+        script: script.id(db),
+        items: &items,
+        index: &index,
+        resolve: &resolve,
+        release: target.release(db),
+    };
     let resolved = elab::resolve(&env);
     // Run-time locations: file index in `ir::Program::files`.
-    let file_index: BTreeMap<FileId, u32> =
-        resolved.files.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
+    let file_index: BTreeMap<FileId, u32> = resolved
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (*f, i as u32))
+        .collect();
     let loc = |s: diag::Span| -> ir::Loc {
-        let Some(sf) = by_id.get(&s.file) else { return ir::Loc::default() };
+        let Some(sf) = by_id.get(&s.file) else {
+            return ir::Loc::default();
+        };
         let starts = line_starts(db, *sf);
         let line = starts.partition_point(|&x| x <= s.start);
         let col = s.start - starts[line.saturating_sub(1).min(starts.len() - 1)] + 1;
-        ir::Loc { file: file_index.get(&s.file).copied().unwrap_or(0), line: line as u32, col }
+        ir::Loc {
+            file: file_index.get(&s.file).copied().unwrap_or(0),
+            line: line as u32,
+            col,
+        }
     };
     let tables = target.tables(db).clone();
     let tenv = typeck::TyEnv {
@@ -416,7 +484,11 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
         arch: target.arch(db),
         guru: opts.guru,
         loc: &loc,
-        name: if opts.module_name.is_empty() { "stap".into() } else { opts.module_name.clone() },
+        name: if opts.module_name.is_empty() {
+            "stap".into()
+        } else {
+            opts.module_name.clone()
+        },
         release: target.release(db).clone(),
         defines: opts.defines.clone(),
         unoptimized: opts.unoptimized,
@@ -448,7 +520,11 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
         None
     } else {
         checked.program.map(|mut p| {
-            p.files = resolved.files.iter().map(|f| by_id.get(f).map(|s| s.path(db).clone()).unwrap_or_default()).collect();
+            p.files = resolved
+                .files
+                .iter()
+                .map(|f| by_id.get(f).map(|s| s.path(db).clone()).unwrap_or_default())
+                .collect();
             Arc::new(p)
         })
     };
@@ -456,11 +532,20 @@ pub fn elaborate(db: &dyn Db, program: Program) -> Arc<Elaboration> {
         Some(p) => dump::dump(p, &checked.derivations),
         None => String::new(),
     };
-    Arc::new(Elaboration { program: program_ir, diags, dump })
+    Arc::new(Elaboration {
+        program: program_ir,
+        diags,
+        dump,
+    })
 }
 
 /// `-l`/`-L`: the probe points matching `pattern` (aliases expanded), one
 /// line each; `verbose` adds `$name:type` for each target variable.
-pub fn list_probe_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) -> (Vec<String>, Vec<Diagnostic>) {
+pub fn list_probe_points(
+    db: &dyn Db,
+    program: Program,
+    pattern: &str,
+    verbose: bool,
+) -> (Vec<String>, Vec<Diagnostic>) {
     session::list_points(db, program, pattern, verbose)
 }

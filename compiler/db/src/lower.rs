@@ -26,12 +26,17 @@ pub fn mentioned_facts(green: &rowan::GreenNode) -> Vec<String> {
     for n in root.descendants() {
         if n.kind() == K::PP_CONDITION {
             use syntax::ast::AstNode;
-            if let Some(c) = syntax::ast::PpCondition::cast(n.clone()).and_then(|c| c.to_condition()) {
+            if let Some(c) =
+                syntax::ast::PpCondition::cast(n.clone()).and_then(|c| c.to_condition())
+            {
                 out.extend(c.facts_read());
             }
         }
     }
-    for t in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+    for t in root
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
         if t.kind() == K::CMDLINE_ARG {
             out.insert(t.text().to_string());
         }
@@ -53,16 +58,25 @@ impl syntax::preprocess::TargetFacts for FactsView<'_> {
         self.0.get("arch").map(String::as_str).unwrap_or("")
     }
     fn privilege(&self) -> &str {
-        self.0.get("systemtap_privilege").map(String::as_str).unwrap_or("stapdev")
+        self.0
+            .get("systemtap_privilege")
+            .map(String::as_str)
+            .unwrap_or("stapdev")
     }
     fn guru_mode(&self) -> bool {
         self.0.get("guru_mode").is_some_and(|v| v == "1")
     }
     fn systemtap_v(&self) -> &str {
-        self.0.get("systemtap_v").map(String::as_str).unwrap_or(SYSTEMTAP_V)
+        self.0
+            .get("systemtap_v")
+            .map(String::as_str)
+            .unwrap_or(SYSTEMTAP_V)
     }
     fn config(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
     fn arg_count(&self) -> usize {
         self.0.get("$#").and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -86,10 +100,19 @@ pub fn lower_file(
     tapset: bool,
 ) -> FileItems {
     let root = SyntaxNode::new_root(green.clone());
-    let mut l = Lower { file, sites, facts, diags: Vec::new(), tapset };
+    let mut l = Lower {
+        file,
+        sites,
+        facts,
+        diags: Vec::new(),
+        tapset,
+    };
     let mut items = Vec::new();
     l.items(&root, &mut items);
-    FileItems { items, diags: l.diags }
+    FileItems {
+        items,
+        diags: l.diags,
+    }
 }
 
 /// Lower a file whose tree holds token soups (conditionals or macro uses
@@ -107,7 +130,11 @@ pub fn lower_resolved(
     let r = syntax::preprocess::resolve(text, &FactsView(facts));
     let p = syntax::parse(&r.text);
     let mut items = lower_file(file, p.green(), sites, facts, tapset);
-    let mut extra: Vec<Diagnostic> = r.errors.into_iter().chain(p.errors().iter().cloned()).collect();
+    let mut extra: Vec<Diagnostic> = r
+        .errors
+        .into_iter()
+        .chain(p.errors().iter().cloned())
+        .collect();
     for d in &mut extra {
         map_diag(d, sites);
     }
@@ -118,7 +145,12 @@ pub fn lower_resolved(
 /// Parse `probe POINT {}` and return its point (for `-l`/`-L`).
 pub fn parse_point_text(text: &str) -> Result<PointSpec, Vec<Diagnostic>> {
     let p = syntax::parse(text);
-    let errs: Vec<Diagnostic> = p.errors().iter().filter(|d| d.is_error()).cloned().collect();
+    let errs: Vec<Diagnostic> = p
+        .errors()
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -131,7 +163,13 @@ pub fn parse_point_text(text: &str) -> Result<PointSpec, Vec<Diagnostic>> {
             }
         }
     }
-    Err(vec![Diagnostic::error("E0402", format!("`{text}` is not a probe point")).with_help("write a probe point such as kernel.function(\"vfs_*\")")])
+    Err(vec![Diagnostic::error(
+        "E0402",
+        format!("`{text}` is not a probe point"),
+    )
+    .with_help(
+        "write a probe point such as kernel.function(\"vfs_*\")",
+    )])
 }
 
 /// Map an offset of macro-expanded text back to the original text.
@@ -161,7 +199,9 @@ pub fn map_diag(d: &mut Diagnostic, sites: &[syntax::preprocess::ExpansionSite])
 }
 
 fn tokens(n: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> + '_ {
-    n.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia())
+    n.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !t.kind().is_trivia())
 }
 
 fn has_token(n: &SyntaxNode, k: K) -> bool {
@@ -261,12 +301,20 @@ pub fn unescape(tok: &str) -> String {
 impl Lower<'_> {
     fn span(&self, n: &SyntaxNode) -> Span {
         let r = n.text_range();
-        Span::new(self.file, original_offset(self.sites, r.start().into()), original_offset(self.sites, r.end().into()))
+        Span::new(
+            self.file,
+            original_offset(self.sites, r.start().into()),
+            original_offset(self.sites, r.end().into()),
+        )
     }
 
     fn tspan(&self, t: &SyntaxToken) -> Span {
         let r = t.text_range();
-        Span::new(self.file, original_offset(self.sites, r.start().into()), original_offset(self.sites, r.end().into()))
+        Span::new(
+            self.file,
+            original_offset(self.sites, r.start().into()),
+            original_offset(self.sites, r.end().into()),
+        )
     }
 
     // ---- conditionals ----
@@ -278,9 +326,12 @@ impl Lower<'_> {
         let arm = child(n, if v { K::PP_THEN_ARM } else { K::PP_ELSE_ARM })?;
         if let Some(soup) = child(&arm, K::TOKEN_SOUP) {
             self.diags.push(
-                Diagnostic::error("E0211", "the selected arm of this conditional does not parse")
-                    .with_primary(self.span(&soup), "not valid in this position")
-                    .with_help("fix the code in the arm the target selects"),
+                Diagnostic::error(
+                    "E0211",
+                    "the selected arm of this conditional does not parse",
+                )
+                .with_primary(self.span(&soup), "not valid in this position")
+                .with_help("fix the code in the arm the target selects"),
             );
             return None;
         }
@@ -289,7 +340,8 @@ impl Lower<'_> {
 
     fn eval_condition(&mut self, cond: &SyntaxNode) -> bool {
         use syntax::ast::AstNode;
-        let Some(c) = syntax::ast::PpCondition::cast(cond.clone()).and_then(|c| c.to_condition()) else {
+        let Some(c) = syntax::ast::PpCondition::cast(cond.clone()).and_then(|c| c.to_condition())
+        else {
             return false;
         };
         match syntax::preprocess::eval_condition(&c, &FactsView(self.facts)) {
@@ -324,7 +376,10 @@ impl Lower<'_> {
                 }
                 K::EMBEDDED_DECL => {
                     if let Some(t) = tokens(&c).find(|t| t.kind() == K::EMBEDDED_CODE) {
-                        out.push(Item::Embedded { code: embedded_body(t.text()), span: self.tspan(&t) });
+                        out.push(Item::Embedded {
+                            code: embedded_body(t.text()),
+                            span: self.tspan(&t),
+                        });
                     }
                 }
                 K::PP_COND => {
@@ -338,7 +393,10 @@ impl Lower<'_> {
         // A top-level `%{ %}` may also appear as a bare token.
         for t in tokens(n) {
             if t.kind() == K::EMBEDDED_CODE {
-                out.push(Item::Embedded { code: embedded_body(t.text()), span: self.tspan(&t) });
+                out.push(Item::Embedded {
+                    code: embedded_body(t.text()),
+                    span: self.tspan(&t),
+                });
             }
         }
     }
@@ -347,11 +405,15 @@ impl Lower<'_> {
         for c in n.children() {
             match c.kind() {
                 K::GLOBAL_VAR => {
-                    let Some(name) = child(&c, K::NAME).and_then(|x| x.first_token()) else { continue };
+                    let Some(name) = child(&c, K::NAME).and_then(|x| x.first_token()) else {
+                        continue;
+                    };
                     let size = child(&c, K::ARRAY_SIZE)
                         .and_then(|a| tokens(&a).find(|t| t.kind() == K::NUMBER))
                         .and_then(|t| syntax::parse_number(t.text()));
-                    let init = child(&c, K::GLOBAL_INIT).and_then(|i| child(&i, K::LITERAL)).and_then(|l| self.literal(&l));
+                    let init = child(&c, K::GLOBAL_INIT)
+                        .and_then(|i| child(&i, K::LITERAL))
+                        .and_then(|l| self.literal(&l));
                     out.push(Item::Global(GlobalDecl {
                         name: name.text().to_string(),
                         span: self.tspan(&name),
@@ -375,7 +437,12 @@ impl Lower<'_> {
         let toks: Vec<SyntaxToken> = tokens(l).collect();
         let first = toks.first()?;
         match first.kind() {
-            K::STRING => Some(Lit::Str(toks.iter().filter(|t| t.kind() == K::STRING).map(|t| unescape(t.text())).collect())),
+            K::STRING => Some(Lit::Str(
+                toks.iter()
+                    .filter(|t| t.kind() == K::STRING)
+                    .map(|t| unescape(t.text()))
+                    .collect(),
+            )),
             K::MINUS => {
                 let n = toks.iter().find(|t| t.kind() == K::NUMBER)?;
                 let v = syntax::parse_number(n.text())?;
@@ -395,7 +462,10 @@ impl Lower<'_> {
         }
         let body = if let Some(code) = tokens(n).find(|t| t.kind() == K::EMBEDDED_CODE) {
             let text = code.text();
-            FuncBody::Embedded { code: embedded_body(text), pure: text.contains("/* pure */") }
+            FuncBody::Embedded {
+                code: embedded_body(text),
+                pure: text.contains("/* pure */"),
+            }
         } else {
             FuncBody::Script(self.stmt(&child(n, K::BLOCK)?))
         };
@@ -414,7 +484,11 @@ impl Lower<'_> {
             match p.kind() {
                 K::PARAM => {
                     if let Some(nm) = child(&p, K::NAME).and_then(|x| x.first_token()) {
-                        out.push((nm.text().to_string(), child(&p, K::TYPE_ANNOT).and_then(|t| type_ann(&t)), self.tspan(&nm)));
+                        out.push((
+                            nm.text().to_string(),
+                            child(&p, K::TYPE_ANNOT).and_then(|t| type_ann(&t)),
+                            self.tspan(&nm),
+                        ));
                     }
                 }
                 K::PP_COND => {
@@ -433,11 +507,20 @@ impl Lower<'_> {
         let list = child(n, K::PROBE_POINT_LIST)?;
         let points = self.point_list(&list);
         let body = self.stmt(&child(n, K::BLOCK)?);
-        Some(ProbeDecl { points, body, span: self.span(&list), private: false })
+        Some(ProbeDecl {
+            points,
+            body,
+            span: self.span(&list),
+            private: false,
+        })
     }
 
     fn alias(&mut self, n: &SyntaxNode, out: &mut Vec<Item>) {
-        let names: Vec<PointSpec> = n.children().filter(|c| c.kind() == K::ALIAS_NAME).flat_map(|c| self.point_list(&c)).collect();
+        let names: Vec<PointSpec> = n
+            .children()
+            .filter(|c| c.kind() == K::ALIAS_NAME)
+            .flat_map(|c| self.point_list(&c))
+            .collect();
         for nm in &names {
             if nm.components.iter().any(|c| c.name.contains('*')) {
                 self.diags.push(
@@ -448,17 +531,31 @@ impl Lower<'_> {
                 return;
             }
         }
-        let Some(list) = child(n, K::PROBE_POINT_LIST) else { return };
+        let Some(list) = child(n, K::PROBE_POINT_LIST) else {
+            return;
+        };
         let targets = self.point_list(&list);
         let blocks: Vec<SyntaxNode> = n.children().filter(|c| c.kind() == K::BLOCK).collect();
         let epilogue = has_token(n, K::PLUSEQ);
         let Some(first) = blocks.first() else { return };
         let body = self.stmt(first);
-        out.push(Item::Alias(AliasDecl { names: names.clone(), epilogue, targets: targets.clone(), body, span: self.span(n) }));
+        out.push(Item::Alias(AliasDecl {
+            names: names.clone(),
+            epilogue,
+            targets: targets.clone(),
+            body,
+            span: self.span(n),
+        }));
         if let Some(second) = blocks.get(1) {
             // `probe a = b { prologue } , { epilogue }`.
             let body = self.stmt(second);
-            out.push(Item::Alias(AliasDecl { names, epilogue: true, targets, body, span: self.span(n) }));
+            out.push(Item::Alias(AliasDecl {
+                names,
+                epilogue: true,
+                targets,
+                body,
+                span: self.span(n),
+            }));
         }
     }
 
@@ -490,7 +587,13 @@ impl Lower<'_> {
         let span = self.span(p);
         alts.into_iter()
             .filter(|c| !c.is_empty())
-            .map(|components| PointSpec { components, optional, sufficient, condition: condition.clone(), span })
+            .map(|components| PointSpec {
+                components,
+                optional,
+                sufficient,
+                condition: condition.clone(),
+                span,
+            })
             .collect()
     }
 
@@ -519,12 +622,18 @@ impl Lower<'_> {
                     None
                 }
             });
-            let comp = Component { name: name.text().to_string(), arg, span: self.span(c) };
+            let comp = Component {
+                name: name.text().to_string(),
+                arg,
+                span: self.span(c),
+            };
             for a in alts.iter_mut() {
                 a.push(comp.clone());
             }
         } else if let Some(b) = child(c, K::BRACE_EXPANSION) {
-            let inner = child(&b, K::PROBE_POINT_LIST).map(|l| self.point_list(&l)).unwrap_or_default();
+            let inner = child(&b, K::PROBE_POINT_LIST)
+                .map(|l| self.point_list(&l))
+                .unwrap_or_default();
             let mut next = Vec::new();
             for a in alts.iter() {
                 for alt in &inner {
@@ -545,9 +654,12 @@ impl Lower<'_> {
 
     fn unsupported_macro(&mut self, n: &SyntaxNode) {
         self.diags.push(
-            Diagnostic::error("E0599", "macro invocations are not supported by xstap's elaboration yet")
-                .with_primary(self.span(n), "macro used here")
-                .with_help("write the expansion out by hand"),
+            Diagnostic::error(
+                "E0599",
+                "macro invocations are not supported by xstap's elaboration yet",
+            )
+            .with_primary(self.span(n), "macro used here")
+            .with_help("write the expansion out by hand"),
         );
     }
 
@@ -556,22 +668,33 @@ impl Lower<'_> {
         let name = t.text();
         if name == "$#" || name == "@#" {
             let count = self.facts.get("$#").cloned().unwrap_or_else(|| "0".into());
-            return Some(if name == "@#" { Lit::Str(count) } else { Lit::Long(count.parse().unwrap_or(0)) });
+            return Some(if name == "@#" {
+                Lit::Str(count)
+            } else {
+                Lit::Long(count.parse().unwrap_or(0))
+            });
         }
         let v = self.facts.get(name).cloned().unwrap_or_default();
         let missing = v.is_empty() && !self.facts.contains_key(name);
         if missing || (v.is_empty() && name.starts_with('$')) {
             self.diags.push(
-                Diagnostic::error("E0204", format!("command-line argument `{name}` was not given"))
-                    .with_primary(self.tspan(&t), "no such argument")
-                    .with_help("pass the argument after the script (`xstap script.stp ARG1 ARG2`)"),
+                Diagnostic::error(
+                    "E0204",
+                    format!("command-line argument `{name}` was not given"),
+                )
+                .with_primary(self.tspan(&t), "no such argument")
+                .with_help("pass the argument after the script (`xstap script.stp ARG1 ARG2`)"),
             );
             return Some(Lit::Long(0));
         }
         if name.starts_with('@') {
             return Some(Lit::Str(v));
         }
-        match v.parse::<i64>().ok().or_else(|| syntax::parse_number(&v).map(|x| x as i64)) {
+        match v
+            .parse::<i64>()
+            .ok()
+            .or_else(|| syntax::parse_number(&v).map(|x| x as i64))
+        {
             Some(n) => Some(Lit::Long(n)),
             None => Some(Lit::Str(v)),
         }
@@ -589,29 +712,59 @@ impl Lower<'_> {
                 None => StmtKind::Empty,
             },
             K::IF_STMT => {
-                let cond = n.children().find(|c| is_expr_kind(c.kind())).map(|e| self.expr(&e));
-                let then = n.children().find(|c| is_stmt_kind(c.kind())).map(|s| self.stmt(&s));
-                let els = child(n, K::ELSE_CLAUSE).and_then(|e| e.children().find(|c| is_stmt_kind(c.kind()))).map(|s| Box::new(self.stmt(&s)));
+                let cond = n
+                    .children()
+                    .find(|c| is_expr_kind(c.kind()))
+                    .map(|e| self.expr(&e));
+                let then = n
+                    .children()
+                    .find(|c| is_stmt_kind(c.kind()))
+                    .map(|s| self.stmt(&s));
+                let els = child(n, K::ELSE_CLAUSE)
+                    .and_then(|e| e.children().find(|c| is_stmt_kind(c.kind())))
+                    .map(|s| Box::new(self.stmt(&s)));
                 match (cond, then) {
-                    (Some(cond), Some(then)) => StmtKind::If { cond, then: Box::new(then), els },
+                    (Some(cond), Some(then)) => StmtKind::If {
+                        cond,
+                        then: Box::new(then),
+                        els,
+                    },
                     _ => StmtKind::Empty,
                 }
             }
             K::WHILE_STMT => {
-                let cond = n.children().find(|c| is_expr_kind(c.kind())).map(|e| self.expr(&e));
-                let body = n.children().find(|c| is_stmt_kind(c.kind())).map(|s| self.stmt(&s));
+                let cond = n
+                    .children()
+                    .find(|c| is_expr_kind(c.kind()))
+                    .map(|e| self.expr(&e));
+                let body = n
+                    .children()
+                    .find(|c| is_stmt_kind(c.kind()))
+                    .map(|s| self.stmt(&s));
                 match (cond, body) {
-                    (Some(cond), Some(body)) => StmtKind::While { cond, body: Box::new(body) },
+                    (Some(cond), Some(body)) => StmtKind::While {
+                        cond,
+                        body: Box::new(body),
+                    },
                     _ => StmtKind::Empty,
                 }
             }
             K::FOR_STMT => {
-                let part = |l: &mut Self, k: K| child(n, k).and_then(|c| c.children().find(|x| is_expr_kind(x.kind()))).map(|e| l.expr(&e));
+                let part = |l: &mut Self, k: K| {
+                    child(n, k)
+                        .and_then(|c| c.children().find(|x| is_expr_kind(x.kind())))
+                        .map(|e| l.expr(&e))
+                };
                 let init = part(self, K::FOR_INIT);
                 let cond = part(self, K::FOR_COND);
                 let step = part(self, K::FOR_STEP);
                 match n.children().find(|c| is_stmt_kind(c.kind())) {
-                    Some(b) => StmtKind::For { init, cond, step, body: Box::new(self.stmt(&b)) },
+                    Some(b) => StmtKind::For {
+                        init,
+                        cond,
+                        step,
+                        body: Box::new(self.stmt(&b)),
+                    },
                     None => StmtKind::Empty,
                 }
             }
@@ -619,10 +772,21 @@ impl Lower<'_> {
             K::TRY_STMT => {
                 let body = child(n, K::BLOCK).map(|b| self.stmt(&b));
                 let cc = child(n, K::CATCH_CLAUSE);
-                let catch_var = cc.as_ref().and_then(|c| child(c, K::NAME)).and_then(|x| x.first_token()).map(|t| (t.text().to_string(), self.tspan(&t)));
-                let handler = cc.as_ref().and_then(|c| child(c, K::BLOCK)).map(|b| self.stmt(&b));
+                let catch_var = cc
+                    .as_ref()
+                    .and_then(|c| child(c, K::NAME))
+                    .and_then(|x| x.first_token())
+                    .map(|t| (t.text().to_string(), self.tspan(&t)));
+                let handler = cc
+                    .as_ref()
+                    .and_then(|c| child(c, K::BLOCK))
+                    .map(|b| self.stmt(&b));
                 match (body, handler) {
-                    (Some(b), Some(h)) => StmtKind::Try { body: Box::new(b), catch_var, handler: Box::new(h) },
+                    (Some(b), Some(h)) => StmtKind::Try {
+                        body: Box::new(b),
+                        catch_var,
+                        handler: Box::new(h),
+                    },
                     _ => StmtKind::Empty,
                 }
             }
@@ -633,13 +797,24 @@ impl Lower<'_> {
             K::NEXT_STMT => StmtKind::Next,
             K::BREAK_STMT => StmtKind::Break,
             K::CONTINUE_STMT => StmtKind::Continue,
-            K::RETURN_STMT => StmtKind::Return(n.children().find(|c| is_expr_kind(c.kind())).map(|e| self.expr(&e))),
+            K::RETURN_STMT => StmtKind::Return(
+                n.children()
+                    .find(|c| is_expr_kind(c.kind()))
+                    .map(|e| self.expr(&e)),
+            ),
             K::PP_COND => match self.live_arm(n) {
                 Some(arm) => StmtKind::Block(self.stmts(&arm)),
                 None => StmtKind::Empty,
             },
             K::EMBEDDED_STMT => {
-                self.diags.push(Diagnostic::error("E0599", "embedded-C statements are not supported by xstap yet").with_primary(span, "here").with_help("move the C into a function with a %{ %} body"));
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0599",
+                        "embedded-C statements are not supported by xstap yet",
+                    )
+                    .with_primary(span, "here")
+                    .with_help("move the C into a function with a %{ %} body"),
+                );
                 StmtKind::Empty
             }
             _ => StmtKind::Empty,
@@ -648,7 +823,10 @@ impl Lower<'_> {
     }
 
     fn stmts(&mut self, n: &SyntaxNode) -> Vec<Stmt> {
-        n.children().filter(|c| is_stmt_kind(c.kind())).map(|c| self.stmt(&c)).collect()
+        n.children()
+            .filter(|c| is_stmt_kind(c.kind()))
+            .map(|c| self.stmt(&c))
+            .collect()
     }
 
     fn foreach(&mut self, n: &SyntaxNode) -> StmtKind {
@@ -664,11 +842,17 @@ impl Lower<'_> {
             if let Some(d) = sort_of(&v) {
                 sort = Some((0, d));
             }
-            child(&v, K::NAME).and_then(|x| x.first_token()).map(|t| (t.text().to_string(), self.tspan(&t)))
+            child(&v, K::NAME)
+                .and_then(|x| x.first_token())
+                .map(|t| (t.text().to_string(), self.tspan(&t)))
         });
         let mut keys = Vec::new();
         if let Some(ks) = child(n, K::FOREACH_KEYS) {
-            for (i, k) in ks.children().filter(|c| c.kind() == K::FOREACH_KEY).enumerate() {
+            for (i, k) in ks
+                .children()
+                .filter(|c| c.kind() == K::FOREACH_KEY)
+                .enumerate()
+            {
                 if let Some(d) = sort_of(&k) {
                     sort = Some((i as u32 + 1, d));
                 }
@@ -724,13 +908,28 @@ impl Lower<'_> {
                 _ => {}
             }
         }
-        let limit = child(n, K::FOREACH_LIMIT).and_then(|l| l.children().find(|c| is_expr_kind(c.kind()))).map(|e| self.expr(&e));
-        let body = n.children().filter(|c| is_stmt_kind(c.kind())).last().map(|b| self.stmt(&b));
+        let limit = child(n, K::FOREACH_LIMIT)
+            .and_then(|l| l.children().find(|c| is_expr_kind(c.kind())))
+            .map(|e| self.expr(&e));
+        let body = n
+            .children()
+            .filter(|c| is_stmt_kind(c.kind()))
+            .last()
+            .map(|b| self.stmt(&b));
         if let (Some(h), Some(body), [key]) = (hist, body.clone(), keys.as_slice()) {
             return hist_foreach(key, h, body);
         }
         match (array, body) {
-            (Some(array), Some(body)) => StmtKind::Foreach(Box::new(ForeachHir { keys, value, array, slice, sort, sort_agg, limit, body })),
+            (Some(array), Some(body)) => StmtKind::Foreach(Box::new(ForeachHir {
+                keys,
+                value,
+                array,
+                slice,
+                sort,
+                sort_agg,
+                limit,
+                body,
+            })),
             _ => StmtKind::Empty,
         }
     }
@@ -738,7 +937,13 @@ impl Lower<'_> {
     fn index_list(&mut self, l: &SyntaxNode) -> Vec<Option<Expr>> {
         l.children()
             .filter(|c| c.kind() == K::WILDCARD || is_expr_kind(c.kind()))
-            .map(|c| if c.kind() == K::WILDCARD { None } else { Some(self.expr(&c)) })
+            .map(|c| {
+                if c.kind() == K::WILDCARD {
+                    None
+                } else {
+                    Some(self.expr(&c))
+                }
+            })
             .collect()
     }
 
@@ -751,7 +956,10 @@ impl Lower<'_> {
     }
 
     fn sub_exprs(&mut self, n: &SyntaxNode) -> Vec<Expr> {
-        n.children().filter(|c| is_expr_kind(c.kind())).map(|c| self.expr(&c)).collect()
+        n.children()
+            .filter(|c| is_expr_kind(c.kind()))
+            .map(|c| self.expr(&c))
+            .collect()
     }
 
     fn expr_kind(&mut self, n: &SyntaxNode, span: Span) -> ExprKind {
@@ -760,7 +968,11 @@ impl Lower<'_> {
                 Some(l) => ExprKind::Lit(l),
                 None => ExprKind::Lit(Lit::Long(0)),
             },
-            K::NAME_REF => ExprKind::Name(n.first_token().map(|t| t.text().to_string()).unwrap_or_default()),
+            K::NAME_REF => ExprKind::Name(
+                n.first_token()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default(),
+            ),
             K::PAREN_EXPR => match n.children().find(|c| is_expr_kind(c.kind())) {
                 Some(e) => self.expr(&e).kind,
                 None => ExprKind::Lit(Lit::Long(0)),
@@ -774,30 +986,52 @@ impl Lower<'_> {
                 self.unsupported_macro(n);
                 ExprKind::Lit(Lit::Long(0))
             }
-            K::PP_COND => match self.live_arm(n).and_then(|a| a.children().find(|c| is_expr_kind(c.kind()))) {
+            K::PP_COND => match self
+                .live_arm(n)
+                .and_then(|a| a.children().find(|c| is_expr_kind(c.kind())))
+            {
                 Some(e) => self.expr(&e).kind,
                 None => ExprKind::Lit(Lit::Long(0)),
             },
             K::CALL_EXPR => {
                 let name_tok = tokens(n).find(|t| t.kind() == K::IDENT);
-                let name = name_tok.as_ref().map(|t| t.text().to_string()).unwrap_or_default();
+                let name = name_tok
+                    .as_ref()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default();
                 let name_span = name_tok.as_ref().map(|t| self.tspan(t)).unwrap_or(span);
-                let args = child(n, K::ARG_LIST).map(|a| self.sub_exprs(&a)).unwrap_or_default();
+                let args = child(n, K::ARG_LIST)
+                    .map(|a| self.sub_exprs(&a))
+                    .unwrap_or_default();
                 if syntax::PRINT_FUNCTIONS.contains(&name.as_str()) {
                     ExprKind::Print { name, args }
                 } else {
-                    ExprKind::Call { name, name_span, args }
+                    ExprKind::Call {
+                        name,
+                        name_span,
+                        args,
+                    }
                 }
             }
             K::TARGET_VAR => {
-                let t = n.first_token().map(|t| t.text().to_string()).unwrap_or_default();
+                let t = n
+                    .first_token()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default();
                 let (base, pretty) = split_pretty(&t[1..]);
-                ExprKind::Target(Box::new(TargetHir { base: TargetBaseH::Var(base), path: Vec::new(), pretty, address_of: false }))
+                ExprKind::Target(Box::new(TargetHir {
+                    base: TargetBaseH::Var(base),
+                    path: Vec::new(),
+                    pretty,
+                    address_of: false,
+                }))
             }
             K::MEMBER_EXPR | K::PRETTY_EXPR => self.target_chain(n, span),
             K::INDEX_EXPR => {
                 let base = n.children().find(|c| is_expr_kind(c.kind()));
-                let list = child(n, K::INDEX_LIST).map(|l| self.index_list(&l)).unwrap_or_default();
+                let list = child(n, K::INDEX_LIST)
+                    .map(|l| self.index_list(&l))
+                    .unwrap_or_default();
                 match base {
                     Some(b) if b.kind() == K::NAME_REF => {
                         let t = b.first_token();
@@ -810,7 +1044,11 @@ impl Lower<'_> {
                     Some(b) if b.kind() == K::AT_EXPR && at_name(&b).starts_with("@hist") => {
                         let h = self.expr(&b);
                         match (h.kind, list.into_iter().next().flatten()) {
-                            (ExprKind::Hist { kind, of, .. }, Some(k)) => ExprKind::Hist { kind, of, bucket: Some(Box::new(k)) },
+                            (ExprKind::Hist { kind, of, .. }, Some(k)) => ExprKind::Hist {
+                                kind,
+                                of,
+                                bucket: Some(Box::new(k)),
+                            },
                             (k, _) => k,
                         }
                     }
@@ -821,7 +1059,9 @@ impl Lower<'_> {
             K::AT_EXPR => self.at_expr(n, span),
             K::PREFIX_EXPR => {
                 let op = tokens(n).next().map(|t| t.kind());
-                let Some(inner) = n.children().find(|c| is_expr_kind(c.kind())) else { return ExprKind::Lit(Lit::Long(0)) };
+                let Some(inner) = n.children().find(|c| is_expr_kind(c.kind())) else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
                 match op {
                     Some(K::AMP) => {
                         let e = self.expr(&inner);
@@ -830,44 +1070,83 @@ impl Lower<'_> {
                                 t.address_of = true;
                                 ExprKind::Target(t)
                             }
-                            _ => ExprKind::Unsupported("`&` on something that is not a target variable".into()),
+                            _ => ExprKind::Unsupported(
+                                "`&` on something that is not a target variable".into(),
+                            ),
                         }
                     }
-                    Some(K::PLUS2) | Some(K::MINUS2) => ExprKind::IncDec { target: Box::new(self.expr(&inner)), increment: op == Some(K::PLUS2), prefix: true },
+                    Some(K::PLUS2) | Some(K::MINUS2) => ExprKind::IncDec {
+                        target: Box::new(self.expr(&inner)),
+                        increment: op == Some(K::PLUS2),
+                        prefix: true,
+                    },
                     Some(K::MINUS) => {
                         let e = self.expr(&inner);
                         // Fold `-NUMBER` so the most negative long is representable.
                         if let ExprKind::Lit(Lit::Long(v)) = e.kind {
                             return ExprKind::Lit(Lit::Long(v.wrapping_neg()));
                         }
-                        ExprKind::Unary { op: ir::UnOp::Neg, operand: Box::new(e) }
+                        ExprKind::Unary {
+                            op: ir::UnOp::Neg,
+                            operand: Box::new(e),
+                        }
                     }
-                    Some(K::PLUS) => ExprKind::Unary { op: ir::UnOp::Plus, operand: Box::new(self.expr(&inner)) },
-                    Some(K::BANG) => ExprKind::Unary { op: ir::UnOp::Not, operand: Box::new(self.expr(&inner)) },
-                    Some(K::TILDE) => ExprKind::Unary { op: ir::UnOp::BitNot, operand: Box::new(self.expr(&inner)) },
+                    Some(K::PLUS) => ExprKind::Unary {
+                        op: ir::UnOp::Plus,
+                        operand: Box::new(self.expr(&inner)),
+                    },
+                    Some(K::BANG) => ExprKind::Unary {
+                        op: ir::UnOp::Not,
+                        operand: Box::new(self.expr(&inner)),
+                    },
+                    Some(K::TILDE) => ExprKind::Unary {
+                        op: ir::UnOp::BitNot,
+                        operand: Box::new(self.expr(&inner)),
+                    },
                     _ => ExprKind::Lit(Lit::Long(0)),
                 }
             }
             K::POSTFIX_EXPR => {
                 let op = tokens(n).last().map(|t| t.kind());
                 match n.children().find(|c| is_expr_kind(c.kind())) {
-                    Some(inner) => ExprKind::IncDec { target: Box::new(self.expr(&inner)), increment: op == Some(K::PLUS2), prefix: false },
+                    Some(inner) => ExprKind::IncDec {
+                        target: Box::new(self.expr(&inner)),
+                        increment: op == Some(K::PLUS2),
+                        prefix: false,
+                    },
                     None => ExprKind::Lit(Lit::Long(0)),
                 }
             }
             K::BIN_EXPR => {
                 let subs = self.sub_exprs(n);
-                let op = tokens(n).find(|t| binop_of(t.kind()).is_some()).and_then(|t| binop_of(t.kind()));
-                let (Some(op), [l, r]) = (op, &subs[..]) else { return ExprKind::Lit(Lit::Long(0)) };
-                ExprKind::Binary { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()) }
+                let op = tokens(n)
+                    .find(|t| binop_of(t.kind()).is_some())
+                    .and_then(|t| binop_of(t.kind()));
+                let (Some(op), [l, r]) = (op, &subs[..]) else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
+                ExprKind::Binary {
+                    op,
+                    lhs: Box::new(l.clone()),
+                    rhs: Box::new(r.clone()),
+                }
             }
             K::ASSIGN_EXPR => {
                 let subs = self.sub_exprs(n);
-                let Some(op) = tokens(n).next().map(|t| t.kind()) else { return ExprKind::Lit(Lit::Long(0)) };
-                let [l, r] = &subs[..] else { return ExprKind::Lit(Lit::Long(0)) };
+                let Some(op) = tokens(n).next().map(|t| t.kind()) else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
+                let [l, r] = &subs[..] else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
                 let (l, r) = (Box::new(l.clone()), Box::new(r.clone()));
                 let aop = match op {
-                    K::SHL3 => return ExprKind::Aggregate { target: l, value: r },
+                    K::SHL3 => {
+                        return ExprKind::Aggregate {
+                            target: l,
+                            value: r,
+                        }
+                    }
                     K::EQ => AssignOpH::Set,
                     K::DOTEQ => AssignOpH::Concat,
                     K::PLUSEQ => AssignOpH::Bin(ir::BinOp::Add),
@@ -882,26 +1161,52 @@ impl Lower<'_> {
                     K::PIPEEQ => AssignOpH::Bin(ir::BinOp::BitOr),
                     _ => return ExprKind::Lit(Lit::Long(0)),
                 };
-                ExprKind::Assign { op: aop, target: l, value: r }
+                ExprKind::Assign {
+                    op: aop,
+                    target: l,
+                    value: r,
+                }
             }
             K::TERNARY_EXPR => {
                 let subs = self.sub_exprs(n);
-                let [c, a, b] = &subs[..] else { return ExprKind::Lit(Lit::Long(0)) };
-                ExprKind::Ternary { cond: Box::new(c.clone()), then: Box::new(a.clone()), els: Box::new(b.clone()) }
+                let [c, a, b] = &subs[..] else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
+                ExprKind::Ternary {
+                    cond: Box::new(c.clone()),
+                    then: Box::new(a.clone()),
+                    els: Box::new(b.clone()),
+                }
             }
             K::IN_EXPR => {
-                let kids: Vec<SyntaxNode> = n.children().filter(|c| is_expr_kind(c.kind())).collect();
-                let (Some(lhs), Some(arr)) = (kids.first(), kids.get(1)) else { return ExprKind::Lit(Lit::Long(0)) };
+                let kids: Vec<SyntaxNode> =
+                    n.children().filter(|c| is_expr_kind(c.kind())).collect();
+                let (Some(lhs), Some(arr)) = (kids.first(), kids.get(1)) else {
+                    return ExprKind::Lit(Lit::Long(0));
+                };
                 let keys = if lhs.kind() == K::TUPLE {
                     lhs.children()
                         .filter(|c| c.kind() == K::WILDCARD || is_expr_kind(c.kind()))
-                        .map(|c| if c.kind() == K::WILDCARD { None } else { Some(self.expr(&c)) })
+                        .map(|c| {
+                            if c.kind() == K::WILDCARD {
+                                None
+                            } else {
+                                Some(self.expr(&c))
+                            }
+                        })
                         .collect()
                 } else {
                     vec![Some(self.expr(lhs))]
                 };
-                let array = arr.first_token().map(|t| t.text().to_string()).unwrap_or_default();
-                ExprKind::In { keys, array, array_span: self.span(arr) }
+                let array = arr
+                    .first_token()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default();
+                ExprKind::In {
+                    keys,
+                    array,
+                    array_span: self.span(arr),
+                }
             }
             K::TUPLE => ExprKind::Unsupported("a bracketed list outside of `in`".into()),
             _ => ExprKind::Lit(Lit::Long(0)),
@@ -929,11 +1234,16 @@ impl Lower<'_> {
                     }
                 }
                 K::PRETTY_EXPR => {
-                    let t = tokens(&cur).last().map(|t| t.text().to_string()).unwrap_or_default();
+                    let t = tokens(&cur)
+                        .last()
+                        .map(|t| t.text().to_string())
+                        .unwrap_or_default();
                     pretty = Some(t.len() > 1);
                 }
                 K::INDEX_EXPR => {
-                    let idx = child(&cur, K::INDEX_LIST).map(|l| self.index_list(&l)).unwrap_or_default();
+                    let idx = child(&cur, K::INDEX_LIST)
+                        .map(|l| self.index_list(&l))
+                        .unwrap_or_default();
                     match idx.into_iter().next().flatten() {
                         Some(i) => steps_rev.push(TargetStepH::Index(Box::new(i))),
                         None => return ExprKind::Unsupported("`*` as a target index".into()),
@@ -949,7 +1259,10 @@ impl Lower<'_> {
         steps_rev.reverse();
         let base = match cur.kind() {
             K::TARGET_VAR => {
-                let t = cur.first_token().map(|t| t.text().to_string()).unwrap_or_default();
+                let t = cur
+                    .first_token()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default();
                 let (b, p) = split_pretty(&t[1..]);
                 if p.is_some() {
                     pretty = p;
@@ -961,22 +1274,38 @@ impl Lower<'_> {
                 other => return other,
             },
             // Autocast: the value's C type comes from where it was computed.
-            K::PAREN_EXPR | K::NAME_REF | K::CALL_EXPR => TargetBaseH::Expr(Box::new(self.expr(&cur))),
-            _ => return ExprKind::Unsupported("a member access on something that is not a target value".into()),
+            K::PAREN_EXPR | K::NAME_REF | K::CALL_EXPR => {
+                TargetBaseH::Expr(Box::new(self.expr(&cur)))
+            }
+            _ => {
+                return ExprKind::Unsupported(
+                    "a member access on something that is not a target value".into(),
+                )
+            }
         };
-        ExprKind::Target(Box::new(TargetHir { base, path: steps_rev, pretty, address_of: false }))
+        ExprKind::Target(Box::new(TargetHir {
+            base,
+            path: steps_rev,
+            pretty,
+            address_of: false,
+        }))
     }
 
     fn at_expr(&mut self, n: &SyntaxNode, span: Span) -> ExprKind {
         let name = at_name(n);
-        let args = child(n, K::ARG_LIST).map(|a| self.sub_exprs(&a)).unwrap_or_default();
+        let args = child(n, K::ARG_LIST)
+            .map(|a| self.sub_exprs(&a))
+            .unwrap_or_default();
         let arg0 = args.first().cloned();
         let str_arg = |i: usize| match args.get(i).map(|a| &a.kind) {
             Some(ExprKind::Lit(Lit::Str(s))) => Some(s.clone()),
             _ => None,
         };
         let stat = |op| match &arg0 {
-            Some(a) => ExprKind::StatOp { op, of: Box::new(a.clone()) },
+            Some(a) => ExprKind::StatOp {
+                op,
+                of: Box::new(a.clone()),
+            },
             None => ExprKind::Lit(Lit::Long(0)),
         };
         match name.as_str() {
@@ -993,12 +1322,20 @@ impl Lower<'_> {
                 stat(ir::StatOp::Variance(shift))
             }
             "@hist_log" => match arg0 {
-                Some(a) => ExprKind::Hist { kind: HistKindH::Log, of: Box::new(a), bucket: None },
+                Some(a) => ExprKind::Hist {
+                    kind: HistKindH::Log,
+                    of: Box::new(a),
+                    bucket: None,
+                },
                 None => ExprKind::Lit(Lit::Long(0)),
             },
             "@hist_linear" => match &args[..] {
                 [a, b, c, d] => ExprKind::Hist {
-                    kind: HistKindH::Linear(Box::new(b.clone()), Box::new(c.clone()), Box::new(d.clone())),
+                    kind: HistKindH::Linear(
+                        Box::new(b.clone()),
+                        Box::new(c.clone()),
+                        Box::new(d.clone()),
+                    ),
                     of: Box::new(a.clone()),
                     bucket: None,
                 },
@@ -1006,7 +1343,11 @@ impl Lower<'_> {
             },
             "@cast" => match (arg0, str_arg(1)) {
                 (Some(e), Some(ty)) => ExprKind::Target(Box::new(TargetHir {
-                    base: TargetBaseH::Cast { expr: Box::new(e), ty, module: str_arg(2) },
+                    base: TargetBaseH::Cast {
+                        expr: Box::new(e),
+                        ty,
+                        module: str_arg(2),
+                    },
                     path: Vec::new(),
                     pretty: None,
                     address_of: false,
@@ -1014,7 +1355,12 @@ impl Lower<'_> {
                 _ => ExprKind::Lit(Lit::Long(0)),
             },
             "@var" => match str_arg(0) {
-                Some(v) => ExprKind::Target(Box::new(TargetHir { base: TargetBaseH::AtVar(v), path: Vec::new(), pretty: None, address_of: false })),
+                Some(v) => ExprKind::Target(Box::new(TargetHir {
+                    base: TargetBaseH::AtVar(v),
+                    path: Vec::new(),
+                    pretty: None,
+                    address_of: false,
+                })),
                 None => ExprKind::Lit(Lit::Long(0)),
             },
             "@entry" => match arg0 {
@@ -1035,7 +1381,10 @@ impl Lower<'_> {
 }
 
 fn at_name(n: &SyntaxNode) -> String {
-    tokens(n).find(|t| t.kind() == K::AT_IDENT).map(|t| t.text().to_string()).unwrap_or_default()
+    tokens(n)
+        .find(|t| t.kind() == K::AT_IDENT)
+        .map(|t| t.text().to_string())
+        .unwrap_or_default()
 }
 
 /// `name$$` -> (`name`, Some(true)); `$vars` keeps its leading `$`.
@@ -1045,7 +1394,11 @@ fn split_pretty(s: &str) -> (String, Option<bool>) {
     let body = if lead { &s[1..] } else { s };
     let trimmed = body.trim_end_matches('$');
     let dollars = body.len() - trimmed.len();
-    let name = if lead { format!("${trimmed}") } else { trimmed.to_string() };
+    let name = if lead {
+        format!("${trimmed}")
+    } else {
+        trimmed.to_string()
+    };
     let pretty = match dollars {
         0 => None,
         1 => Some(false),
@@ -1107,16 +1460,44 @@ fn hist_foreach(key: &(String, Span), hist: Expr, body: Stmt) -> StmtKind {
     let sp = hist.span;
     let e = |kind: ExprKind| Expr { kind, span: sp };
     let num = |n: i64| e(ExprKind::Lit(Lit::Long(n)));
-    let bin = |op: ir::BinOp, l: Expr, r: Expr| e(ExprKind::Binary { op: BinOpH::Arith(op), lhs: Box::new(l), rhs: Box::new(r) });
-    let var = || Expr { kind: ExprKind::Name(key.0.clone()), span: key.1 };
+    let bin = |op: ir::BinOp, l: Expr, r: Expr| {
+        e(ExprKind::Binary {
+            op: BinOpH::Arith(op),
+            lhs: Box::new(l),
+            rhs: Box::new(r),
+        })
+    };
+    let var = || Expr {
+        kind: ExprKind::Name(key.0.clone()),
+        span: key.1,
+    };
     let buckets = match hist.kind {
-        ExprKind::Hist { kind: HistKindH::Linear(lo, hi, w), .. } => bin(ir::BinOp::Add, bin(ir::BinOp::Div, bin(ir::BinOp::Sub, *hi, *lo), *w), num(3)),
+        ExprKind::Hist {
+            kind: HistKindH::Linear(lo, hi, w),
+            ..
+        } => bin(
+            ir::BinOp::Add,
+            bin(ir::BinOp::Div, bin(ir::BinOp::Sub, *hi, *lo), *w),
+            num(3),
+        ),
         _ => num(128),
     };
     StmtKind::For {
-        init: Some(e(ExprKind::Assign { op: AssignOpH::Set, target: Box::new(var()), value: Box::new(num(0)) })),
-        cond: Some(e(ExprKind::Binary { op: BinOpH::Cmp(ir::CmpOp::Lt), lhs: Box::new(var()), rhs: Box::new(buckets) })),
-        step: Some(e(ExprKind::IncDec { target: Box::new(var()), increment: true, prefix: true })),
+        init: Some(e(ExprKind::Assign {
+            op: AssignOpH::Set,
+            target: Box::new(var()),
+            value: Box::new(num(0)),
+        })),
+        cond: Some(e(ExprKind::Binary {
+            op: BinOpH::Cmp(ir::CmpOp::Lt),
+            lhs: Box::new(var()),
+            rhs: Box::new(buckets),
+        })),
+        step: Some(e(ExprKind::IncDec {
+            target: Box::new(var()),
+            increment: true,
+            prefix: true,
+        })),
         body: Box::new(body),
     }
 }

@@ -27,10 +27,19 @@ pub struct ResolvedPoint {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PointCtx {
     None,
-    Function { name: String, params: Vec<kernel::Param>, ret: TypeId, is_return: bool },
-    Tracepoint { args: Vec<kernel::Param> },
+    Function {
+        name: String,
+        params: Vec<kernel::Param>,
+        ret: TypeId,
+        is_return: bool,
+    },
+    Tracepoint {
+        args: Vec<kernel::Param>,
+    },
     /// A procfs file: `$value` is its data (a string).
-    Procfs { write: bool },
+    Procfs {
+        write: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +50,11 @@ pub struct PointError {
 }
 
 fn err(code: &'static str, message: impl Into<String>, help: Option<&str>) -> PointError {
-    PointError { code, message: message.into(), help: help.map(str::to_string) }
+    PointError {
+        code,
+        message: message.into(),
+        help: help.map(str::to_string),
+    }
 }
 
 /// Facts about the target that point resolution needs.
@@ -67,13 +80,22 @@ fn arg_str(c: &Component) -> Option<&str> {
 }
 
 fn text_of(comps: &[Component]) -> String {
-    crate::hir::PointSpec { components: comps.to_vec(), optional: false, sufficient: false, condition: None, span: crate::NO_SPAN }
-        .text()
+    crate::hir::PointSpec {
+        components: comps.to_vec(),
+        optional: false,
+        sufficient: false,
+        condition: None,
+        span: crate::NO_SPAN,
+    }
+    .text()
 }
 
 /// Resolve one built-in point. An empty `Ok` list means "matched nothing"
 /// (the caller decides whether that is an error, given `?`).
-pub fn resolve_point(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+pub fn resolve_point(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
     if comps.iter().any(|c| kernel::glob::has_wildcard(&c.name)) {
         return resolve_wild_families(comps, t);
     }
@@ -110,12 +132,29 @@ const SHAPES: &[&[&str]] = &[
     &["timer", "hz"],
 ];
 
-fn resolve_wild_families(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+fn resolve_wild_families(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
     let mut out = Vec::new();
     let mut first_err = None;
     for shape in SHAPES {
-        let names: Vec<Component> = shape.iter().map(|n| Component { name: n.to_string(), arg: None, span: crate::NO_SPAN }).collect();
-        let user: Vec<Component> = comps.iter().map(|c| Component { name: c.name.clone(), arg: None, span: crate::NO_SPAN }).collect();
+        let names: Vec<Component> = shape
+            .iter()
+            .map(|n| Component {
+                name: n.to_string(),
+                arg: None,
+                span: crate::NO_SPAN,
+            })
+            .collect();
+        let user: Vec<Component> = comps
+            .iter()
+            .map(|c| Component {
+                name: c.name.clone(),
+                arg: None,
+                span: crate::NO_SPAN,
+            })
+            .collect();
         if !crate::elab::match_components(&user, &names).contains(&user.len()) {
             continue;
         }
@@ -137,7 +176,11 @@ fn resolve_wild_families(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<
                 continue;
             }
             if let Some(a) = with_arg.into_iter().next() {
-                let idx = if shape.len() >= 2 && matches!(shape[0], "kernel" | "kprobe" | "timer") { 1 } else { 0 };
+                let idx = if shape.len() >= 2 && matches!(shape[0], "kernel" | "kprobe" | "timer") {
+                    1
+                } else {
+                    0
+                };
                 concrete[idx].arg = Some(a);
             }
         }
@@ -156,8 +199,17 @@ fn resolve_wild_families(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<
     Ok(out)
 }
 
-fn resolve_plain(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
-    let none = |pp: String, kind| Ok(vec![ResolvedPoint { pp, kind, ctx: PointCtx::None }]);
+fn resolve_plain(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
+    let none = |pp: String, kind| {
+        Ok(vec![ResolvedPoint {
+            pp,
+            kind,
+            ctx: PointCtx::None,
+        }])
+    };
     let first = comps.first().map(|c| c.name.as_str()).unwrap_or("");
     let seq = comps.first().and_then(arg_long).unwrap_or(0);
     match (first, comps.len()) {
@@ -203,23 +255,50 @@ fn resolve_procfs(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError>
         Some(Lit::Str(s)) => s.clone(),
         Some(_) => return Err(bad("the path must be a string")),
     };
-    if path.is_empty() || path.starts_with('/') || path.ends_with('/') || path.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
-        return Err(bad("the path must be relative, without empty, `.` or `..` parts"));
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.ends_with('/')
+        || path
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+    {
+        return Err(bad(
+            "the path must be relative, without empty, `.` or `..` parts",
+        ));
     }
     let mut umask = None;
     let mut maxsize = None;
     let mut write = None;
     for c in &comps[1..] {
         match (c.name.as_str(), &c.arg) {
-            ("umask", Some(Lit::Long(n))) if write.is_none() && umask.is_none() && (0..=0o777).contains(n) => umask = Some(*n as u32),
+            ("umask", Some(Lit::Long(n)))
+                if write.is_none() && umask.is_none() && (0..=0o777).contains(n) =>
+            {
+                umask = Some(*n as u32)
+            }
             ("read", None) if write.is_none() => write = Some(false),
             ("write", None) if write.is_none() => write = Some(true),
-            ("maxsize", Some(Lit::Long(n))) if write == Some(false) && maxsize.is_none() && *n > 0 => maxsize = Some(*n as u64),
+            ("maxsize", Some(Lit::Long(n)))
+                if write == Some(false) && maxsize.is_none() && *n > 0 =>
+            {
+                maxsize = Some(*n as u64)
+            }
             _ => return Err(bad(&format!("unexpected `.{}` here", c.name))),
         }
     }
-    let Some(write) = write else { return Err(bad("`.read` or `.write` is missing")) };
-    Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Procfs { path, write, umask, maxsize }, ctx: PointCtx::Procfs { write } }])
+    let Some(write) = write else {
+        return Err(bad("`.read` or `.write` is missing"));
+    };
+    Ok(vec![ResolvedPoint {
+        pp,
+        kind: ir::PointKind::Procfs {
+            path,
+            write,
+            umask,
+            maxsize,
+        },
+        ctx: PointCtx::Procfs { write },
+    }])
 }
 
 /// The netfilter hooks and protocol families by name, with their values.
@@ -238,13 +317,23 @@ const NF_HOOKS: &[(&str, i64)] = &[
     ("NF_ARP_OUT", 1),
     ("NF_ARP_FORWARD", 2),
 ];
-const NF_PFS: &[(&str, i64)] = &[("NFPROTO_IPV4", 2), ("NFPROTO_IPV6", 10), ("NFPROTO_ARP", 3), ("NFPROTO_BRIDGE", 7), ("PF_INET", 2), ("PF_INET6", 10)];
+const NF_PFS: &[(&str, i64)] = &[
+    ("NFPROTO_IPV4", 2),
+    ("NFPROTO_IPV6", 10),
+    ("NFPROTO_ARP", 3),
+    ("NFPROTO_BRIDGE", 7),
+    ("PF_INET", 2),
+    ("PF_INET6", 10),
+];
 
 /// `netfilter.hook("HOOK").pf("FAMILY")[.priority("N")]` (also
 /// `netfilter.pf("FAMILY").hook("HOOK")`). Names outside the known sets are
 /// accepted in guru mode only (the caller checks privilege; here they are
 /// kept as written), like stap which passes them to the C compiler.
-fn resolve_netfilter(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+fn resolve_netfilter(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
     let pp = text_of(comps);
     let bad = |why: String| {
         err(
@@ -264,14 +353,28 @@ fn resolve_netfilter(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Reso
             "hook" if hook.is_none() => hook = Some(a),
             "pf" if pf.is_none() => pf = Some(a),
             "priority" if priority.is_none() => {
-                priority = Some(a.trim().parse::<i64>().map_err(|_| bad(format!("priority `{a}` is not a number")))?)
+                priority = Some(
+                    a.trim()
+                        .parse::<i64>()
+                        .map_err(|_| bad(format!("priority `{a}` is not a number")))?,
+                )
             }
             other => return Err(bad(format!("unexpected `.{other}` here"))),
         }
     }
-    let (Some(hook), Some(pf)) = (hook, pf) else { return Err(bad("both `.hook(...)` and `.pf(...)` are needed".into())) };
+    let (Some(hook), Some(pf)) = (hook, pf) else {
+        return Err(bad("both `.hook(...)` and `.pf(...)` are needed".into()));
+    };
     let _ = t;
-    Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Netfilter { hook, pf, priority: priority.unwrap_or(0) }, ctx: PointCtx::None }])
+    Ok(vec![ResolvedPoint {
+        pp,
+        kind: ir::PointKind::Netfilter {
+            hook,
+            pf,
+            priority: priority.unwrap_or(0),
+        },
+        ctx: PointCtx::None,
+    }])
 }
 
 /// Whether a netfilter hook or family name is a known one (or a number).
@@ -282,10 +385,19 @@ pub fn netfilter_name_known(name: &str, hook: bool) -> bool {
 
 fn resolve_timer(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> {
     let pp = text_of(comps);
-    let bad = || err("E0402", format!("unknown timer probe point `{pp}`"), Some("use timer.s(N), timer.ms(N), timer.us(N), timer.ns(N), timer.hz(N), timer.jiffies(N) or timer.profile"));
+    let bad = || {
+        err("E0402", format!("unknown timer probe point `{pp}`"), Some("use timer.s(N), timer.ms(N), timer.us(N), timer.ns(N), timer.hz(N), timer.jiffies(N) or timer.profile"))
+    };
     let c = comps.get(1).ok_or_else(bad)?;
-    if c.name == "profile" && (comps.len() == 2 || (comps.len() == 3 && comps[2].name == "tick" && comps[2].arg.is_none())) {
-        return Ok(vec![ResolvedPoint { pp, kind: ir::PointKind::Profile, ctx: PointCtx::None }]);
+    if c.name == "profile"
+        && (comps.len() == 2
+            || (comps.len() == 3 && comps[2].name == "tick" && comps[2].arg.is_none()))
+    {
+        return Ok(vec![ResolvedPoint {
+            pp,
+            kind: ir::PointKind::Profile,
+            ctx: PointCtx::None,
+        }]);
     }
     let unit = match c.name.as_str() {
         "jiffies" => ir::TimerUnit::Jiffies,
@@ -298,24 +410,43 @@ fn resolve_timer(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError> 
     };
     let interval = arg_long(c).ok_or_else(bad)?;
     if interval <= 0 {
-        return Err(err("E0403", format!("timer interval must be positive in `{pp}`"), None));
+        return Err(err(
+            "E0403",
+            format!("timer interval must be positive in `{pp}`"),
+            None,
+        ));
     }
     let mut randomize = 0;
     match comps.get(2) {
         None => {}
-        Some(r) if r.name == "randomize" && comps.len() == 3 => randomize = arg_long(r).ok_or_else(bad)?.max(0) as u64,
+        Some(r) if r.name == "randomize" && comps.len() == 3 => {
+            randomize = arg_long(r).ok_or_else(bad)?.max(0) as u64
+        }
         _ => return Err(bad()),
     }
     Ok(vec![ResolvedPoint {
         pp,
-        kind: ir::PointKind::Timer { unit, interval: interval as u64, randomize },
+        kind: ir::PointKind::Timer {
+            unit,
+            interval: interval as u64,
+            randomize,
+        },
         ctx: PointCtx::None,
     }])
 }
 
-fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+fn resolve_kernel(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
     let pp = text_of(comps);
-    let bad = || err("E0402", format!("unknown probe point `{pp}`"), Some("run `xstap -l 'kernel.function(\"PATTERN\")'` to list what the target offers"));
+    let bad = || {
+        err(
+            "E0402",
+            format!("unknown probe point `{pp}`"),
+            Some("run `xstap -l 'kernel.function(\"PATTERN\")'` to list what the target offers"),
+        )
+    };
     let second = comps.get(1).ok_or_else(bad)?;
     let first = comps[0].name.as_str();
     match second.name.as_str() {
@@ -332,9 +463,15 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
                     kind: ir::PointKind::Tracepoint {
                         system: tp.system.clone(),
                         name: tp.name.clone(),
-                        args: tp.args.iter().map(|p| ctype(t.tables, p.ty, ptr_size(t))).collect(),
+                        args: tp
+                            .args
+                            .iter()
+                            .map(|p| ctype(t.tables, p.ty, ptr_size(t)))
+                            .collect(),
                     },
-                    ctx: PointCtx::Tracepoint { args: tp.args.clone() },
+                    ctx: PointCtx::Tracepoint {
+                        args: tp.args.clone(),
+                    },
                 });
             }
             Ok(out)
@@ -384,12 +521,18 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
             }
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
-            if !kernel::glob::has_wildcard(pattern) && t.tables.functions_named(pattern).is_empty() && !t.tables.functions.is_empty() {
+            if !kernel::glob::has_wildcard(pattern)
+                && t.tables.functions_named(pattern).is_empty()
+                && !t.tables.functions.is_empty()
+            {
                 let mut help = format!(
                     "run `xstap -r {} -l 'kernel.function(\"PATTERN\")'` to see what the target offers, or add `?` to make the point optional",
                     t.release
                 );
-                if let Some(s) = crate::elab::best_match(pattern, t.tables.functions.iter().map(|f| f.name.clone())) {
+                if let Some(s) = crate::elab::best_match(
+                    pattern,
+                    t.tables.functions.iter().map(|f| f.name.clone()),
+                ) {
                     help = format!("did you mean `{s}`? {help}");
                 }
                 return Err(err(
@@ -404,16 +547,39 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
                 }
                 let base = format!("{first}.function(\"{}\")", f.name);
                 let (pp, kind) = if is_return {
-                    (format!("{base}.return"), ir::PointKind::Kretprobe { symbol: f.name.clone(), maxactive })
+                    (
+                        format!("{base}.return"),
+                        ir::PointKind::Kretprobe {
+                            symbol: f.name.clone(),
+                            maxactive,
+                        },
+                    )
                 } else if comps.iter().any(|c| c.name == "call") {
-                    (format!("{base}.call"), ir::PointKind::Kprobe { symbol: f.name.clone(), offset: 0 })
+                    (
+                        format!("{base}.call"),
+                        ir::PointKind::Kprobe {
+                            symbol: f.name.clone(),
+                            offset: 0,
+                        },
+                    )
                 } else {
-                    (base, ir::PointKind::Kprobe { symbol: f.name.clone(), offset: 0 })
+                    (
+                        base,
+                        ir::PointKind::Kprobe {
+                            symbol: f.name.clone(),
+                            offset: 0,
+                        },
+                    )
                 };
                 out.push(ResolvedPoint {
                     pp,
                     kind,
-                    ctx: PointCtx::Function { name: f.name.clone(), params: f.params.clone(), ret: f.ret, is_return },
+                    ctx: PointCtx::Function {
+                        name: f.name.clone(),
+                        params: f.params.clone(),
+                        ret: f.ret,
+                        is_return,
+                    },
                 });
             }
             Ok(out)
@@ -426,10 +592,21 @@ fn resolve_kernel(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
 /// module's functions only from its exports (Module.symvers), without
 /// types, so the points offer no target variables. `M` and `F` may be
 /// globs; `-` and `_` are the same in module names, like the kernel's.
-fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<ResolvedPoint>, PointError> {
+fn resolve_module(
+    comps: &[Component],
+    t: &TargetView<'_>,
+) -> Result<Vec<ResolvedPoint>, PointError> {
     let pp = text_of(comps);
-    let bad = || err("E0402", format!("unknown probe point `{pp}`"), Some("write module(\"NAME\").function(\"FUNC\"), with .call or .return"));
-    let Some(module) = arg_str(&comps[0]) else { return Err(bad()) };
+    let bad = || {
+        err(
+            "E0402",
+            format!("unknown probe point `{pp}`"),
+            Some("write module(\"NAME\").function(\"FUNC\"), with .call or .return"),
+        )
+    };
+    let Some(module) = arg_str(&comps[0]) else {
+        return Err(bad());
+    };
     let Some(second) = comps.get(1).filter(|c| c.name == "function") else {
         return Err(err(
             "E0412",
@@ -437,7 +614,9 @@ fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
             Some("xstap knows a module's exported functions only: probe module(\"NAME\").function(\"FUNC\")"),
         ));
     };
-    let Some(func) = arg_str(second) else { return Err(bad()) };
+    let Some(func) = arg_str(second) else {
+        return Err(bad());
+    };
     if func.contains(['@', ':']) {
         return Err(err(
             "E0412",
@@ -462,17 +641,30 @@ fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
             continue;
         }
         let name = norm(e.module.rsplit('/').next().unwrap_or(&e.module));
-        if !kernel::glob::matches(&module_glob, &name) || !kernel::glob::matches(func, &e.name) || !seen.insert((name.clone(), e.name.clone())) {
+        if !kernel::glob::matches(&module_glob, &name)
+            || !kernel::glob::matches(func, &e.name)
+            || !seen.insert((name.clone(), e.name.clone()))
+        {
             continue;
         }
         let symbol = format!("{name}:{}", e.name);
         let base = format!("module(\"{name}\").function(\"{}\")", e.name);
         let (pp, kind) = if is_return {
-            (format!("{base}.return"), ir::PointKind::Kretprobe { symbol, maxactive: None })
+            (
+                format!("{base}.return"),
+                ir::PointKind::Kretprobe {
+                    symbol,
+                    maxactive: None,
+                },
+            )
         } else {
             (base, ir::PointKind::Kprobe { symbol, offset: 0 })
         };
-        out.push(ResolvedPoint { pp, kind, ctx: PointCtx::None });
+        out.push(ResolvedPoint {
+            pp,
+            kind,
+            ctx: PointCtx::None,
+        });
     }
     Ok(out)
 }
@@ -483,11 +675,17 @@ fn resolve_module(comps: &[Component], t: &TargetView<'_>) -> Result<Vec<Resolve
 fn find_executable(name: &str) -> Option<std::path::PathBuf> {
     let p = std::path::Path::new(name);
     if name.contains('/') {
-        let abs = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().ok()?.join(p) };
+        let abs = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(p)
+        };
         return abs.is_file().then_some(abs);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|c| c.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|c| c.is_file())
 }
 
 /// The file offset of `symbol`'s code in the ELF file at `path` (from its
@@ -495,7 +693,8 @@ fn find_executable(name: &str) -> Option<std::path::PathBuf> {
 fn elf_symbol_offsets(path: &std::path::Path, pattern: &str) -> Result<Vec<(String, u64)>, String> {
     use object::{Object, ObjectSection, ObjectSymbol};
     let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let file = object::File::parse(&*data).map_err(|e| format!("{} is not an ELF file: {e}", path.display()))?;
+    let file = object::File::parse(&*data)
+        .map_err(|e| format!("{} is not an ELF file: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for sym in file.symbols().chain(file.dynamic_symbols()) {
@@ -506,8 +705,15 @@ fn elf_symbol_offsets(path: &std::path::Path, pattern: &str) -> Result<Vec<(Stri
         if !kernel::glob::matches(pattern, name) || !seen.insert(name.to_string()) {
             continue;
         }
-        let Some(sec) = sym.section_index().and_then(|i| file.section_by_index(i).ok()) else { continue };
-        let Some((off, _)) = sec.file_range() else { continue };
+        let Some(sec) = sym
+            .section_index()
+            .and_then(|i| file.section_by_index(i).ok())
+        else {
+            continue;
+        };
+        let Some((off, _)) = sec.file_range() else {
+            continue;
+        };
         out.push((name.to_string(), sym.address() - sec.address() + off));
     }
     Ok(out)
@@ -543,7 +749,10 @@ fn resolve_process(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError
             path = Some(exe.display().to_string());
         }
     }
-    let rest: Vec<(&str, &Option<Lit>)> = comps[1..].iter().map(|c| (c.name.as_str(), &c.arg)).collect();
+    let rest: Vec<(&str, &Option<Lit>)> = comps[1..]
+        .iter()
+        .map(|c| (c.name.as_str(), &c.arg))
+        .collect();
     let event = match rest.as_slice() {
         [("begin", None)] => ir::ProcessEvent::Begin,
         [("end", None)] => ir::ProcessEvent::End,
@@ -557,7 +766,9 @@ fn resolve_process(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError
                 [("return", None)] => true,
                 _ => return Err(bad("expected .call or .return after .function")),
             };
-            let Some(path) = path else { return Err(bad("function probes need the executable's path")) };
+            let Some(path) = path else {
+                return Err(bad("function probes need the executable's path"));
+            };
             if f.contains(['@', ':']) {
                 return Err(err(
                     "E0412",
@@ -572,15 +783,29 @@ fn resolve_process(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError
                     Some("probe process(\"PATH\").function(\"_start\") (the entry) instead"),
                 ));
             }
-            let syms = elf_symbol_offsets(std::path::Path::new(&path), f).map_err(|e| err("E0403", format!("cannot resolve `{pp}`: {e}"), None))?;
-            let quoted = comps[0].arg.as_ref().map(|_| format!("process(\"{path}\")")).unwrap_or_default();
+            let syms = elf_symbol_offsets(std::path::Path::new(&path), f)
+                .map_err(|e| err("E0403", format!("cannot resolve `{pp}`: {e}"), None))?;
+            let quoted = comps[0]
+                .arg
+                .as_ref()
+                .map(|_| format!("process(\"{path}\")"))
+                .unwrap_or_default();
             return Ok(syms
                 .into_iter()
                 .map(|(symbol, offset)| {
                     let base = format!("{quoted}.function(\"{symbol}\")");
                     ResolvedPoint {
-                        pp: if is_return { format!("{base}.return") } else { base },
-                        kind: ir::PointKind::Uprobe { path: path.clone(), symbol, offset, is_return },
+                        pp: if is_return {
+                            format!("{base}.return")
+                        } else {
+                            base
+                        },
+                        kind: ir::PointKind::Uprobe {
+                            path: path.clone(),
+                            symbol,
+                            offset,
+                            is_return,
+                        },
                         ctx: PointCtx::None,
                     }
                 })
@@ -601,7 +826,11 @@ fn resolve_process(comps: &[Component]) -> Result<Vec<ResolvedPoint>, PointError
         (None, None) => "process".to_string(),
     };
     let tail: Vec<&str> = rest.iter().map(|(n, _)| *n).collect();
-    Ok(vec![ResolvedPoint { pp: format!("{head}.{}", tail.join(".")), kind: ir::PointKind::Process { path, pid, event }, ctx: PointCtx::None }])
+    Ok(vec![ResolvedPoint {
+        pp: format!("{head}.{}", tail.join(".")),
+        kind: ir::PointKind::Process { path, pid, event },
+        ctx: PointCtx::None,
+    }])
 }
 
 /// Pointer size of the target in bytes.
@@ -616,20 +845,34 @@ pub fn ctype(tables: &Tables, id: TypeId, ptr: u32) -> ir::CType {
     let spelling = types.type_name(id);
     let size = types.size_of(id, ptr).unwrap_or(0);
     let (kind, signed) = match types.get(r) {
-        KType::Int { signed, bool: true, .. } => (ir::CTypeKind::Bool, *signed),
+        KType::Int {
+            signed, bool: true, ..
+        } => (ir::CTypeKind::Bool, *signed),
         KType::Int { signed, .. } => (ir::CTypeKind::Integer, *signed),
         KType::Enum { signed, .. } => (ir::CTypeKind::Enum, *signed),
         KType::Ptr { to } => {
             let to = types.resolve(*to);
             let is_char = matches!(types.get(to), KType::Int { char: true, .. })
                 || matches!(types.get(to), KType::Int { name, size: 1, .. } if name.contains("char"));
-            (if is_char { ir::CTypeKind::CharPointer } else { ir::CTypeKind::Pointer }, false)
+            (
+                if is_char {
+                    ir::CTypeKind::CharPointer
+                } else {
+                    ir::CTypeKind::Pointer
+                },
+                false,
+            )
         }
         KType::Array { .. } => (ir::CTypeKind::Array, false),
         KType::Struct(_) | KType::Union(_) | KType::Fwd { .. } => (ir::CTypeKind::Struct, false),
         _ => (ir::CTypeKind::Integer, true),
     };
-    ir::CType { spelling, size, signed, kind }
+    ir::CType {
+        spelling,
+        size,
+        signed,
+        kind,
+    }
 }
 
 /// A failed target-variable lookup.
@@ -671,29 +914,51 @@ pub fn walk_path(
                     let tn = types.type_name(base);
                     let avail: Vec<String> = types
                         .composite(base)
-                        .map(|c| c.members.iter().filter_map(|m| m.name.clone()).take(12).collect())
+                        .map(|c| {
+                            c.members
+                                .iter()
+                                .filter_map(|m| m.name.clone())
+                                .take(12)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     return Err(TargetError {
                         message: format!("`{tn}` has no member `{name}`"),
-                        help: (!avail.is_empty()).then(|| format!("members include: {}", avail.join(", "))),
+                        help: (!avail.is_empty())
+                            .then(|| format!("members include: {}", avail.join(", "))),
                     });
                 };
                 let off = (found.bit_offset / 8) as u64;
-                steps.push(if deref { ir::TargetStep::Deref { offset: off } } else { ir::TargetStep::Offset { offset: off } });
+                steps.push(if deref {
+                    ir::TargetStep::Deref { offset: off }
+                } else {
+                    ir::TargetStep::Offset { offset: off }
+                });
                 if let Some(bits) = found.member.bitfield_size {
-                    steps.push(ir::TargetStep::Bits { shift: found.bit_offset % 8, bits });
+                    steps.push(ir::TargetStep::Bits {
+                        shift: found.bit_offset % 8,
+                        bits,
+                    });
                 }
                 cur = found.member.ty;
             }
             PathStep::Index(index) => match types.get(r) {
                 KType::Ptr { to } => {
                     let elem_size = types.size_of(*to, ptr).unwrap_or(1) as u64;
-                    steps.push(ir::TargetStep::Index { index: Box::new(index), elem_size, deref: true });
+                    steps.push(ir::TargetStep::Index {
+                        index: Box::new(index),
+                        elem_size,
+                        deref: true,
+                    });
                     cur = *to;
                 }
                 KType::Array { elem, .. } => {
                     let elem_size = types.size_of(*elem, ptr).unwrap_or(1) as u64;
-                    steps.push(ir::TargetStep::Index { index: Box::new(index), elem_size, deref: false });
+                    steps.push(ir::TargetStep::Index {
+                        index: Box::new(index),
+                        elem_size,
+                        deref: false,
+                    });
                     cur = *elem;
                 }
                 _ => {
@@ -715,7 +980,10 @@ pub fn walk_path(
             KType::Int { .. } | KType::Enum { .. } | KType::Ptr { .. } => ir::TargetConvert::Long,
             KType::Struct(_) | KType::Union(_) | KType::Array { .. } => ir::TargetConvert::Address,
             KType::Void => {
-                return Err(TargetError { message: "the value has type `void`".into(), help: None });
+                return Err(TargetError {
+                    message: "the value has type `void`".into(),
+                    help: None,
+                });
             }
             _ => {
                 return Err(TargetError {
@@ -739,5 +1007,9 @@ pub fn find_cast_type(tables: &Tables, name: &str) -> Option<TypeId> {
     if let Some(s) = n.strip_prefix("union ") {
         return tables.types.find_composite(s.trim(), true);
     }
-    tables.types.find_composite(n, false).or_else(|| tables.types.find_typedef(n)).or_else(|| tables.types.find_composite(n, true))
+    tables
+        .types
+        .find_composite(n, false)
+        .or_else(|| tables.types.find_typedef(n))
+        .or_else(|| tables.types.find_composite(n, true))
 }

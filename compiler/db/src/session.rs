@@ -45,6 +45,13 @@ pub struct Session {
     arch: String,
     /// The content hash of the profile whose tables are set.
     target_hash: String,
+    /// Programs added by [`Session::add_target`] (the fan-out of `xstap
+    /// build`), each with its own target input.
+    added: Vec<Program>,
+    /// Macro libraries of added targets whose `.stpm` files differ from the
+    /// primary's, and their copies of the script and tapset files.
+    other_libs: Vec<MacroLib>,
+    lib_files: HashMap<(String, MacroLib), SourceFile>,
 }
 
 impl Default for Session {
@@ -60,8 +67,17 @@ impl Session {
 
     /// A session over a given database (e.g. [`Database::with_query_log`]).
     pub fn with_db(db: Database) -> Session {
-        let macros = MacroLib::builder(Arc::new(Vec::new())).durability(Durability::HIGH).new(&db);
-        let script = SourceFile::builder(FileId(0), "<input>".to_string(), Arc::from(""), FileKind::Script, macros).new(&db);
+        let macros = MacroLib::builder(Arc::new(Vec::new()))
+            .durability(Durability::HIGH)
+            .new(&db);
+        let script = SourceFile::builder(
+            FileId(0),
+            "<input>".to_string(),
+            Arc::from(""),
+            FileKind::Script,
+            macros,
+        )
+        .new(&db);
         let target = TargetKernel::builder(
             String::new(),
             kernel::Arch::host().name().to_string(),
@@ -71,7 +87,9 @@ impl Session {
         )
         .durability(Durability::HIGH)
         .new(&db);
-        let options = Options::builder(OptionsData::default()).durability(Durability::MEDIUM).new(&db);
+        let options = Options::builder(OptionsData::default())
+            .durability(Durability::MEDIUM)
+            .new(&db);
         let program = Program::builder(script, Arc::new(Vec::new()), target, options).new(&db);
         Session {
             db,
@@ -87,6 +105,9 @@ impl Session {
             release: String::new(),
             arch: kernel::Arch::host().name().to_string(),
             target_hash: String::new(),
+            added: Vec::new(),
+            other_libs: Vec::new(),
+            lib_files: HashMap::new(),
         }
     }
 
@@ -107,45 +128,75 @@ impl Session {
         }
         let old = blake3::hash(sf.text(&self.db).as_bytes());
         if old != hash {
-            sf.set_text(&mut self.db).with_durability(Durability::LOW).to(Arc::from(text));
+            sf.set_text(&mut self.db)
+                .with_durability(Durability::LOW)
+                .to(Arc::from(text));
+        }
+        // The script's copies for other macro libraries follow it.
+        let copies: Vec<SourceFile> = self
+            .lib_files
+            .values()
+            .copied()
+            .filter(|f| f.kind(&self.db) == FileKind::Script)
+            .collect();
+        for f in copies {
+            if f.path(&self.db) != path {
+                f.set_path(&mut self.db).to(path.to_string());
+            }
+            if blake3::hash(f.text(&self.db).as_bytes()) != hash {
+                f.set_text(&mut self.db)
+                    .with_durability(Durability::LOW)
+                    .to(Arc::from(text));
+            }
         }
     }
 
     /// Set the target profile. Loading its tables may fail: the failure is
     /// returned and the target is used without tables.
     pub fn set_target(&mut self, profile: &kernel::Profile) -> Vec<Diagnostic> {
-        let mut diags = Vec::new();
         let meta = &profile.meta;
-        let tables = match profile.tables() {
-            Ok(t) => t.clone(),
-            Err(d) => {
-                diags.push(d);
-                Arc::new(kernel::Tables::default())
-            }
-        };
+        let (
+            TargetData {
+                release,
+                arch,
+                version,
+                config,
+                tables,
+            },
+            mut diags,
+        ) = TargetData::of(profile);
         let t = self.target;
-        let release = meta.release.clone();
-        let arch = meta.arch.name().to_string();
-        let version = meta.version.clone().unwrap_or_else(|| version_of(&release));
-        let config: BTreeMap<String, String> =
-            meta.config.iter().map(|(k, v)| (k.clone(), v.as_str().to_string())).collect();
         if t.release(&self.db) != &release {
-            t.set_release(&mut self.db).with_durability(Durability::HIGH).to(release.clone());
+            t.set_release(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(release.clone());
         }
         if t.arch(&self.db) != &arch {
-            t.set_arch(&mut self.db).with_durability(Durability::HIGH).to(arch.clone());
+            t.set_arch(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(arch.clone());
         }
         if t.version(&self.db) != &version {
-            t.set_version(&mut self.db).with_durability(Durability::HIGH).to(version);
+            t.set_version(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(version);
         }
-        if **t.config(&self.db) != config {
-            t.set_config(&mut self.db).with_durability(Durability::HIGH).to(Arc::new(config));
+        if t.config(&self.db) != &config {
+            t.set_config(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(config);
         }
         // The profile's content hash says whether the tables changed; a
         // profile without one is compared by identity.
-        let same = if meta.hash.is_empty() { Arc::ptr_eq(t.tables(&self.db), &tables) } else { self.target_hash == meta.hash };
+        let same = if meta.hash.is_empty() {
+            Arc::ptr_eq(t.tables(&self.db), &tables)
+        } else {
+            self.target_hash == meta.hash
+        };
         if !same {
-            t.set_tables(&mut self.db).with_durability(Durability::HIGH).to(tables);
+            t.set_tables(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(tables);
             self.target_hash = meta.hash.clone();
         }
         let changed = self.release != release || self.arch != arch;
@@ -159,7 +210,10 @@ impl Session {
 
     pub fn set_options(&mut self, o: SessionOptions) {
         if self.options.data(&self.db) != &o {
-            self.options.set_data(&mut self.db).with_durability(Durability::MEDIUM).to(o);
+            self.options
+                .set_data(&mut self.db)
+                .with_durability(Durability::MEDIUM)
+                .to(o);
         }
     }
 
@@ -177,28 +231,74 @@ impl Session {
     }
 
     fn rescan_tapsets(&mut self) -> Vec<Diagnostic> {
+        let (found, stpm, diags) = self.scan_tapsets(&self.release.clone(), &self.arch.clone());
+        if self.macros.files(&self.db).as_slice() != stpm.as_slice() {
+            self.macros
+                .set_files(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(Arc::new(stpm));
+        }
+        let files: Vec<SourceFile> = found
+            .iter()
+            .map(|(p, t)| self.file_for(p, t, FileKind::Tapset))
+            .collect();
+        if self.program.tapsets(&self.db).as_slice() != files.as_slice() {
+            self.program
+                .set_tapsets(&mut self.db)
+                .with_durability(Durability::HIGH)
+                .to(Arc::new(files));
+        }
+        diags
+    }
+
+    /// The tapset files (`.stp`, then the in-memory ones) and library
+    /// macro files (`.stpm`) for a release and arch, in search order.
+    #[allow(clippy::type_complexity)]
+    fn scan_tapsets(
+        &self,
+        release: &str,
+        arch: &str,
+    ) -> (
+        Vec<(String, String)>,
+        Vec<(String, Arc<str>)>,
+        Vec<Diagnostic>,
+    ) {
         let mut diags = Vec::new();
         let mut found: Vec<(String, String)> = Vec::new();
         let mut stpm: Vec<(String, Arc<str>)> = Vec::new();
         for root in self.roots.clone() {
             if !root.is_dir() {
                 diags.push(
-                    Diagnostic::error("E0420", format!("tapset directory `{}` does not exist", root.display()))
-                        .with_help("check the -I option or the installation of xstap's tapsets"),
+                    Diagnostic::error(
+                        "E0420",
+                        format!("tapset directory `{}` does not exist", root.display()),
+                    )
+                    .with_help("check the -I option or the installation of xstap's tapsets"),
                 );
                 continue;
             }
             let mut seen = std::collections::BTreeSet::new();
-            for sub in tapset_subdirs(&self.release, &self.arch) {
-                let dir = if sub.is_empty() { root.clone() } else { root.join(&sub) };
-                let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+            for sub in tapset_subdirs(release, arch) {
+                let dir = if sub.is_empty() {
+                    root.clone()
+                } else {
+                    root.join(&sub)
+                };
+                let Ok(rd) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
                 let mut names: Vec<PathBuf> = rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "stp" || e == "stpm") && p.is_file())
+                    .filter(|p| {
+                        p.extension().is_some_and(|e| e == "stp" || e == "stpm") && p.is_file()
+                    })
                     .collect();
                 names.sort();
                 for p in names {
-                    let base = p.file_name().map(|b| b.to_string_lossy().to_string()).unwrap_or_default();
+                    let base = p
+                        .file_name()
+                        .map(|b| b.to_string_lossy().to_string())
+                        .unwrap_or_default();
                     if !seen.insert(base) {
                         continue;
                     }
@@ -207,22 +307,113 @@ impl Session {
                         Ok(t) if is_stpm => stpm.push((p.display().to_string(), Arc::from(t))),
                         Ok(t) => found.push((p.display().to_string(), t)),
                         Err(e) => diags.push(
-                            Diagnostic::error("E0420", format!("cannot read tapset `{}`: {e}", p.display()))
-                                .with_help("check the file's permissions"),
+                            Diagnostic::error(
+                                "E0420",
+                                format!("cannot read tapset `{}`: {e}", p.display()),
+                            )
+                            .with_help("check the file's permissions"),
                         ),
                     }
                 }
             }
         }
-        if self.macros.files(&self.db).as_slice() != stpm.as_slice() {
-            self.macros.set_files(&mut self.db).with_durability(Durability::HIGH).to(Arc::new(stpm));
-        }
         found.extend(self.extra.iter().cloned());
-        let files: Vec<SourceFile> = found.iter().map(|(p, t)| self.file_for(p, t, FileKind::Tapset)).collect();
-        if self.program.tapsets(&self.db).as_slice() != files.as_slice() {
-            self.program.set_tapsets(&mut self.db).with_durability(Durability::HIGH).to(Arc::new(files));
+        (found, stpm, diags)
+    }
+
+    /// Another target for the same script, options and tapset roots: a new
+    /// [`Program`] with its own [`TargetKernel`] input and the tapset files
+    /// of its release and arch. Files it shares with the primary program
+    /// (the usual case: same text, same library macros) are the same
+    /// inputs, so they are parsed once for every target.
+    ///
+    /// This is the fan-out of `xstap build`: set the session up (roots,
+    /// options, script, primary target), add the other targets, then
+    /// elaborate each program on its own clone of the database
+    /// ([`Session::fork`]), in parallel; drop the clones before any setter.
+    /// Added programs keep the tapset files and target they were given; a
+    /// later [`Session::set_target`] or [`Session::set_tapset_roots`]
+    /// changes the primary program only.
+    pub fn add_target(&mut self, profile: &kernel::Profile) -> (Program, Vec<Diagnostic>) {
+        let (data, mut diags) = TargetData::of(profile);
+        let target = TargetKernel::builder(
+            data.release.clone(),
+            data.arch.clone(),
+            data.version,
+            data.config,
+            data.tables,
+        )
+        .durability(Durability::HIGH)
+        .new(&self.db);
+        let (found, stpm, d) = self.scan_tapsets(&data.release, &data.arch);
+        diags.extend(d);
+        let (script, files) = if self.macros.files(&self.db).as_slice() == stpm.as_slice() {
+            let files = found
+                .iter()
+                .map(|(p, t)| self.file_for(p, t, FileKind::Tapset))
+                .collect();
+            (self.script, files)
+        } else {
+            let lib = match self
+                .other_libs
+                .iter()
+                .find(|l| l.files(&self.db).as_slice() == stpm.as_slice())
+            {
+                Some(l) => *l,
+                None => {
+                    let l = MacroLib::builder(Arc::new(stpm))
+                        .durability(Durability::HIGH)
+                        .new(&self.db);
+                    self.other_libs.push(l);
+                    l
+                }
+            };
+            let (sp, st) = (
+                self.script.path(&self.db).clone(),
+                self.script.text(&self.db).clone(),
+            );
+            let script = self.file_in_lib(&sp, &st, FileKind::Script, lib);
+            let files = found
+                .iter()
+                .map(|(p, t)| self.file_in_lib(p, &Arc::from(t.as_str()), FileKind::Tapset, lib))
+                .collect();
+            (script, files)
+        };
+        let program = Program::builder(script, Arc::new(files), target, self.options).new(&self.db);
+        self.added.push(program);
+        (program, diags)
+    }
+
+    /// A copy of a file for another macro library: same [`FileId`] (the
+    /// same path and text, so diagnostics render alike), its own input.
+    fn file_in_lib(
+        &mut self,
+        path: &str,
+        text: &Arc<str>,
+        kind: FileKind,
+        lib: MacroLib,
+    ) -> SourceFile {
+        let key = (path.to_string(), lib);
+        if let Some(f) = self.lib_files.get(&key) {
+            if f.text(&self.db) != text {
+                f.set_text(&mut self.db).to(text.clone());
+            }
+            return *f;
         }
-        diags
+        let id = match kind {
+            FileKind::Script => self.script.id(&self.db),
+            FileKind::Tapset => self.file_for(path, text, kind).id(&self.db),
+        };
+        let sf = SourceFile::builder(id, path.to_string(), text.clone(), kind, lib)
+            .durability(Durability::HIGH)
+            .new(&self.db);
+        self.lib_files.insert(key, sf);
+        sf
+    }
+
+    /// A clone of the database for one parallel job (reads only).
+    pub fn fork(&self) -> Database {
+        self.db.clone()
     }
 
     /// The SourceFile for `path`, created or updated only if its hash changed.
@@ -230,14 +421,22 @@ impl Session {
         let hash = blake3::hash(text.as_bytes());
         if let Some((sf, h)) = self.files.get(path).cloned() {
             if h != hash {
-                let d = if kind == FileKind::Tapset { Durability::HIGH } else { Durability::LOW };
-                sf.set_text(&mut self.db).with_durability(d).to(Arc::from(text));
+                let d = if kind == FileKind::Tapset {
+                    Durability::HIGH
+                } else {
+                    Durability::LOW
+                };
+                sf.set_text(&mut self.db)
+                    .with_durability(d)
+                    .to(Arc::from(text));
                 self.files.insert(path.to_string(), (sf, hash));
             }
             return sf;
         }
         let id = FileId(self.by_id.len() as u32);
-        let sf = SourceFile::builder(id, path.to_string(), Arc::from(text), kind, self.macros).durability(Durability::HIGH).new(&self.db);
+        let sf = SourceFile::builder(id, path.to_string(), Arc::from(text), kind, self.macros)
+            .durability(Durability::HIGH)
+            .new(&self.db);
         self.by_id.push(sf);
         self.files.insert(path.to_string(), (sf, hash));
         sf
@@ -247,6 +446,17 @@ impl Session {
     /// diagnostic, sorted by (file, offset).
     pub fn elaborate(&self) -> (Option<Arc<ir::Program>>, Vec<Diagnostic>) {
         let e = elaborate(&self.db, self.program);
+        (e.program.clone(), e.diags.clone())
+    }
+
+    /// Pass 2 for a program of this session (one added by
+    /// [`Session::add_target`]) on a database: the session's own or a
+    /// [`Session::fork`] of it, from any thread.
+    pub fn elaborate_on(
+        db: &Database,
+        program: Program,
+    ) -> (Option<Arc<ir::Program>>, Vec<Diagnostic>) {
+        let e = elaborate(db, program);
         (e.program.clone(), e.diags.clone())
     }
 
@@ -267,9 +477,52 @@ impl Session {
     }
 }
 
+/// The values of a [`TargetKernel`] input, read off a profile. Loading
+/// the tables may fail: the failure is returned and the target is used
+/// without tables.
+struct TargetData {
+    release: String,
+    arch: String,
+    version: String,
+    config: Arc<BTreeMap<String, String>>,
+    tables: Arc<kernel::Tables>,
+}
+
+impl TargetData {
+    fn of(profile: &kernel::Profile) -> (TargetData, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let meta = &profile.meta;
+        let tables = match profile.tables() {
+            Ok(t) => t.clone(),
+            Err(d) => {
+                diags.push(d);
+                Arc::new(kernel::Tables::default())
+            }
+        };
+        let release = meta.release.clone();
+        let version = meta.version.clone().unwrap_or_else(|| version_of(&release));
+        let config = meta
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().to_string()))
+            .collect();
+        let data = TargetData {
+            arch: meta.arch.name().to_string(),
+            release,
+            version,
+            config: Arc::new(config),
+            tables,
+        };
+        (data, diags)
+    }
+}
+
 /// `6.1.0-56-amd64` -> `6.1.0`.
 pub fn version_of(release: &str) -> String {
-    let v: String = release.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let v: String = release
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     v.trim_end_matches('.').to_string()
 }
 
@@ -299,7 +552,12 @@ pub fn tapset_subdirs(release: &str, arch: &str) -> Vec<String> {
 
 /// `-l`/`-L` over a program: expand `pattern` through aliases and resolve
 /// it against the target.
-pub fn list_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) -> (Vec<String>, Vec<Diagnostic>) {
+pub fn list_points(
+    db: &dyn Db,
+    program: Program,
+    pattern: &str,
+    verbose: bool,
+) -> (Vec<String>, Vec<Diagnostic>) {
     let text = format!("probe {pattern} {{}}");
     let spec = match lower::parse_point_text(&text) {
         Ok(s) => s,
@@ -313,7 +571,9 @@ pub fn list_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) 
     let mut alias_hit = false;
     for (name, files) in &index.aliases {
         for f in files {
-            let Some(sf) = program.tapsets(db).iter().find(|s| s.id(db) == *f).copied() else { continue };
+            let Some(sf) = program.tapsets(db).iter().find(|s| s.id(db) == *f).copied() else {
+                continue;
+            };
             for it in &file_items(db, program, sf).items {
                 let hir::Item::Alias(a) = it else { continue };
                 for n in &a.names {
@@ -340,8 +600,15 @@ pub fn list_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) 
         }
     }
     if !alias_hit {
-        let key_comps: Vec<hir::Component> =
-            spec.components.iter().map(|c| hir::Component { name: c.name.clone(), arg: c.arg.clone(), span: crate::NO_SPAN }).collect();
+        let key_comps: Vec<hir::Component> = spec
+            .components
+            .iter()
+            .map(|c| hir::Component {
+                name: c.name.clone(),
+                arg: c.arg.clone(),
+                span: crate::NO_SPAN,
+            })
+            .collect();
         let key = PointKey::new(db, key_comps);
         match resolve_point(db, target, key) {
             Ok(pts) => {
@@ -349,18 +616,37 @@ pub fn list_points(db: &dyn Db, program: Program, pattern: &str, verbose: bool) 
                     let mut line = p.pp.clone();
                     if verbose {
                         match &p.ctx {
-                            PointCtx::Function { params, ret, is_return, .. } => {
+                            PointCtx::Function {
+                                params,
+                                ret,
+                                is_return,
+                                ..
+                            } => {
                                 if *is_return && ret.0 != 0 {
-                                    line.push_str(&format!(" $return:{}", tables.types.type_name(*ret)));
+                                    line.push_str(&format!(
+                                        " $return:{}",
+                                        tables.types.type_name(*ret)
+                                    ));
                                 }
                                 for (i, prm) in params.iter().enumerate() {
-                                    let n = if prm.name.is_empty() { format!("arg{}", i + 1) } else { prm.name.clone() };
-                                    line.push_str(&format!(" ${n}:{}", tables.types.type_name(prm.ty)));
+                                    let n = if prm.name.is_empty() {
+                                        format!("arg{}", i + 1)
+                                    } else {
+                                        prm.name.clone()
+                                    };
+                                    line.push_str(&format!(
+                                        " ${n}:{}",
+                                        tables.types.type_name(prm.ty)
+                                    ));
                                 }
                             }
                             PointCtx::Tracepoint { args } => {
                                 for a in args {
-                                    line.push_str(&format!(" ${}:{}", a.name, tables.types.type_name(a.ty)));
+                                    line.push_str(&format!(
+                                        " ${}:{}",
+                                        a.name,
+                                        tables.types.type_name(a.ty)
+                                    ));
                                 }
                             }
                             PointCtx::Procfs { .. } => line.push_str(" $value:string"),

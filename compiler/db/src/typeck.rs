@@ -59,7 +59,14 @@ struct VarT {
 
 impl VarT {
     fn new(name: &str, decl: Span) -> VarT {
-        VarT { name: name.to_string(), ty: Ty::Unknown, first: None, decl, read: false, written: false }
+        VarT {
+            name: name.to_string(),
+            ty: Ty::Unknown,
+            first: None,
+            decl,
+            read: false,
+            written: false,
+        }
     }
 }
 
@@ -167,7 +174,13 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
                 let keys = declared_array.then(Vec::new);
                 let array_use = declared_array.then_some(g.decl.span);
                 let scalar_use = g.decl.init.is_some().then_some(g.decl.span);
-                GlobT { v, keys, keys_first: None, array_use, scalar_use }
+                GlobT {
+                    v,
+                    keys,
+                    keys_first: None,
+                    array_use,
+                    scalar_use,
+                }
             })
             .collect(),
         funcs: r
@@ -192,7 +205,12 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
                     Some(a) => (ann_ty(a), Some(f.decl.span)),
                     None => (Ty::Unknown, None),
                 };
-                FnT { locals, nparams: f.decl.params.len(), ret, ret_first }
+                FnT {
+                    locals,
+                    nparams: f.decl.params.len(),
+                    ret,
+                    ret_first,
+                }
             })
             .collect(),
         probes: vec![Vec::new(); r.probes.len()],
@@ -253,13 +271,24 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
                     }),
                 },
             };
-            ir::Global { name: d.name.clone(), kind, loc: (env.loc)(d.span), dump_at_end: t.v.written && !t.v.read }
+            ir::Global {
+                name: d.name.clone(),
+                kind,
+                loc: (env.loc)(d.span),
+                dump_at_end: t.v.written && !t.v.read,
+            }
         })
         .collect();
     // Without -u, stap elides probes whose bodies do nothing; when that
     // leaves no probe at all, there is nothing to run.
-    if !env.unoptimized && !probes.is_empty() && probes.iter().all(|p| block_does_nothing(&p.body)) {
-        if let Some(first) = r.probes.iter().find(|p| p.file == env.script).or(r.probes.first()) {
+    if !env.unoptimized && !probes.is_empty() && probes.iter().all(|p| block_does_nothing(&p.body))
+    {
+        if let Some(first) = r
+            .probes
+            .iter()
+            .find(|p| p.file == env.script)
+            .or(r.probes.first())
+        {
             tc.err(
                 Diagnostic::error("E0426", "every probe of the script does nothing, so no probe is left")
                     .with_primary(first.span, "this probe's body has no effect")
@@ -284,7 +313,11 @@ pub fn check(r: &Resolved, env: &TyEnv<'_>) -> Checked {
             arch: kernel::Arch::normalize(env.arch).kbuild_arch().to_string(),
         },
     });
-    Checked { program, diags, derivations }
+    Checked {
+        program,
+        diags,
+        derivations,
+    }
 }
 
 /// Whether a probe body has no effect: empty blocks and `if`s on a
@@ -297,7 +330,9 @@ fn stmt_does_nothing(s: &ir::Stmt) -> bool {
     match &s.kind {
         ir::StmtKind::Block(b) => block_does_nothing(b),
         ir::StmtKind::If { cond, then, els } => match &cond.kind {
-            ir::ExprKind::Literal(ir::Literal::Long(0)) => els.as_deref().is_none_or(stmt_does_nothing),
+            ir::ExprKind::Literal(ir::Literal::Long(0)) => {
+                els.as_deref().is_none_or(stmt_does_nothing)
+            }
             ir::ExprKind::Literal(ir::Literal::Long(_)) => stmt_does_nothing(then),
             _ => false,
         },
@@ -316,7 +351,10 @@ fn uses_target(stmts: &[Stmt]) -> bool {
     let mut any = false;
     for s in stmts {
         walk_stmt_exprs(s, &mut |e| {
-            if matches!(e.kind, ExprKind::Target(_) | ExprKind::Entry(_) | ExprKind::Defined(_)) {
+            if matches!(
+                e.kind,
+                ExprKind::Target(_) | ExprKind::Entry(_) | ExprKind::Defined(_)
+            ) {
                 any = true;
             }
         });
@@ -341,9 +379,18 @@ impl Tc<'_> {
         used_f.sort_by_key(|x| x.1);
         for (fi, _) in used_f {
             let f = self.r.functions[fi].clone();
-            let mut cx = Cx { func: Some(fi), probe: 0, file: f.file, loops: 0, iterating: Vec::new(), point: None };
+            let mut cx = Cx {
+                func: Some(fi),
+                probe: 0,
+                file: f.file,
+                loops: 0,
+                iterating: Vec::new(),
+                point: None,
+            };
             let body = match &f.decl.body {
-                FuncBody::Script(b) => ir::FuncBody::Script(ir::Block { stmts: vec![self.stmt(&mut cx, b)] }),
+                FuncBody::Script(b) => ir::FuncBody::Script(ir::Block {
+                    stmts: vec![self.stmt(&mut cx, b)],
+                }),
                 FuncBody::Embedded { code, pure } => {
                     if f.file == self.env.script && !self.env.guru {
                         self.err(
@@ -352,16 +399,30 @@ impl Tc<'_> {
                                 .with_help("run with -g (guru mode) to allow embedded C"),
                         );
                     }
-                    ir::FuncBody::EmbeddedC { code: code.clone(), pure: *pure }
+                    ir::FuncBody::EmbeddedC {
+                        code: code.clone(),
+                        pure: *pure,
+                    }
                 }
             };
             if emit {
                 let t = &self.funcs[fi];
-                let ret = if t.ret == Ty::Unknown { Type::Void } else { t.ret.ir() };
+                let ret = if t.ret == Ty::Unknown {
+                    Type::Void
+                } else {
+                    t.ret.ir()
+                };
                 functions.push(ir::Function {
                     name: f.decl.name.clone(),
                     params: t.nparams as u32,
-                    locals: t.locals.iter().map(|l| ir::Local { name: l.name.clone(), ty: l.ty.ir() }).collect(),
+                    locals: t
+                        .locals
+                        .iter()
+                        .map(|l| ir::Local {
+                            name: l.name.clone(),
+                            ty: l.ty.ir(),
+                        })
+                        .collect(),
                     ret,
                     body,
                     loc: self.loc(f.decl.span),
@@ -372,12 +433,25 @@ impl Tc<'_> {
         let mut derivs = Vec::new();
         for (pi, d) in self.r.probes.iter().enumerate() {
             let per_point = uses_target(&d.bodies) && d.points.len() > 1;
-            let groups: Vec<Vec<DerivedPoint>> =
-                if per_point { d.points.iter().map(|p| vec![p.clone()]).collect() } else { vec![d.points.clone()] };
-            let groups = if emit { groups } else { groups.into_iter().take(1).collect() };
+            let groups: Vec<Vec<DerivedPoint>> = if per_point {
+                d.points.iter().map(|p| vec![p.clone()]).collect()
+            } else {
+                vec![d.points.clone()]
+            };
+            let groups = if emit {
+                groups
+            } else {
+                groups.into_iter().take(1).collect()
+            };
             for g in groups {
-                let mut cx =
-                    Cx { func: None, probe: pi, file: d.file, loops: 0, iterating: Vec::new(), point: g.first().cloned() };
+                let mut cx = Cx {
+                    func: None,
+                    probe: pi,
+                    file: d.file,
+                    loops: 0,
+                    iterating: Vec::new(),
+                    point: g.first().cloned(),
+                };
                 let mut stmts = Vec::new();
                 let diags_before = self.diags.len();
                 for b in &d.bodies {
@@ -391,11 +465,15 @@ impl Tc<'_> {
                 // errors, such as a missing member, are still reported;
                 // values computed from the missing variables have no C type
                 // (E0418) as a consequence.
-                let target_error = |d: &Diagnostic| d.is_error() && matches!(d.code, "E0410" | "E0418");
+                let target_error =
+                    |d: &Diagnostic| d.is_error() && matches!(d.code, "E0410" | "E0418");
                 if !g.is_empty()
                     && g.iter().all(|p| p.optional)
                     && self.diags[diags_before..].iter().any(target_error)
-                    && self.diags[diags_before..].iter().filter(|d| d.is_error()).all(target_error)
+                    && self.diags[diags_before..]
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .all(target_error)
                 {
                     self.diags.truncate(diags_before);
                     continue;
@@ -423,13 +501,24 @@ impl Tc<'_> {
                             );
                         }
                     }
-                    pts.push(ir::ProbePoint { pp: p.resolved.pp.clone(), kind: p.resolved.kind.clone(), condition, optional: p.optional });
+                    pts.push(ir::ProbePoint {
+                        pp: p.resolved.pp.clone(),
+                        kind: p.resolved.kind.clone(),
+                        condition,
+                        optional: p.optional,
+                    });
                 }
                 if emit {
                     derivs.push(g.iter().map(|p| p.derivation.clone()).collect());
                     probes.push(ir::Probe {
                         points: pts,
-                        locals: self.probes[pi].iter().map(|l| ir::Local { name: l.name.clone(), ty: l.ty.ir() }).collect(),
+                        locals: self.probes[pi]
+                            .iter()
+                            .map(|l| ir::Local {
+                                name: l.name.clone(),
+                                ty: l.ty.ir(),
+                            })
+                            .collect(),
                         body: ir::Block { stmts },
                         loc: self.loc(d.span),
                     });
@@ -445,24 +534,35 @@ impl Tc<'_> {
             let d = &self.r.globals[g];
             if let (Some(a), Some(sc)) = (t.array_use, t.scalar_use) {
                 self.err(
-                    Diagnostic::error("E0502", format!("`{}` is used both as an array and as a scalar", t.v.name))
-                        .with_primary(sc, "used as a scalar here")
-                        .with_secondary(a, "used as an array here")
-                        .with_help("use one global for the array and another for the scalar"),
+                    Diagnostic::error(
+                        "E0502",
+                        format!("`{}` is used both as an array and as a scalar", t.v.name),
+                    )
+                    .with_primary(sc, "used as a scalar here")
+                    .with_secondary(a, "used as an array here")
+                    .with_help("use one global for the array and another for the scalar"),
                 );
             }
             if t.v.ty == Ty::Unknown && (t.v.read || t.v.written) {
                 self.err(
-                    Diagnostic::error("E0503", format!("cannot infer the type of global `{}`", t.v.name))
-                        .with_primary(d.decl.span, "declared here")
-                        .with_help("assign it a number or a string somewhere, or give it an initial value"),
+                    Diagnostic::error(
+                        "E0503",
+                        format!("cannot infer the type of global `{}`", t.v.name),
+                    )
+                    .with_primary(d.decl.span, "declared here")
+                    .with_help(
+                        "assign it a number or a string somewhere, or give it an initial value",
+                    ),
                 );
             }
             if d.file == self.env.script && t.v.read && !t.v.written && d.decl.init.is_none() {
                 self.err(
-                    Diagnostic::warning("E0521", format!("global `{}` is read but never assigned", t.v.name))
-                        .with_primary(d.decl.span, "declared here")
-                        .with_help("it always reads as 0 or \"\"; assign it somewhere or remove it"),
+                    Diagnostic::warning(
+                        "E0521",
+                        format!("global `{}` is read but never assigned", t.v.name),
+                    )
+                    .with_primary(d.decl.span, "declared here")
+                    .with_help("it always reads as 0 or \"\"; assign it somewhere or remove it"),
                 );
             }
         }
@@ -494,9 +594,12 @@ impl Tc<'_> {
             for l in &locals {
                 if l.ty == Ty::Unknown && l.read {
                     self.err(
-                        Diagnostic::error("E0503", format!("cannot infer the type of `{}`", l.name))
-                            .with_primary(l.decl, "first used here")
-                            .with_help("assign it a number or a string before reading it"),
+                        Diagnostic::error(
+                            "E0503",
+                            format!("cannot infer the type of `{}`", l.name),
+                        )
+                        .with_primary(l.decl, "first used here")
+                        .with_help("assign it a number or a string before reading it"),
                     );
                 }
             }
@@ -508,9 +611,15 @@ impl Tc<'_> {
         for l in locals {
             if l.ty == Ty::Stats && l.read {
                 self.err(
-                    Diagnostic::error("E0516", format!("local `{}` cannot hold statistics", l.name))
-                        .with_primary(l.decl, "a local statistics variable")
-                        .with_help(format!("statistics must be global: add `global {}`", l.name)),
+                    Diagnostic::error(
+                        "E0516",
+                        format!("local `{}` cannot hold statistics", l.name),
+                    )
+                    .with_primary(l.decl, "a local statistics variable")
+                    .with_help(format!(
+                        "statistics must be global: add `global {}`",
+                        l.name
+                    )),
                 );
             }
         }
@@ -519,15 +628,23 @@ impl Tc<'_> {
         for l in locals.iter().filter(|l| l.decl.file == self.env.script) {
             if l.written && !l.read {
                 self.err(
-                    Diagnostic::warning("E0520", format!("local `{}` is assigned but never read", l.name))
-                        .with_primary(l.decl, "first assigned here")
-                        .with_help("remove the assignment, or make it a global if it should be kept"),
+                    Diagnostic::warning(
+                        "E0520",
+                        format!("local `{}` is assigned but never read", l.name),
+                    )
+                    .with_primary(l.decl, "first assigned here")
+                    .with_help("remove the assignment, or make it a global if it should be kept"),
                 );
             } else if l.read && !l.written {
                 self.err(
-                    Diagnostic::warning("E0521", format!("local `{}` is read but never assigned", l.name))
-                        .with_primary(l.decl, "first read here")
-                        .with_help("it always reads as 0 or \"\"; check the spelling or declare a global"),
+                    Diagnostic::warning(
+                        "E0521",
+                        format!("local `{}` is read but never assigned", l.name),
+                    )
+                    .with_primary(l.decl, "first read here")
+                    .with_help(
+                        "it always reads as 0 or \"\"; check the spelling or declare a global",
+                    ),
                 );
             }
         }
@@ -538,13 +655,20 @@ impl Tc<'_> {
     fn want(&mut self, got: Ty, want: Ty, span: Span, what: &str) {
         if got != Ty::Unknown && want != Ty::Unknown && got != want {
             self.err(
-                Diagnostic::error("E0501", format!("type mismatch: {what} must be a {}, found a {}", want.name(), got.name()))
-                    .with_primary(span, format!("this is a {}", got.name()))
-                    .with_help(match (want, got) {
-                        (Ty::Str, Ty::Long) => "convert with sprint() or sprintf(\"%d\", ...)",
-                        (Ty::Long, Ty::Str) => "convert with strtol(), or compare strings with ==",
-                        _ => "use a value of the expected type",
-                    }),
+                Diagnostic::error(
+                    "E0501",
+                    format!(
+                        "type mismatch: {what} must be a {}, found a {}",
+                        want.name(),
+                        got.name()
+                    ),
+                )
+                .with_primary(span, format!("this is a {}", got.name()))
+                .with_help(match (want, got) {
+                    (Ty::Str, Ty::Long) => "convert with sprint() or sprintf(\"%d\", ...)",
+                    (Ty::Long, Ty::Str) => "convert with strtol(), or compare strings with ==",
+                    _ => "use a value of the expected type",
+                }),
             );
         }
     }
@@ -571,13 +695,20 @@ impl Tc<'_> {
         } else if var.ty != got {
             let mut d = Diagnostic::error(
                 "E0502",
-                format!("type clash: `{}` is a {} but is used as a {}", var.name, var.ty.name(), got.name()),
+                format!(
+                    "type clash: `{}` is a {} but is used as a {}",
+                    var.name,
+                    var.ty.name(),
+                    got.name()
+                ),
             )
             .with_primary(span, format!("used as a {} here", got.name()));
             if let Some(f) = var.first {
                 d = d.with_secondary(f, format!("type {} was first inferred here", var.ty.name()));
             }
-            self.err(d.with_help("a variable has one type: use a second variable for the other kind of value"));
+            self.err(d.with_help(
+                "a variable has one type: use a second variable for the other kind of value",
+            ));
         }
     }
 
@@ -591,7 +722,10 @@ impl Tc<'_> {
 
     fn lookup_var(&mut self, cx: &Cx, name: &str, span: Span) -> VarRef {
         if let Some(f) = cx.func {
-            if let Some(i) = self.funcs[f].locals[..self.funcs[f].nparams].iter().position(|l| l.name == name) {
+            if let Some(i) = self.funcs[f].locals[..self.funcs[f].nparams]
+                .iter()
+                .position(|l| l.name == name)
+            {
                 return VarRef::FnLocal(f, i);
             }
         }
@@ -638,9 +772,16 @@ impl Tc<'_> {
             Some(&g) => Some(g),
             None => {
                 self.err(
-                    Diagnostic::error("E0407", format!("`{name}` is used as an array but no global array `{name}` is declared"))
-                        .with_primary(span, "used as an array here")
-                        .with_help(format!("arrays must be global: add `global {name}` at the top level")),
+                    Diagnostic::error(
+                        "E0407",
+                        format!(
+                            "`{name}` is used as an array but no global array `{name}` is declared"
+                        ),
+                    )
+                    .with_primary(span, "used as an array here")
+                    .with_help(format!(
+                        "arrays must be global: add `global {name}` at the top level"
+                    )),
                 );
                 None
             }
@@ -648,13 +789,22 @@ impl Tc<'_> {
     }
 
     /// Type the keys of an array access; fix the arity on first use.
-    fn array_keys(&mut self, cx: &mut Cx, g: usize, keys: &[Option<Expr>], span: Span) -> Vec<Option<ir::Expr>> {
+    fn array_keys(
+        &mut self,
+        cx: &mut Cx,
+        g: usize,
+        keys: &[Option<Expr>],
+        span: Span,
+    ) -> Vec<Option<ir::Expr>> {
         self.globals[g].array_use.get_or_insert(span);
         if keys.len() > 9 {
             self.err(
-                Diagnostic::error("E0508", format!("arrays have at most 9 keys; this access has {}", keys.len()))
-                    .with_primary(span, "too many keys")
-                    .with_help("combine keys into a string, or split the array"),
+                Diagnostic::error(
+                    "E0508",
+                    format!("arrays have at most 9 keys; this access has {}", keys.len()),
+                )
+                .with_primary(span, "too many keys")
+                .with_help("combine keys into a string, or split the array"),
             );
         }
         let known = self.globals[g].keys.clone();
@@ -662,7 +812,12 @@ impl Tc<'_> {
             Some(k) if !k.is_empty() && k.len() != keys.len() => {
                 let mut d = Diagnostic::error(
                     "E0502",
-                    format!("array `{}` has {} keys but is used with {}", self.globals[g].v.name, k.len(), keys.len()),
+                    format!(
+                        "array `{}` has {} keys but is used with {}",
+                        self.globals[g].v.name,
+                        k.len(),
+                        keys.len()
+                    ),
                 )
                 .with_primary(span, "wrong number of keys");
                 if let Some(f) = self.globals[g].keys_first {
@@ -674,13 +829,21 @@ impl Tc<'_> {
         }
         let mut out = Vec::new();
         for (i, k) in keys.iter().enumerate() {
-            let kt = self.globals[g].keys.as_ref().and_then(|v| v.get(i).copied()).unwrap_or(Ty::Unknown);
+            let kt = self.globals[g]
+                .keys
+                .as_ref()
+                .and_then(|v| v.get(i).copied())
+                .unwrap_or(Ty::Unknown);
             match k {
                 Some(k) => {
                     let e = self.expr(cx, k, kt);
                     let t = e.ty_of();
                     if t == Ty::Stats {
-                        self.err(Diagnostic::error("E0501", "array keys cannot be statistics").with_primary(k.span, "a stats value").with_help("use @count(...) or another extractor"));
+                        self.err(
+                            Diagnostic::error("E0501", "array keys cannot be statistics")
+                                .with_primary(k.span, "a stats value")
+                                .with_help("use @count(...) or another extractor"),
+                        );
                     }
                     self.set_key(g, i, keys.len(), t, k.span);
                     out.push(Some(e));
@@ -713,8 +876,16 @@ impl Tc<'_> {
             let name = gl.v.name.clone();
             let kt = keys[i];
             let first = gl.keys_first;
-            let mut d = Diagnostic::error("E0502", format!("type clash: key {} of `{name}` is a {} but is used as a {}", i + 1, kt.name(), t.name()))
-                .with_primary(span, format!("a {} key", t.name()));
+            let mut d = Diagnostic::error(
+                "E0502",
+                format!(
+                    "type clash: key {} of `{name}` is a {} but is used as a {}",
+                    i + 1,
+                    kt.name(),
+                    t.name()
+                ),
+            )
+            .with_primary(span, format!("a {} key", t.name()));
             if let Some(f) = first {
                 d = d.with_secondary(f, "key types were first inferred here");
             }
@@ -727,8 +898,12 @@ impl Tc<'_> {
     fn stmt(&mut self, cx: &mut Cx, s: &Stmt) -> ir::Stmt {
         let loc = self.loc(s.span);
         let kind = match &s.kind {
-            StmtKind::Block(b) => ir::StmtKind::Block(ir::Block { stmts: b.iter().map(|s| self.stmt(cx, s)).collect() }),
-            StmtKind::Expr(e) if self.report && !self.env.unoptimized && self.dead_library_store(cx, e) => {
+            StmtKind::Block(b) => ir::StmtKind::Block(ir::Block {
+                stmts: b.iter().map(|s| self.stmt(cx, s)).collect(),
+            }),
+            StmtKind::Expr(e)
+                if self.report && !self.env.unoptimized && self.dead_library_store(cx, e) =>
+            {
                 // A tapset alias sets a local nobody reads: skip the work.
                 ir::StmtKind::Block(ir::Block::default())
             }
@@ -742,7 +917,11 @@ impl Tc<'_> {
             }
             StmtKind::If { cond, then, els } if self.defined_value(cx, cond).is_some() => {
                 // `if (@defined(x))`: only the live branch is elaborated.
-                let live = if self.defined_value(cx, cond) == Some(true) { Some(then) } else { els.as_ref() };
+                let live = if self.defined_value(cx, cond) == Some(true) {
+                    Some(then)
+                } else {
+                    els.as_ref()
+                };
                 match live {
                     Some(b) => return self.stmt(cx, b),
                     None => ir::StmtKind::Block(ir::Block::default()),
@@ -761,16 +940,29 @@ impl Tc<'_> {
                 cx.loops += 1;
                 let b = self.stmt(cx, body);
                 cx.loops -= 1;
-                ir::StmtKind::While { cond: c, body: Box::new(b) }
+                ir::StmtKind::While {
+                    cond: c,
+                    body: Box::new(b),
+                }
             }
-            StmtKind::For { init, cond, step, body } => {
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+            } => {
                 let i = init.as_ref().map(|e| self.expr(cx, e, Ty::Unknown));
                 let c = cond.as_ref().map(|e| self.cond(cx, e));
                 let st = step.as_ref().map(|e| self.expr(cx, e, Ty::Unknown));
                 cx.loops += 1;
                 let b = self.stmt(cx, body);
                 cx.loops -= 1;
-                ir::StmtKind::For { init: i, cond: c, step: st, body: Box::new(b) }
+                ir::StmtKind::For {
+                    init: i,
+                    cond: c,
+                    step: st,
+                    body: Box::new(b),
+                }
             }
             StmtKind::Foreach(fe) => return self.foreach(cx, fe, s.span, loc),
             StmtKind::Delete(e) => self.delete(cx, e),
@@ -780,7 +972,9 @@ impl Tc<'_> {
                     self.err(
                         Diagnostic::error("E0511", "`break`/`continue` outside of a loop")
                             .with_primary(s.span, "not inside while, for or foreach")
-                            .with_help("use `next` to leave a probe, or `return` to leave a function"),
+                            .with_help(
+                                "use `next` to leave a probe, or `return` to leave a function",
+                            ),
                     );
                 }
                 if matches!(s.kind, StmtKind::Break) {
@@ -802,7 +996,11 @@ impl Tc<'_> {
                     Some(f) => {
                         let want = self.funcs[f].ret;
                         let e = v.as_ref().map(|v| self.expr(cx, v, want));
-                        let src = v.as_ref().and_then(|v| self.cmod.get(&v.span)).cloned().flatten();
+                        let src = v
+                            .as_ref()
+                            .and_then(|v| self.cmod.get(&v.span))
+                            .cloned()
+                            .flatten();
                         if let Some(&c) = v.as_ref().and_then(|v| self.cexpr.get(&v.span)) {
                             let clash = self.cret.get(&f).is_some_and(|&p| p != c)
                                 || self.cret_src.get(&f).is_some_and(|p| *p != src);
@@ -817,7 +1015,16 @@ impl Tc<'_> {
                         if let (Some(e), Some(v)) = (&e, v) {
                             let t = e.ty_of();
                             if t == Ty::Stats {
-                                self.err(Diagnostic::error("E0501", "functions cannot return statistics").with_primary(v.span, "a stats value").with_help("return @count(...), @sum(...) or another extractor"));
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0501",
+                                        "functions cannot return statistics",
+                                    )
+                                    .with_primary(v.span, "a stats value")
+                                    .with_help(
+                                        "return @count(...), @sum(...) or another extractor",
+                                    ),
+                                );
                             } else if t != Ty::Unknown {
                                 let ft = &mut self.funcs[f];
                                 if ft.ret == Ty::Unknown {
@@ -839,7 +1046,11 @@ impl Tc<'_> {
                     }
                 }
             }
-            StmtKind::Try { body, catch_var, handler } => {
+            StmtKind::Try {
+                body,
+                catch_var,
+                handler,
+            } => {
                 let b = self.stmt(cx, body);
                 let cv = catch_var.as_ref().map(|(n, sp)| {
                     let v = self.lookup_var(cx, n, *sp);
@@ -848,7 +1059,11 @@ impl Tc<'_> {
                     self.local_id(v)
                 });
                 let h = self.stmt(cx, handler);
-                ir::StmtKind::Try { body: block_of(b), catch_var: cv, handler: block_of(h) }
+                ir::StmtKind::Try {
+                    body: block_of(b),
+                    catch_var: cv,
+                    handler: block_of(h),
+                }
             }
             StmtKind::Empty => ir::StmtKind::Block(ir::Block::default()),
         };
@@ -863,7 +1078,10 @@ impl Tc<'_> {
 
     fn foreach(&mut self, cx: &mut Cx, fe: &ForeachHir, span: Span, loc: ir::Loc) -> ir::Stmt {
         let Some(g) = self.array_global(cx, &fe.array.0, fe.array.1) else {
-            return ir::Stmt { kind: ir::StmtKind::Block(ir::Block::default()), loc };
+            return ir::Stmt {
+                kind: ir::StmtKind::Block(ir::Block::default()),
+                loc,
+            };
         };
         self.globals[g].v.read = true;
         self.globals[g].array_use.get_or_insert(fe.array.1);
@@ -875,9 +1093,15 @@ impl Tc<'_> {
         let arity = self.globals[g].keys.as_ref().map(|k| k.len()).unwrap_or(n);
         if arity != n {
             self.err(
-                Diagnostic::error("E0502", format!("array `{}` has {arity} keys but foreach names {n}", fe.array.0))
-                    .with_primary(span, "wrong number of keys")
-                    .with_help("name one variable per key: foreach ([a, b] in arr)"),
+                Diagnostic::error(
+                    "E0502",
+                    format!(
+                        "array `{}` has {arity} keys but foreach names {n}",
+                        fe.array.0
+                    ),
+                )
+                .with_primary(span, "wrong number of keys")
+                .with_help("name one variable per key: foreach ([a, b] in arr)"),
             );
         }
         let mut keys = Vec::new();
@@ -886,7 +1110,11 @@ impl Tc<'_> {
             if matches!(v, VarRef::Global(_)) {
                 self.err(Diagnostic::error("E0512", format!("foreach key `{k}` must be a local variable, but a global of that name exists")).with_primary(*ks, "a global").with_help("rename the loop variable"));
             }
-            let kt = self.globals[g].keys.as_ref().and_then(|v| v.get(i).copied()).unwrap_or(Ty::Unknown);
+            let kt = self.globals[g]
+                .keys
+                .as_ref()
+                .and_then(|v| v.get(i).copied())
+                .unwrap_or(Ty::Unknown);
             self.unify_var(v, kt, *ks);
             let lt = self.var_ty(v);
             self.set_key(g, i, n, lt, *ks);
@@ -914,15 +1142,28 @@ impl Tc<'_> {
             let gt = self.globals[g].v.ty;
             if gt != Ty::Unknown && gt != Ty::Stats {
                 self.err(
-                    Diagnostic::error("E0501", format!("sorting by an aggregate needs a statistics array, but `{}` holds {}s", fe.array.0, gt.name()))
-                        .with_primary(agg_span, "an aggregate sort")
-                        .with_help("sort by the value (`+`/`-` after the array) or fill the array with `<<<`"),
+                    Diagnostic::error(
+                        "E0501",
+                        format!(
+                            "sorting by an aggregate needs a statistics array, but `{}` holds {}s",
+                            fe.array.0,
+                            gt.name()
+                        ),
+                    )
+                    .with_primary(agg_span, "an aggregate sort")
+                    .with_help(
+                        "sort by the value (`+`/`-` after the array) or fill the array with `<<<`",
+                    ),
                 );
             }
         }
         let agg = fe.sort_agg.map(|a| a.0);
         let sort = fe.sort.map(|(which, descending)| ir::ForeachSort {
-            by: if which == 0 { ir::SortBy::Value(agg) } else { ir::SortBy::Key(which - 1) },
+            by: if which == 0 {
+                ir::SortBy::Value(agg)
+            } else {
+                ir::SortBy::Key(which - 1)
+            },
             descending,
         });
         cx.loops += 1;
@@ -947,9 +1188,15 @@ impl Tc<'_> {
     fn check_not_iterating(&mut self, cx: &Cx, g: usize, span: Span) {
         if cx.iterating.contains(&g) {
             self.err(
-                Diagnostic::error("E0507", format!("array `{}` is modified inside a foreach over it", self.globals[g].v.name))
-                    .with_primary(span, "modified here")
-                    .with_help("collect the changes in another array and apply them after the loop"),
+                Diagnostic::error(
+                    "E0507",
+                    format!(
+                        "array `{}` is modified inside a foreach over it",
+                        self.globals[g].v.name
+                    ),
+                )
+                .with_primary(span, "modified here")
+                .with_help("collect the changes in another array and apply them after the loop"),
             );
         }
     }
@@ -967,20 +1214,30 @@ impl Tc<'_> {
                     _ => ir::StmtKind::Delete(ir::DeleteTarget::Local(self.local_id(v))),
                 }
             }
-            ExprKind::Index { array, array_span, keys } => {
+            ExprKind::Index {
+                array,
+                array_span,
+                keys,
+            } => {
                 let Some(g) = self.array_global(cx, array, *array_span) else {
                     return ir::StmtKind::Block(ir::Block::default());
                 };
                 self.check_not_iterating(cx, g, e.span);
                 self.globals[g].v.written = true;
                 let keys = self.array_keys(cx, g, keys, e.span);
-                ir::StmtKind::Delete(ir::DeleteTarget::Element { array: self.gid(g), keys })
+                ir::StmtKind::Delete(ir::DeleteTarget::Element {
+                    array: self.gid(g),
+                    keys,
+                })
             }
             _ => {
                 self.err(
-                    Diagnostic::error("E0504", "`delete` needs a variable, an array or an array element")
-                        .with_primary(e.span, "cannot delete this")
-                        .with_help("write `delete arr`, `delete arr[k]` or `delete var`"),
+                    Diagnostic::error(
+                        "E0504",
+                        "`delete` needs a variable, an array or an array element",
+                    )
+                    .with_primary(e.span, "cannot delete this")
+                    .with_help("write `delete arr`, `delete arr[k]` or `delete var`"),
                 );
                 ir::StmtKind::Block(ir::Block::default())
             }
@@ -990,18 +1247,30 @@ impl Tc<'_> {
     // ---- expressions ----
 
     fn lit_long(&self, n: i64, span: Span) -> ir::Expr {
-        ir::Expr { kind: ir::ExprKind::Literal(ir::Literal::Long(n)), ty: Type::Long, loc: self.loc(span) }
+        ir::Expr {
+            kind: ir::ExprKind::Literal(ir::Literal::Long(n)),
+            ty: Type::Long,
+            loc: self.loc(span),
+        }
     }
 
     fn mk(&self, kind: ir::ExprKind, ty: Ty, span: Span) -> ir::Expr {
-        ir::Expr { kind, ty: ty_to_ir(ty), loc: self.loc(span) }
+        ir::Expr {
+            kind,
+            ty: ty_to_ir(ty),
+            loc: self.loc(span),
+        }
     }
 
     fn expr(&mut self, cx: &mut Cx, e: &Expr, expect: Ty) -> ir::Expr {
         let sp = e.span;
         match &e.kind {
             ExprKind::Lit(Lit::Long(n)) => self.lit_long(*n, sp),
-            ExprKind::Lit(Lit::Str(s)) => self.mk(ir::ExprKind::Literal(ir::Literal::Str(s.clone())), Ty::Str, sp),
+            ExprKind::Lit(Lit::Str(s)) => self.mk(
+                ir::ExprKind::Literal(ir::Literal::Str(s.clone())),
+                Ty::Str,
+                sp,
+            ),
             ExprKind::Name(n) => {
                 let v = self.lookup_var(cx, n, sp);
                 if let VarRef::Global(g) = v {
@@ -1021,28 +1290,69 @@ impl Tc<'_> {
                 };
                 self.mk(kind, t, sp)
             }
-            ExprKind::Index { array, array_span, keys } => {
-                let Some(g) = self.array_global(cx, array, *array_span) else { return self.lit_long(0, sp) };
+            ExprKind::Index {
+                array,
+                array_span,
+                keys,
+            } => {
+                let Some(g) = self.array_global(cx, array, *array_span) else {
+                    return self.lit_long(0, sp);
+                };
                 self.globals[g].v.read = true;
                 let keys = self.array_keys(cx, g, keys, sp);
                 if expect != Ty::Unknown && expect != Ty::Stats {
                     self.unify_var(VarRef::Global(g), expect, sp);
                 }
                 let t = self.globals[g].v.ty;
-                let keys = keys.into_iter().map(|k| k.unwrap_or_else(|| self.lit_long(0, sp))).collect();
-                self.mk(ir::ExprKind::Element { array: self.gid(g), keys }, t, sp)
+                let keys = keys
+                    .into_iter()
+                    .map(|k| k.unwrap_or_else(|| self.lit_long(0, sp)))
+                    .collect();
+                self.mk(
+                    ir::ExprKind::Element {
+                        array: self.gid(g),
+                        keys,
+                    },
+                    t,
+                    sp,
+                )
             }
-            ExprKind::In { keys, array, array_span } => {
-                let Some(g) = self.array_global(cx, array, *array_span) else { return self.lit_long(0, sp) };
+            ExprKind::In {
+                keys,
+                array,
+                array_span,
+            } => {
+                let Some(g) = self.array_global(cx, array, *array_span) else {
+                    return self.lit_long(0, sp);
+                };
                 self.globals[g].v.read = true;
                 let keys = self.array_keys(cx, g, keys, sp);
-                self.mk(ir::ExprKind::In { array: self.gid(g), keys }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::In {
+                        array: self.gid(g),
+                        keys,
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(cx, *op, lhs, rhs, sp),
             ExprKind::Unary { op, operand } => {
                 let x = self.expr(cx, operand, Ty::Long);
-                self.want(x.ty_of(), Ty::Long, operand.span, "an operand of a unary operator");
-                self.mk(ir::ExprKind::Unary { op: *op, operand: Box::new(x) }, Ty::Long, sp)
+                self.want(
+                    x.ty_of(),
+                    Ty::Long,
+                    operand.span,
+                    "an operand of a unary operator",
+                );
+                self.mk(
+                    ir::ExprKind::Unary {
+                        op: *op,
+                        operand: Box::new(x),
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             ExprKind::Ternary { cond, then, els } => {
                 if let Some(b) = self.defined_value(cx, cond) {
@@ -1057,23 +1367,60 @@ impl Tc<'_> {
                 } else if f.ty_of() == Ty::Unknown && t.ty_of() != Ty::Unknown {
                     f = self.expr(cx, els, t.ty_of());
                 }
-                let ty = if t.ty_of() != Ty::Unknown { t.ty_of() } else { f.ty_of() };
-                if let Some(&c) = self.cexpr.get(&then.span).or_else(|| self.cexpr.get(&els.span)) {
+                let ty = if t.ty_of() != Ty::Unknown {
+                    t.ty_of()
+                } else {
+                    f.ty_of()
+                };
+                if let Some(&c) = self
+                    .cexpr
+                    .get(&then.span)
+                    .or_else(|| self.cexpr.get(&els.span))
+                {
                     self.cexpr.insert(sp, c);
                 }
                 self.want(f.ty_of(), t.ty_of(), els.span, "both arms of `?:`");
-                self.mk(ir::ExprKind::Ternary { cond: Box::new(c), then: Box::new(t), els: Box::new(f) }, ty, sp)
+                self.mk(
+                    ir::ExprKind::Ternary {
+                        cond: Box::new(c),
+                        then: Box::new(t),
+                        els: Box::new(f),
+                    },
+                    ty,
+                    sp,
+                )
             }
-            ExprKind::Assign { op, target, value } => self.assign(cx, *op, target, value, expect, sp),
-            ExprKind::IncDec { target, increment, prefix } => {
+            ExprKind::Assign { op, target, value } => {
+                self.assign(cx, *op, target, value, expect, sp)
+            }
+            ExprKind::IncDec {
+                target,
+                increment,
+                prefix,
+            } => {
                 let lv = self.lvalue(cx, target, Ty::Long, false);
-                self.mk(ir::ExprKind::IncDec { target: lv, increment: *increment, prefix: *prefix }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::IncDec {
+                        target: lv,
+                        increment: *increment,
+                        prefix: *prefix,
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             ExprKind::Aggregate { target, value } => {
                 let v = self.expr(cx, value, Ty::Long);
                 self.want(v.ty_of(), Ty::Long, value.span, "a value added with <<<");
                 let lv = self.lvalue(cx, target, Ty::Stats, false);
-                self.mk(ir::ExprKind::Aggregate { target: lv, value: Box::new(v) }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::Aggregate {
+                        target: lv,
+                        value: Box::new(v),
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             ExprKind::StatOp { op, of } => {
                 let lv = self.stat_ref(cx, of);
@@ -1086,7 +1433,10 @@ impl Tc<'_> {
                     HistKindH::Linear(a, b, c) => {
                         let mut lit = |x: &Expr| match &x.kind {
                             ExprKind::Lit(Lit::Long(n)) => *n,
-                            ExprKind::Unary { op: ir::UnOp::Neg, operand } => match &operand.kind {
+                            ExprKind::Unary {
+                                op: ir::UnOp::Neg,
+                                operand,
+                            } => match &operand.kind {
                                 ExprKind::Lit(Lit::Long(n)) => -*n,
                                 _ => {
                                     self.hist_lit_err(x.span);
@@ -1114,12 +1464,28 @@ impl Tc<'_> {
                     Some(b) => {
                         let be = self.expr(cx, b, Ty::Long);
                         self.want(be.ty_of(), Ty::Long, b.span, "a histogram bucket");
-                        self.mk(ir::ExprKind::HistBucket { kind, of: lv, bucket: Box::new(be) }, Ty::Long, sp)
+                        self.mk(
+                            ir::ExprKind::HistBucket {
+                                kind,
+                                of: lv,
+                                bucket: Box::new(be),
+                            },
+                            Ty::Long,
+                            sp,
+                        )
                     }
-                    None => ir::Expr { kind: ir::ExprKind::Hist { kind, of: lv }, ty: Type::Void, loc: self.loc(sp) },
+                    None => ir::Expr {
+                        kind: ir::ExprKind::Hist { kind, of: lv },
+                        ty: Type::Void,
+                        loc: self.loc(sp),
+                    },
                 }
             }
-            ExprKind::Call { name, name_span, args } => self.call(cx, name, *name_span, args, sp),
+            ExprKind::Call {
+                name,
+                name_span,
+                args,
+            } => self.call(cx, name, *name_span, args, sp),
             ExprKind::Print { name, args } => self.print(cx, name, args, sp),
             ExprKind::Target(t) => self.target(cx, t, sp),
             ExprKind::Entry(x) => {
@@ -1128,7 +1494,9 @@ impl Tc<'_> {
                     self.err(
                         Diagnostic::error("E0414", "@entry is only meaningful in a .return probe")
                             .with_primary(sp, "not in a .return probe")
-                            .with_help("use the expression directly, or probe kernel.function(...).return"),
+                            .with_help(
+                                "use the expression directly, or probe kernel.function(...).return",
+                            ),
                     );
                 }
                 let inner = self.expr(cx, x, expect);
@@ -1175,7 +1543,10 @@ impl Tc<'_> {
                 ir::ExprKind::Literal(ir::Literal::Long(v)) => Some(v != 0),
                 _ => None,
             },
-            ExprKind::Unary { op: ir::UnOp::Not, operand } => self.defined_value(cx, operand).map(|b| !b),
+            ExprKind::Unary {
+                op: ir::UnOp::Not,
+                operand,
+            } => self.defined_value(cx, operand).map(|b| !b),
             _ => None,
         }
     }
@@ -1185,12 +1556,23 @@ impl Tc<'_> {
         if e.span.file == self.env.script || cx.func.is_some() {
             return false;
         }
-        let ExprKind::Assign { op: AssignOpH::Set, target, value } = &e.kind else { return false };
-        let ExprKind::Name(n) = &target.kind else { return false };
+        let ExprKind::Assign {
+            op: AssignOpH::Set,
+            target,
+            value,
+        } = &e.kind
+        else {
+            return false;
+        };
+        let ExprKind::Name(n) = &target.kind else {
+            return false;
+        };
         if self.r.global_by_name.contains_key(&(cx.file, n.clone())) {
             return false;
         }
-        let unread = self.probes[cx.probe].iter().any(|l| &l.name == n && !l.read);
+        let unread = self.probes[cx.probe]
+            .iter()
+            .any(|l| &l.name == n && !l.read);
         unread && self.is_pure(cx, value)
     }
 
@@ -1198,13 +1580,23 @@ impl Tc<'_> {
     fn is_pure(&self, cx: &Cx, e: &Expr) -> bool {
         let mut pure = true;
         walk_expr(e, &mut |x| match &x.kind {
-            ExprKind::Assign { .. } | ExprKind::IncDec { .. } | ExprKind::Aggregate { .. } | ExprKind::Print { .. } | ExprKind::Embedded(_) | ExprKind::Unsupported(_) => pure = false,
+            ExprKind::Assign { .. }
+            | ExprKind::IncDec { .. }
+            | ExprKind::Aggregate { .. }
+            | ExprKind::Print { .. }
+            | ExprKind::Embedded(_)
+            | ExprKind::Unsupported(_) => pure = false,
             ExprKind::Call { name, args, .. } => {
                 let p = self
                     .r
                     .func_by_name
                     .get(&(cx.file, crate::elab::call_key(name, args.len())))
-                    .map(|&f| matches!(self.r.functions[f].decl.body, FuncBody::Embedded { pure: true, .. }))
+                    .map(|&f| {
+                        matches!(
+                            self.r.functions[f].decl.body,
+                            FuncBody::Embedded { pure: true, .. }
+                        )
+                    })
                     .unwrap_or(false);
                 if !p {
                     pure = false;
@@ -1220,7 +1612,11 @@ impl Tc<'_> {
         let mut bad = Vec::new();
         walk_expr(c, &mut |x| {
             if let ExprKind::Name(n) = &x.kind {
-                if !self.r.global_by_name.contains_key(&(x.span.file, n.clone())) {
+                if !self
+                    .r
+                    .global_by_name
+                    .contains_key(&(x.span.file, n.clone()))
+                {
                     bad.push((n.clone(), x.span));
                 }
             }
@@ -1238,7 +1634,9 @@ impl Tc<'_> {
         self.err(
             Diagnostic::error("E0505", "@hist_linear bounds must be literal numbers")
                 .with_primary(span, "not a literal")
-                .with_help("the histogram layout is fixed at compile time: write the numbers themselves"),
+                .with_help(
+                    "the histogram layout is fixed at compile time: write the numbers themselves",
+                ),
         );
     }
 
@@ -1254,7 +1652,15 @@ impl Tc<'_> {
                 let r = self.expr(cx, rhs, Ty::Long);
                 self.want(l.ty_of(), Ty::Long, lhs.span, "an arithmetic operand");
                 self.want(r.ty_of(), Ty::Long, rhs.span, "an arithmetic operand");
-                self.mk(ir::ExprKind::Binary { op: o, lhs: Box::new(l), rhs: Box::new(r) }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::Binary {
+                        op: o,
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             BinOpH::Cmp(o) => {
                 let mut l = self.expr(cx, lhs, Ty::Unknown);
@@ -1263,22 +1669,49 @@ impl Tc<'_> {
                     l = self.expr(cx, lhs, r.ty_of());
                 }
                 if l.ty_of() == Ty::Stats || r.ty_of() == Ty::Stats {
-                    self.err(Diagnostic::error("E0501", "statistics cannot be compared").with_primary(sp, "a stats value").with_help("compare @count(...) or another extractor"));
+                    self.err(
+                        Diagnostic::error("E0501", "statistics cannot be compared")
+                            .with_primary(sp, "a stats value")
+                            .with_help("compare @count(...) or another extractor"),
+                    );
                 }
                 self.want(r.ty_of(), l.ty_of(), rhs.span, "both sides of a comparison");
-                self.mk(ir::ExprKind::Compare { op: o, lhs: Box::new(l), rhs: Box::new(r) }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::Compare {
+                        op: o,
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             BinOpH::And | BinOpH::Or => {
                 let l = self.cond(cx, lhs);
                 let r = self.cond(cx, rhs);
-                self.mk(ir::ExprKind::Logical { and: op == BinOpH::And, lhs: Box::new(l), rhs: Box::new(r) }, Ty::Long, sp)
+                self.mk(
+                    ir::ExprKind::Logical {
+                        and: op == BinOpH::And,
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                    },
+                    Ty::Long,
+                    sp,
+                )
             }
             BinOpH::Concat => {
                 let l = self.expr(cx, lhs, Ty::Str);
                 let r = self.expr(cx, rhs, Ty::Str);
                 self.want(l.ty_of(), Ty::Str, lhs.span, "an operand of `.`");
                 self.want(r.ty_of(), Ty::Str, rhs.span, "an operand of `.`");
-                self.mk(ir::ExprKind::Concat { lhs: Box::new(l), rhs: Box::new(r) }, Ty::Str, sp)
+                self.mk(
+                    ir::ExprKind::Concat {
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                    },
+                    Ty::Str,
+                    sp,
+                )
             }
             BinOpH::RegexMatch | BinOpH::RegexNoMatch => {
                 let l = self.expr(cx, lhs, Ty::Str);
@@ -1287,15 +1720,22 @@ impl Tc<'_> {
                     ExprKind::Lit(Lit::Str(s)) => s.clone(),
                     _ => {
                         self.err(
-                            Diagnostic::error("E0506", "the right side of =~ must be a literal string")
-                                .with_primary(rhs.span, "not a literal")
-                                .with_help("regular expressions are compiled at translation time"),
+                            Diagnostic::error(
+                                "E0506",
+                                "the right side of =~ must be a literal string",
+                            )
+                            .with_primary(rhs.span, "not a literal")
+                            .with_help("regular expressions are compiled at translation time"),
                         );
                         String::new()
                     }
                 };
                 self.mk(
-                    ir::ExprKind::Regex { subject: Box::new(l), regex, negate: op == BinOpH::RegexNoMatch },
+                    ir::ExprKind::Regex {
+                        subject: Box::new(l),
+                        regex,
+                        negate: op == BinOpH::RegexNoMatch,
+                    },
                     Ty::Long,
                     sp,
                 )
@@ -1303,7 +1743,15 @@ impl Tc<'_> {
         }
     }
 
-    fn assign(&mut self, cx: &mut Cx, op: AssignOpH, target: &Expr, value: &Expr, expect: Ty, sp: Span) -> ir::Expr {
+    fn assign(
+        &mut self,
+        cx: &mut Cx,
+        op: AssignOpH,
+        target: &Expr,
+        value: &Expr,
+        expect: Ty,
+        sp: Span,
+    ) -> ir::Expr {
         let (want, irop) = match op {
             AssignOpH::Set => (Ty::Unknown, ir::AssignOp::Set),
             AssignOpH::Bin(b) => (Ty::Long, ir::AssignOp::Bin(b)),
@@ -1311,18 +1759,31 @@ impl Tc<'_> {
         };
         // Peek at the target's current type to guide the value.
         let tt = self.peek_type(cx, target);
-        let guide = if want != Ty::Unknown { want } else if tt != Ty::Unknown { tt } else { expect };
+        let guide = if want != Ty::Unknown {
+            want
+        } else if tt != Ty::Unknown {
+            tt
+        } else {
+            expect
+        };
         let v = self.expr(cx, value, guide);
         let vt = v.ty_of();
         if vt == Ty::Stats {
             self.err(
                 Diagnostic::error("E0501", "statistics cannot be assigned")
                     .with_primary(value.span, "a stats value")
-                    .with_help("add values with `<<<`; read them with @count, @sum, @min, @max, @avg"),
+                    .with_help(
+                        "add values with `<<<`; read them with @count, @sum, @min, @max, @avg",
+                    ),
             );
         }
         if want != Ty::Unknown {
-            self.want(vt, want, value.span, "the value of this compound assignment");
+            self.want(
+                vt,
+                want,
+                value.span,
+                "the value of this compound assignment",
+            );
         }
         let ty = if want != Ty::Unknown { want } else { vt };
         if let (Some(&c), ExprKind::Name(n)) = (self.cexpr.get(&value.span), &target.kind) {
@@ -1330,9 +1791,15 @@ impl Tc<'_> {
             // Like stap, a C type travels through locals only, never globals;
             // a local assigned different types (or the same type from
             // different @cast modules) has none.
-            let src = self.cmod.get(&value.span).cloned().flatten().filter(|m| m != "kernel");
+            let src = self
+                .cmod
+                .get(&value.span)
+                .cloned()
+                .flatten()
+                .filter(|m| m != "kernel");
             if !matches!(v, VarRef::Global(_)) {
-                let clash = self.cvar.get(&v).is_some_and(|&p| p != c) || self.cvar_src.get(&v).is_some_and(|p| *p != src);
+                let clash = self.cvar.get(&v).is_some_and(|&p| p != c)
+                    || self.cvar_src.get(&v).is_some_and(|p| *p != src);
                 if clash || self.cvar_bad.contains(&v) {
                     self.cvar_bad.insert(v);
                     if self.cvar.remove(&v).is_some() {
@@ -1345,9 +1812,26 @@ impl Tc<'_> {
             }
             self.cexpr.insert(sp, c);
         }
-        let lv = self.lvalue(cx, target, if ty == Ty::Stats { Ty::Unknown } else { ty }, false);
-        let res_ty = if ty == Ty::Unknown { self.peek_type(cx, target) } else { ty };
-        self.mk(ir::ExprKind::Assign { target: lv, op: irop, value: Box::new(v) }, res_ty, sp)
+        let lv = self.lvalue(
+            cx,
+            target,
+            if ty == Ty::Stats { Ty::Unknown } else { ty },
+            false,
+        );
+        let res_ty = if ty == Ty::Unknown {
+            self.peek_type(cx, target)
+        } else {
+            ty
+        };
+        self.mk(
+            ir::ExprKind::Assign {
+                target: lv,
+                op: irop,
+                value: Box::new(v),
+            },
+            res_ty,
+            sp,
+        )
     }
 
     fn peek_type(&mut self, cx: &Cx, target: &Expr) -> Ty {
@@ -1368,10 +1852,12 @@ impl Tc<'_> {
                 }
                 Ty::Unknown
             }
-            ExprKind::Index { array, .. } => match self.r.global_by_name.get(&(cx.file, array.clone())) {
-                Some(&g) => self.globals[g].v.ty,
-                None => Ty::Unknown,
-            },
+            ExprKind::Index { array, .. } => {
+                match self.r.global_by_name.get(&(cx.file, array.clone())) {
+                    Some(&g) => self.globals[g].v.ty,
+                    None => Ty::Unknown,
+                }
+            }
             _ => Ty::Unknown,
         }
     }
@@ -1399,8 +1885,14 @@ impl Tc<'_> {
                     _ => ir::LValue::Local(self.local_id(v)),
                 }
             }
-            ExprKind::Index { array, array_span, keys } => {
-                let Some(g) = self.array_global(cx, array, *array_span) else { return ir::LValue::Local(LocalId(0)) };
+            ExprKind::Index {
+                array,
+                array_span,
+                keys,
+            } => {
+                let Some(g) = self.array_global(cx, array, *array_span) else {
+                    return ir::LValue::Local(LocalId(0));
+                };
                 if stat_read {
                     self.globals[g].v.read = true;
                 } else {
@@ -1409,12 +1901,19 @@ impl Tc<'_> {
                 }
                 let keys = self.array_keys(cx, g, keys, target.span);
                 self.unify_var(VarRef::Global(g), ty, target.span);
-                let keys = keys.into_iter().map(|k| k.unwrap_or_else(|| self.lit_long(0, target.span))).collect();
-                ir::LValue::Element { array: self.gid(g), keys }
+                let keys = keys
+                    .into_iter()
+                    .map(|k| k.unwrap_or_else(|| self.lit_long(0, target.span)))
+                    .collect();
+                ir::LValue::Element {
+                    array: self.gid(g),
+                    keys,
+                }
             }
             ExprKind::Target(t) if !stat_read => {
                 if let Some(v) = self.procfs_value(cx, t, target.span) {
-                    if matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { write: true })) {
+                    if matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { write: true }))
+                    {
                         self.err(
                             Diagnostic::error("E0504", "`$value` cannot be assigned to in a procfs write probe")
                                 .with_primary(target.span, "read-only here")
@@ -1433,9 +1932,14 @@ impl Tc<'_> {
                 }
                 if !self.env.guru {
                     self.err(
-                        Diagnostic::error("E0513", "writing to a target variable requires guru mode")
-                            .with_primary(target.span, "assigned here")
-                            .with_help("run with -g (guru mode) if you really mean to change kernel data"),
+                        Diagnostic::error(
+                            "E0513",
+                            "writing to a target variable requires guru mode",
+                        )
+                        .with_primary(target.span, "assigned here")
+                        .with_help(
+                            "run with -g (guru mode) if you really mean to change kernel data",
+                        ),
                     );
                 }
                 let e = self.target(cx, t, target.span);
@@ -1446,9 +1950,18 @@ impl Tc<'_> {
             }
             _ => {
                 self.err(
-                    Diagnostic::error("E0504", if stat_read { "statistics operators need a stats variable or array element" } else { "this expression cannot be assigned to" })
-                        .with_primary(target.span, "not a variable or array element")
-                        .with_help("assign to a variable (`x = ...`) or an array element (`a[k] = ...`)"),
+                    Diagnostic::error(
+                        "E0504",
+                        if stat_read {
+                            "statistics operators need a stats variable or array element"
+                        } else {
+                            "this expression cannot be assigned to"
+                        },
+                    )
+                    .with_primary(target.span, "not a variable or array element")
+                    .with_help(
+                        "assign to a variable (`x = ...`) or an array element (`a[k] = ...`)",
+                    ),
                 );
                 let _ = self.expr(cx, target, Ty::Unknown);
                 ir::LValue::Local(LocalId(0))
@@ -1460,8 +1973,12 @@ impl Tc<'_> {
     /// [`ir::PointKind::Procfs`]), marked read and written so that neither
     /// a read probe (which only sets it) nor a write probe warns.
     fn procfs_value(&mut self, cx: &Cx, t: &crate::hir::TargetHir, sp: Span) -> Option<VarRef> {
-        let is_procfs = matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { .. }));
-        let plain = matches!(&t.base, TargetBaseH::Var(n) if n == "value") && t.path.is_empty() && t.pretty.is_none() && !t.address_of;
+        let is_procfs =
+            matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Procfs { .. }));
+        let plain = matches!(&t.base, TargetBaseH::Var(n) if n == "value")
+            && t.path.is_empty()
+            && t.pretty.is_none()
+            && !t.address_of;
         if !is_procfs || !plain || cx.func.is_some() {
             return None;
         }
@@ -1472,15 +1989,34 @@ impl Tc<'_> {
         Some(v)
     }
 
-    fn call(&mut self, cx: &mut Cx, name: &str, name_span: Span, args: &[Expr], sp: Span) -> ir::Expr {
-        let Some(&fi) = self.r.func_by_name.get(&(cx.file, crate::elab::call_key(name, args.len()))) else {
-            let cands = self.r.func_by_name.keys().map(|(_, n)| n.split('/').next().unwrap_or(n).to_string()).collect::<Vec<_>>();
-            let mut d = Diagnostic::error("E0401", format!("unknown function `{name}`")).with_primary(name_span, "not defined in the script or the tapset library");
+    fn call(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        sp: Span,
+    ) -> ir::Expr {
+        let Some(&fi) = self
+            .r
+            .func_by_name
+            .get(&(cx.file, crate::elab::call_key(name, args.len())))
+        else {
+            let cands = self
+                .r
+                .func_by_name
+                .keys()
+                .map(|(_, n)| n.split('/').next().unwrap_or(n).to_string())
+                .collect::<Vec<_>>();
+            let mut d = Diagnostic::error("E0401", format!("unknown function `{name}`"))
+                .with_primary(name_span, "not defined in the script or the tapset library");
             let known = self.r.known_functions.iter().cloned();
             if let Some(s) = crate::elab::best_match(name, cands.into_iter().chain(known)) {
                 d = d.with_note(format!("did you mean `{s}`?"));
             }
-            self.err(d.with_help("define it with `function NAME(...) { ... }`, or check the tapset reference"));
+            self.err(d.with_help(
+                "define it with `function NAME(...) { ... }`, or check the tapset reference",
+            ));
             for a in args {
                 let _ = self.expr(cx, a, Ty::Unknown);
             }
@@ -1489,28 +2025,48 @@ impl Tc<'_> {
         for &g in &cx.iterating {
             if self.writes.get(fi).is_some_and(|w| w.contains(&g)) {
                 self.err(
-                    Diagnostic::error("E0507", format!("`{name}` modifies array `{}`, which an enclosing foreach iterates", self.globals[g].v.name))
-                        .with_primary(sp, "called inside the loop")
-                        .with_help("collect the changes and apply them after the loop"),
+                    Diagnostic::error(
+                        "E0507",
+                        format!(
+                            "`{name}` modifies array `{}`, which an enclosing foreach iterates",
+                            self.globals[g].v.name
+                        ),
+                    )
+                    .with_primary(sp, "called inside the loop")
+                    .with_help("collect the changes and apply them after the loop"),
                 );
             }
         }
         let np = self.funcs[fi].nparams;
         if args.len() != np {
             self.err(
-                Diagnostic::error("E0408", format!("`{name}` takes {np} argument(s) but {} were given", args.len()))
-                    .with_primary(sp, "wrong number of arguments")
-                    .with_secondary(self.r.functions[fi].decl.span, "defined here")
-                    .with_help("pass one value per parameter"),
+                Diagnostic::error(
+                    "E0408",
+                    format!(
+                        "`{name}` takes {np} argument(s) but {} were given",
+                        args.len()
+                    ),
+                )
+                .with_primary(sp, "wrong number of arguments")
+                .with_secondary(self.r.functions[fi].decl.span, "defined here")
+                .with_help("pass one value per parameter"),
             );
         }
         let mut out = Vec::new();
         for (i, a) in args.iter().enumerate() {
-            let pt = if i < np { self.funcs[fi].locals[i].ty } else { Ty::Unknown };
+            let pt = if i < np {
+                self.funcs[fi].locals[i].ty
+            } else {
+                Ty::Unknown
+            };
             let e = self.expr(cx, a, pt);
             let at = e.ty_of();
             if at == Ty::Stats {
-                self.err(Diagnostic::error("E0501", "statistics cannot be passed to functions").with_primary(a.span, "a stats value").with_help("pass @count(...) or another extractor"));
+                self.err(
+                    Diagnostic::error("E0501", "statistics cannot be passed to functions")
+                        .with_primary(a.span, "a stats value")
+                        .with_help("pass @count(...) or another extractor"),
+                );
             } else if i < np {
                 self.unify_var(VarRef::FnLocal(fi, i), at, a.span);
             }
@@ -1521,14 +2077,29 @@ impl Tc<'_> {
             self.cexpr.insert(sp, c);
         }
         let fid = self.fid.get(&fi).copied().unwrap_or(ir::FuncId(u32::MAX));
-        let ty = if ret == Ty::Unknown { Type::Void } else { ret.ir() };
-        ir::Expr { kind: ir::ExprKind::Call { func: fid, args: out }, ty, loc: self.loc(sp) }
+        let ty = if ret == Ty::Unknown {
+            Type::Void
+        } else {
+            ret.ir()
+        };
+        ir::Expr {
+            kind: ir::ExprKind::Call {
+                func: fid,
+                args: out,
+            },
+            ty,
+            loc: self.loc(sp),
+        }
     }
 
     fn print(&mut self, cx: &mut Cx, name: &str, args: &[Expr], sp: Span) -> ir::Expr {
         let sprint = name.starts_with('s');
         let base = if sprint { &name[1..] } else { name };
-        let kind = if sprint { ir::PrintKind::Sprint } else { ir::PrintKind::Print };
+        let kind = if sprint {
+            ir::PrintKind::Sprint
+        } else {
+            ir::PrintKind::Print
+        };
         let ty = if sprint { Type::String } else { Type::Void };
         let mut rest = args;
         let format = match base {
@@ -1536,8 +2107,19 @@ impl Tc<'_> {
             "println" => ir::PrintFormat::Plain { newline: true },
             "printf" | "printd" | "printdln" => {
                 let Some((first, r)) = args.split_first() else {
-                    self.err(Diagnostic::error("E0509", format!("{name} needs a format or delimiter string")).with_primary(sp, "no arguments").with_help(format!("write {name}(\"...\", ...)")));
-                    return ir::Expr { kind: ir::ExprKind::Literal(ir::Literal::Long(0)), ty, loc: self.loc(sp) };
+                    self.err(
+                        Diagnostic::error(
+                            "E0509",
+                            format!("{name} needs a format or delimiter string"),
+                        )
+                        .with_primary(sp, "no arguments")
+                        .with_help(format!("write {name}(\"...\", ...)")),
+                    );
+                    return ir::Expr {
+                        kind: ir::ExprKind::Literal(ir::Literal::Long(0)),
+                        ty,
+                        loc: self.loc(sp),
+                    };
                 };
                 rest = r;
                 let lit = match &first.kind {
@@ -1545,8 +2127,19 @@ impl Tc<'_> {
                     _ => None,
                 };
                 let Some(lit) = lit else {
-                    self.err(Diagnostic::error("E0509", format!("the first argument of {name} must be a literal string")).with_primary(first.span, "not a literal").with_help("formats are checked at compile time: write the string itself"));
-                    return ir::Expr { kind: ir::ExprKind::Literal(ir::Literal::Long(0)), ty, loc: self.loc(sp) };
+                    self.err(
+                        Diagnostic::error(
+                            "E0509",
+                            format!("the first argument of {name} must be a literal string"),
+                        )
+                        .with_primary(first.span, "not a literal")
+                        .with_help("formats are checked at compile time: write the string itself"),
+                    );
+                    return ir::Expr {
+                        kind: ir::ExprKind::Literal(ir::Literal::Long(0)),
+                        ty,
+                        loc: self.loc(sp),
+                    };
                 };
                 if base == "printf" {
                     match parse_format(&lit) {
@@ -1557,7 +2150,10 @@ impl Tc<'_> {
                         }
                     }
                 } else {
-                    ir::PrintFormat::Delimited { delim: lit, newline: base == "printdln" }
+                    ir::PrintFormat::Delimited {
+                        delim: lit,
+                        newline: base == "printdln",
+                    }
                 }
             }
             _ => ir::PrintFormat::Plain { newline: false },
@@ -1583,39 +2179,76 @@ impl Tc<'_> {
             }
             if w.len() != rest.len() {
                 self.err(
-                    Diagnostic::error("E0509", format!("the format wants {} argument(s) but {} were given", w.len(), rest.len()))
-                        .with_primary(sp, "argument count does not match the format")
-                        .with_help("give one argument per conversion (and one per `*`)"),
+                    Diagnostic::error(
+                        "E0509",
+                        format!(
+                            "the format wants {} argument(s) but {} were given",
+                            w.len(),
+                            rest.len()
+                        ),
+                    )
+                    .with_primary(sp, "argument count does not match the format")
+                    .with_help("give one argument per conversion (and one per `*`)"),
                 );
             }
             wants = Some(w);
         }
         let mut out = Vec::new();
         for (i, a) in rest.iter().enumerate() {
-            let want = wants.as_ref().and_then(|w| w.get(i).copied()).unwrap_or(Ty::Unknown);
+            let want = wants
+                .as_ref()
+                .and_then(|w| w.get(i).copied())
+                .unwrap_or(Ty::Unknown);
             let e = self.expr(cx, a, want);
             let at = e.ty_of();
             let is_hist = matches!(e.kind, ir::ExprKind::Hist { .. });
             if at == Ty::Stats {
-                self.err(Diagnostic::error("E0501", "statistics cannot be printed directly").with_primary(a.span, "a stats value").with_help("print @count(x), @sum(x), ... or @hist_log(x)"));
+                self.err(
+                    Diagnostic::error("E0501", "statistics cannot be printed directly")
+                        .with_primary(a.span, "a stats value")
+                        .with_help("print @count(x), @sum(x), ... or @hist_log(x)"),
+                );
             }
             if is_hist && wants.is_some() {
-                self.err(Diagnostic::error("E0509", "histograms can only be printed with print/println").with_primary(a.span, "a histogram").with_help("write print(@hist_log(x))"));
+                self.err(
+                    Diagnostic::error("E0509", "histograms can only be printed with print/println")
+                        .with_primary(a.span, "a histogram")
+                        .with_help("write print(@hist_log(x))"),
+                );
             }
             if let Some(w) = &wants {
                 if let Some(&wt) = w.get(i) {
                     if wt != Ty::Unknown && at != Ty::Unknown && at != wt && !is_hist {
                         self.err(
-                            Diagnostic::error("E0509", format!("format conversion wants a {} but the argument is a {}", wt.name(), at.name()))
-                                .with_primary(a.span, format!("a {}", at.name()))
-                                .with_help(if wt == Ty::Str { "use %d for numbers" } else { "use %s for strings" }),
+                            Diagnostic::error(
+                                "E0509",
+                                format!(
+                                    "format conversion wants a {} but the argument is a {}",
+                                    wt.name(),
+                                    at.name()
+                                ),
+                            )
+                            .with_primary(a.span, format!("a {}", at.name()))
+                            .with_help(if wt == Ty::Str {
+                                "use %d for numbers"
+                            } else {
+                                "use %s for strings"
+                            }),
                         );
                     }
                 }
             }
             out.push(e);
         }
-        ir::Expr { kind: ir::ExprKind::Print { kind, format, args: out }, ty, loc: self.loc(sp) }
+        ir::Expr {
+            kind: ir::ExprKind::Print {
+                kind,
+                format,
+                args: out,
+            },
+            ty,
+            loc: self.loc(sp),
+        }
     }
 
     // ---- target variables ----
@@ -1683,9 +2316,12 @@ impl Tc<'_> {
                 }
                 let Some(point) = cx.point.clone() else {
                     self.err(
-                        Diagnostic::error("E0410", format!("target variable `${name}` used outside of a probe"))
-                            .with_primary(sp, "in a function")
-                            .with_help("pass the value from the probe as a function argument"),
+                        Diagnostic::error(
+                            "E0410",
+                            format!("target variable `${name}` used outside of a probe"),
+                        )
+                        .with_primary(sp, "in a function")
+                        .with_help("pass the value from the probe as a function argument"),
                     );
                     return self.lit_long(0, sp);
                 };
@@ -1699,9 +2335,15 @@ impl Tc<'_> {
                         );
                         return self.lit_long(0, sp);
                     }
-                    PointCtx::Function { params, ret, is_return, .. } => {
+                    PointCtx::Function {
+                        params,
+                        ret,
+                        is_return,
+                        ..
+                    } => {
                         if name.starts_with('$') {
-                            return self.all_vars(cx, name, params, *ret, *is_return, t.pretty, sp, false);
+                            return self
+                                .all_vars(cx, name, params, *ret, *is_return, t.pretty, sp, false);
                         }
                         if name == "return" {
                             if !*is_return || ret.0 == 0 {
@@ -1717,11 +2359,21 @@ impl Tc<'_> {
                             match params.iter().position(|p| &p.name == name) {
                                 Some(i) => (ir::TargetBase::Param(i as u32), params[i].ty, false),
                                 None => {
-                                    let names: Vec<String> = params.iter().map(|p| format!("${}", p.name)).collect();
+                                    let names: Vec<String> =
+                                        params.iter().map(|p| format!("${}", p.name)).collect();
                                     self.err(
-                                        Diagnostic::error("E0409", format!("unknown target variable `${name}` in `{pp}`"))
-                                            .with_primary(sp, "no such parameter")
-                                            .with_help(if names.is_empty() { "this function has no parameters".to_string() } else { format!("available: {}", names.join(" ")) }),
+                                        Diagnostic::error(
+                                            "E0409",
+                                            format!("unknown target variable `${name}` in `{pp}`"),
+                                        )
+                                        .with_primary(sp, "no such parameter")
+                                        .with_help(
+                                            if names.is_empty() {
+                                                "this function has no parameters".to_string()
+                                            } else {
+                                                format!("available: {}", names.join(" "))
+                                            },
+                                        ),
                                     );
                                     return self.lit_long(0, sp);
                                 }
@@ -1730,16 +2382,29 @@ impl Tc<'_> {
                     }
                     PointCtx::Tracepoint { args } => {
                         if name.starts_with('$') {
-                            return self.all_vars(cx, name, args, kernel::TypeId(0), false, t.pretty, sp, true);
+                            return self.all_vars(
+                                cx,
+                                name,
+                                args,
+                                kernel::TypeId(0),
+                                false,
+                                t.pretty,
+                                sp,
+                                true,
+                            );
                         }
                         match args.iter().position(|p| &p.name == name) {
                             Some(i) => (ir::TargetBase::TracepointArg(i as u32), args[i].ty, false),
                             None => {
-                                let names: Vec<String> = args.iter().map(|p| format!("${}", p.name)).collect();
+                                let names: Vec<String> =
+                                    args.iter().map(|p| format!("${}", p.name)).collect();
                                 self.err(
-                                    Diagnostic::error("E0409", format!("unknown target variable `${name}` in `{pp}`"))
-                                        .with_primary(sp, "no such tracepoint argument")
-                                        .with_help(format!("available: {}", names.join(" "))),
+                                    Diagnostic::error(
+                                        "E0409",
+                                        format!("unknown target variable `${name}` in `{pp}`"),
+                                    )
+                                    .with_primary(sp, "no such tracepoint argument")
+                                    .with_help(format!("available: {}", names.join(" "))),
                                 );
                                 return self.lit_long(0, sp);
                             }
@@ -1757,20 +2422,36 @@ impl Tc<'_> {
             match p.next() {
                 Some(PathStep::Field(f)) => match tables.types.member(start, f) {
                     Some(m) => {
-                        steps_prefix.push(ir::TargetStep::Deref { offset: (m.bit_offset / 8) as u64 });
+                        steps_prefix.push(ir::TargetStep::Deref {
+                            offset: (m.bit_offset / 8) as u64,
+                        });
                         if let Some(bits) = m.member.bitfield_size {
-                            steps_prefix.push(ir::TargetStep::Bits { shift: m.bit_offset % 8, bits });
+                            steps_prefix.push(ir::TargetStep::Bits {
+                                shift: m.bit_offset % 8,
+                                bits,
+                            });
                         }
                         cur = m.member.ty;
                     }
                     None => {
-                        self.err(Diagnostic::error("E0409", format!("`{}` has no member `{f}`", tables.types.type_name(start))).with_primary(sp, "no such member").with_help("check the member name in the kernel headers"));
+                        self.err(
+                            Diagnostic::error(
+                                "E0409",
+                                format!("`{}` has no member `{f}`", tables.types.type_name(start)),
+                            )
+                            .with_primary(sp, "no such member")
+                            .with_help("check the member name in the kernel headers"),
+                        );
                         return self.lit_long(0, sp);
                     }
                 },
                 Some(PathStep::Index(i)) => {
                     let elem = tables.types.size_of(start, ptr).unwrap_or(1) as u64;
-                    steps_prefix.push(ir::TargetStep::Index { index: Box::new(i), elem_size: elem, deref: true });
+                    steps_prefix.push(ir::TargetStep::Index {
+                        index: Box::new(i),
+                        elem_size: elem,
+                        deref: true,
+                    });
                 }
                 None => {}
             }
@@ -1783,19 +2464,24 @@ impl Tc<'_> {
                 };
                 Ok((steps_prefix, start, convert))
             } else {
-                points::walk_path(tables, ptr, cur, rest, t.pretty, t.address_of).map(|(mut s, ty, c)| {
-                    steps_prefix.append(&mut s);
-                    (steps_prefix, ty, c)
-                })
+                points::walk_path(tables, ptr, cur, rest, t.pretty, t.address_of).map(
+                    |(mut s, ty, c)| {
+                        steps_prefix.append(&mut s);
+                        (steps_prefix, ty, c)
+                    },
+                )
             }
         } else {
             points::walk_path(tables, ptr, start, path, t.pretty, t.address_of)
         };
         if t.address_of && steps_empty(&res) && !matches!(base, ir::TargetBase::Address(_)) {
             self.err(
-                Diagnostic::error("E0504", "cannot take the address of a value held in a register")
-                    .with_primary(sp, "a parameter or return value")
-                    .with_help("take the address of a member (`&$ptr->field`) instead"),
+                Diagnostic::error(
+                    "E0504",
+                    "cannot take the address of a value held in a register",
+                )
+                .with_primary(sp, "a parameter or return value")
+                .with_help("take the address of a member (`&$ptr->field`) instead"),
             );
             return self.lit_long(0, sp);
         }
@@ -1823,7 +2509,12 @@ impl Tc<'_> {
                 // entry (stap saves it then): make that explicit for codegen.
                 let at_entry = matches!(base, ir::TargetBase::Param(_))
                     && matches!(&cx.point, Some(p) if matches!(p.resolved.ctx, PointCtx::Function { is_return: true, .. }));
-                let te = ir::TargetExpr { base, path: steps, ty: points::ctype(tables, ty, ptr), convert };
+                let te = ir::TargetExpr {
+                    base,
+                    path: steps,
+                    ty: points::ctype(tables, ty, ptr),
+                    convert,
+                };
                 let e = self.mk(ir::ExprKind::Target(Box::new(te)), sty, sp);
                 if at_entry {
                     return self.mk(ir::ExprKind::Entry(Box::new(e)), sty, sp);
@@ -1831,7 +2522,8 @@ impl Tc<'_> {
                 e
             }
             Err(e) => {
-                let mut d = Diagnostic::error("E0409", e.message).with_primary(sp, "in this target expression");
+                let mut d = Diagnostic::error("E0409", e.message)
+                    .with_primary(sp, "in this target expression");
                 if let Some(h) = e.help {
                     d = d.with_help(h);
                 }
@@ -1860,7 +2552,11 @@ impl Tc<'_> {
         match name {
             "$parms" | "$vars" => {
                 for (i, p) in params.iter().enumerate() {
-                    let b = if tracepoint { ir::TargetBase::TracepointArg(i as u32) } else { ir::TargetBase::Param(i as u32) };
+                    let b = if tracepoint {
+                        ir::TargetBase::TracepointArg(i as u32)
+                    } else {
+                        ir::TargetBase::Param(i as u32)
+                    };
                     parts.push((p.name.clone(), b, p.ty));
                 }
             }
@@ -1871,7 +2567,11 @@ impl Tc<'_> {
                 }
             }
             _ => {
-                self.err(Diagnostic::error("E0409", format!("unknown target variable `${name}`")).with_primary(sp, "not a known $$ form").with_help("use $$vars, $$parms, $$locals or $$return"));
+                self.err(
+                    Diagnostic::error("E0409", format!("unknown target variable `${name}`"))
+                        .with_primary(sp, "not a known $$ form")
+                        .with_help("use $$vars, $$parms, $$locals or $$return"),
+                );
                 return self.lit_long(0, sp);
             }
         }
@@ -1879,20 +2579,49 @@ impl Tc<'_> {
         for (i, (n, b, ty)) in parts.into_iter().enumerate() {
             let label = format!("{}{}=", if i > 0 { " " } else { "" }, n);
             let lit = self.mk(ir::ExprKind::Literal(ir::Literal::Str(label)), Ty::Str, sp);
-            let convert = ir::TargetConvert::Pretty { deep: pretty == Some(true) };
-            let te = ir::TargetExpr { base: b, path: Vec::new(), ty: points::ctype(tables, ty, ptr), convert };
+            let convert = ir::TargetConvert::Pretty {
+                deep: pretty == Some(true),
+            };
+            let te = ir::TargetExpr {
+                base: b,
+                path: Vec::new(),
+                ty: points::ctype(tables, ty, ptr),
+                convert,
+            };
             let v = self.mk(ir::ExprKind::Target(Box::new(te)), Ty::Str, sp);
-            let piece = self.mk(ir::ExprKind::Concat { lhs: Box::new(lit), rhs: Box::new(v) }, Ty::Str, sp);
+            let piece = self.mk(
+                ir::ExprKind::Concat {
+                    lhs: Box::new(lit),
+                    rhs: Box::new(v),
+                },
+                Ty::Str,
+                sp,
+            );
             acc = Some(match acc {
                 None => piece,
-                Some(a) => self.mk(ir::ExprKind::Concat { lhs: Box::new(a), rhs: Box::new(piece) }, Ty::Str, sp),
+                Some(a) => self.mk(
+                    ir::ExprKind::Concat {
+                        lhs: Box::new(a),
+                        rhs: Box::new(piece),
+                    },
+                    Ty::Str,
+                    sp,
+                ),
             });
         }
-        acc.unwrap_or_else(|| self.mk(ir::ExprKind::Literal(ir::Literal::Str(String::new())), Ty::Str, sp))
+        acc.unwrap_or_else(|| {
+            self.mk(
+                ir::ExprKind::Literal(ir::Literal::Str(String::new())),
+                Ty::Str,
+                sp,
+            )
+        })
     }
 }
 
-fn steps_empty(r: &Result<(Vec<ir::TargetStep>, kernel::TypeId, ir::TargetConvert), points::TargetError>) -> bool {
+fn steps_empty(
+    r: &Result<(Vec<ir::TargetStep>, kernel::TypeId, ir::TargetConvert), points::TargetError>,
+) -> bool {
     matches!(r, Ok((s, _, _)) if s.is_empty())
 }
 
@@ -1903,7 +2632,9 @@ fn function_writes(r: &Resolved) -> Vec<std::collections::BTreeSet<usize>> {
     let mut writes = vec![std::collections::BTreeSet::new(); n];
     let mut calls: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, f) in r.functions.iter().enumerate() {
-        let FuncBody::Script(body) = &f.decl.body else { continue };
+        let FuncBody::Script(body) = &f.decl.body else {
+            continue;
+        };
         let params: Vec<&str> = f.decl.params.iter().map(|p| p.0.as_str()).collect();
         let global = |name: &str| -> Option<usize> {
             if params.contains(&name) {
@@ -1919,13 +2650,18 @@ fn function_writes(r: &Resolved) -> Vec<std::collections::BTreeSet<usize>> {
             }
         };
         walk_stmt_exprs(body, &mut |e| match &e.kind {
-            ExprKind::Assign { target, .. } | ExprKind::IncDec { target, .. } | ExprKind::Aggregate { target, .. } => {
+            ExprKind::Assign { target, .. }
+            | ExprKind::IncDec { target, .. }
+            | ExprKind::Aggregate { target, .. } => {
                 if let Some(g) = target_global(target) {
                     writes[i].insert(g);
                 }
             }
             ExprKind::Call { name, args, .. } => {
-                if let Some(&c) = r.func_by_name.get(&(f.file, crate::elab::call_key(name, args.len()))) {
+                if let Some(&c) = r
+                    .func_by_name
+                    .get(&(f.file, crate::elab::call_key(name, args.len())))
+                {
                     calls[i].push(c);
                 }
             }
@@ -2056,11 +2792,18 @@ pub fn parse_format(s: &str) -> Result<Vec<ir::FormatPiece>, String> {
                 break;
             }
         }
-        let Some(conv) = it.next() else { return Err("the format ends inside a conversion".into()) };
+        let Some(conv) = it.next() else {
+            return Err("the format ends inside a conversion".into());
+        };
         if !"diuoxXcspbmM".contains(conv) {
             return Err(format!("unknown conversion `%{conv}`"));
         }
-        out.push(ir::FormatPiece::Conv(ir::FormatSpec { flags, width, precision, conv }));
+        out.push(ir::FormatPiece::Conv(ir::FormatSpec {
+            flags,
+            width,
+            precision,
+            conv,
+        }));
     }
     if !text.is_empty() {
         out.push(ir::FormatPiece::Text(text));

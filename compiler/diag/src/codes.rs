@@ -53,8 +53,16 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for c in all() {
             assert!(seen.insert(c.code), "duplicate code {}", c.code);
-            assert!(c.code.len() == 5 && c.code.starts_with('E'), "bad code {}", c.code);
-            assert!(!c.title.is_empty() && !c.explanation.trim().is_empty(), "{} lacks text", c.code);
+            assert!(
+                c.code.len() == 5 && c.code.starts_with('E'),
+                "bad code {}",
+                c.code
+            );
+            assert!(
+                !c.title.is_empty() && !c.explanation.trim().is_empty(),
+                "{} lacks text",
+                c.code
+            );
         }
     }
 }

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 
 /// Identifies a source text. Layers map it to a path and text; for the
 /// syntax layer it is simply the index the caller gave the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct FileId(pub u32);
 
 /// A byte range in one file.
@@ -35,7 +37,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, start: u32, end: u32) -> Self {
-        Span { file, start, end: end.max(start) }
+        Span {
+            file,
+            start,
+            end: end.max(start),
+        }
     }
 }
 
@@ -92,11 +98,17 @@ impl Diagnostic {
             .with_help("this is a bug in xstap; please report it with the script that triggers it")
     }
     pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.primary = Some(Label { span, message: message.into() });
+        self.primary = Some(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.secondary.push(Label { span, message: message.into() });
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Self {

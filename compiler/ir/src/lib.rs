@@ -82,7 +82,10 @@ pub struct Global {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum GlobalKind {
-    Scalar { ty: Type, init: Option<Literal> },
+    Scalar {
+        ty: Type,
+        init: Option<Literal>,
+    },
     Array {
         keys: Vec<Type>,
         value: Type,
@@ -121,7 +124,10 @@ pub enum FuncBody {
     Script(Block),
     /// `%{ ... %}` body; uses `STAP_ARG_name`, `STAP_RETVALUE`, `STAP_RETURN`,
     /// `STAP_ERROR`, `CONTEXT`.
-    EmbeddedC { code: String, pure: bool },
+    EmbeddedC {
+        code: String,
+        pure: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,38 +153,76 @@ pub struct ProbePoint {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PointKind {
-    Begin { seq: i64 },
-    End { seq: i64 },
-    Error { seq: i64 },
+    Begin {
+        seq: i64,
+    },
+    End {
+        seq: i64,
+    },
+    Error {
+        seq: i64,
+    },
     Never,
-    Timer { unit: TimerUnit, interval: u64, randomize: u64 },
+    Timer {
+        unit: TimerUnit,
+        interval: u64,
+        randomize: u64,
+    },
     /// `timer.profile`: every tick on every CPU.
     Profile,
     /// kernel.function / kprobe.function (and `.call`).
-    Kprobe { symbol: String, offset: u64 },
+    Kprobe {
+        symbol: String,
+        offset: u64,
+    },
     /// `.return`: a kretprobe; `maxactive` from `.maxactive(N)`.
-    Kretprobe { symbol: String, maxactive: Option<u32> },
+    Kretprobe {
+        symbol: String,
+        maxactive: Option<u32>,
+    },
     /// kernel.trace("system:name"): `args` are the tracepoint's C prototype.
-    Tracepoint { system: String, name: String, args: Vec<CType> },
+    Tracepoint {
+        system: String,
+        name: String,
+        args: Vec<CType>,
+    },
     /// `procfs("path").read` / `.write`: a file under `/proc/systemtap/MODULE/`
     /// (`path` relative to it, `command` by default). The probe's local
     /// named `$value` (a string) holds the file's data: codegen reads it
     /// after a read probe's body (what a reader gets) and fills it before a
     /// write probe's body (what was written). `umask` is `.umask(N)`;
     /// `maxsize` is a read probe's `.maxsize(N)` buffer size.
-    Procfs { path: String, write: bool, umask: Option<u32>, maxsize: Option<u64> },
+    Procfs {
+        path: String,
+        write: bool,
+        umask: Option<u32>,
+        maxsize: Option<u64>,
+    },
     /// `netfilter.hook("NAME").pf("FAMILY")` (`.priority("N")`): a netfilter
     /// hook; `hook` and `pf` are the names as written (`NF_INET_PRE_ROUTING`,
     /// `NFPROTO_IPV4`), numbers in guru mode.
-    Netfilter { hook: String, pf: String, priority: i64 },
+    Netfilter {
+        hook: String,
+        pf: String,
+        priority: i64,
+    },
     /// `process[("PATH")|(PID)].begin|end|thread.begin|thread.end|syscall|syscall.return`:
     /// a user-space process event (utrace-like); `path` is the executable as
     /// resolved at compile time (absolute), `pid` a process id, neither for
     /// every process.
-    Process { path: Option<String>, pid: Option<i64>, event: ProcessEvent },
+    Process {
+        path: Option<String>,
+        pid: Option<i64>,
+        event: ProcessEvent,
+    },
     /// `process("PATH").function("NAME")` (`.call`, `.return`): a uprobe at
     /// `offset` (file offset of the symbol's code) in the executable `path`.
-    Uprobe { path: String, symbol: String, offset: u64, is_return: bool },
+    Uprobe {
+        path: String,
+        symbol: String,
+        offset: u64,
+        is_return: bool,
+    },
 }
 
 /// The event of a [`PointKind::Process`] point.
@@ -240,9 +284,21 @@ pub struct Stmt {
 pub enum StmtKind {
     Block(Block),
     Expr(Expr),
-    If { cond: Expr, then: Box<Stmt>, els: Option<Box<Stmt>> },
-    While { cond: Expr, body: Box<Stmt> },
-    For { init: Option<Expr>, cond: Option<Expr>, step: Option<Expr>, body: Box<Stmt> },
+    If {
+        cond: Expr,
+        then: Box<Stmt>,
+        els: Option<Box<Stmt>>,
+    },
+    While {
+        cond: Expr,
+        body: Box<Stmt>,
+    },
+    For {
+        init: Option<Expr>,
+        cond: Option<Expr>,
+        step: Option<Expr>,
+        body: Box<Stmt>,
+    },
     Foreach(Box<Foreach>),
     /// `delete g` (whole array or scalar), `delete g[k...]`, `delete g[*, k]`.
     Delete(DeleteTarget),
@@ -250,7 +306,11 @@ pub enum StmtKind {
     Break,
     Continue,
     Return(Option<Expr>),
-    Try { body: Block, catch_var: Option<LocalId>, handler: Block },
+    Try {
+        body: Block,
+        catch_var: Option<LocalId>,
+        handler: Block,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -286,7 +346,10 @@ pub enum DeleteTarget {
     Global(GlobalId),
     Local(LocalId),
     /// `None` in `keys` is a `*` wildcard.
-    Element { array: GlobalId, keys: Vec<Option<Expr>> },
+    Element {
+        array: GlobalId,
+        keys: Vec<Option<Expr>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -300,7 +363,10 @@ pub struct Expr {
 pub enum LValue {
     Local(LocalId),
     Global(GlobalId),
-    Element { array: GlobalId, keys: Vec<Expr> },
+    Element {
+        array: GlobalId,
+        keys: Vec<Expr>,
+    },
     /// A guru-mode write to a target variable.
     Target(Box<TargetExpr>),
 }
@@ -409,36 +475,98 @@ pub enum ExprKind {
     Local(LocalId),
     Global(GlobalId),
     /// Read of an array element; a missing element reads as 0 / "".
-    Element { array: GlobalId, keys: Vec<Expr> },
+    Element {
+        array: GlobalId,
+        keys: Vec<Expr>,
+    },
     /// `[k...] in array` (a `None` key is `*`).
-    In { array: GlobalId, keys: Vec<Option<Expr>> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    In {
+        array: GlobalId,
+        keys: Vec<Option<Expr>>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// Comparison; compares strings when the operands are strings.
-    Compare { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `&&` (`and = true`) and `||`.
-    Logical { and: bool, lhs: Box<Expr>, rhs: Box<Expr> },
-    Unary { op: UnOp, operand: Box<Expr> },
-    Concat { lhs: Box<Expr>, rhs: Box<Expr> },
+    Logical {
+        and: bool,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
+    Concat {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `s =~ "re"` / `!~`: the regex is a literal.
-    Regex { subject: Box<Expr>, regex: String, negate: bool },
-    Ternary { cond: Box<Expr>, then: Box<Expr>, els: Box<Expr> },
-    Assign { target: LValue, op: AssignOp, value: Box<Expr> },
+    Regex {
+        subject: Box<Expr>,
+        regex: String,
+        negate: bool,
+    },
+    Ternary {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        els: Box<Expr>,
+    },
+    Assign {
+        target: LValue,
+        op: AssignOp,
+        value: Box<Expr>,
+    },
     /// `++x`, `x--`, ...
-    IncDec { target: LValue, increment: bool, prefix: bool },
+    IncDec {
+        target: LValue,
+        increment: bool,
+        prefix: bool,
+    },
     /// `target <<< value`.
-    Aggregate { target: LValue, value: Box<Expr> },
+    Aggregate {
+        target: LValue,
+        value: Box<Expr>,
+    },
     /// `@count(x)` ... on a stats global or element.
-    StatQuery { op: StatOp, of: LValue },
+    StatQuery {
+        op: StatOp,
+        of: LValue,
+    },
     /// `@hist_log(x)` / `@hist_linear(x, lo, hi, w)` as an argument of print:
     /// prints the ASCII histogram.
-    Hist { kind: HistKind, of: LValue },
+    Hist {
+        kind: HistKind,
+        of: LValue,
+    },
     /// `@hist_*(x)[bucket]`: the count in one bucket.
-    HistBucket { kind: HistKind, of: LValue, bucket: Box<Expr> },
+    HistBucket {
+        kind: HistKind,
+        of: LValue,
+        bucket: Box<Expr>,
+    },
     /// `%{ ... %}` used as an expression (guru mode): a C expression or a
     /// GNU statement-expression body (`{ f(); 0; }`); its value is a long.
-    EmbeddedC { code: String },
-    Call { func: FuncId, args: Vec<Expr> },
-    Print { kind: PrintKind, format: PrintFormat, args: Vec<Expr> },
+    EmbeddedC {
+        code: String,
+    },
+    Call {
+        func: FuncId,
+        args: Vec<Expr>,
+    },
+    Print {
+        kind: PrintKind,
+        format: PrintFormat,
+        args: Vec<Expr>,
+    },
     Target(Box<TargetExpr>),
     /// `@entry(expr)` in a `.return` probe: the value saved at entry.
     Entry(Box<Expr>),
@@ -475,7 +603,11 @@ pub enum TargetStep {
     /// Add `offset` without a dereference: `.field` of an embedded struct.
     Offset { offset: u64 },
     /// `[index]` on a pointer or array of `elem_size`-byte elements.
-    Index { index: Box<Expr>, elem_size: u64, deref: bool },
+    Index {
+        index: Box<Expr>,
+        elem_size: u64,
+        deref: bool,
+    },
     /// A bit field: shift right by `shift`, keep `bits`.
     Bits { shift: u32, bits: u32 },
 }

@@ -18,7 +18,14 @@ fn main() {
             let Ok(p) = store.load(&rel) else { continue };
             let meta = t0.elapsed();
             let t1 = Instant::now();
-            let ok = p.tables().map(|t| (t.types.len(), t.functions.len(), t.tracepoints.len(), t.symvers.len()));
+            let ok = p.tables().map(|t| {
+                (
+                    t.types.len(),
+                    t.functions.len(),
+                    t.tracepoints.len(),
+                    t.symvers.len(),
+                )
+            });
             println!(
                 "{rel} ({round} load): meta {meta:?}, tables {:?} -> {ok:?}",
                 t1.elapsed()

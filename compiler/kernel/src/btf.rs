@@ -73,7 +73,11 @@ impl<'a> Reader<'a> {
             .and_then(|end| self.data.get(off..end))
             .ok_or_else(|| bad(format!("truncated at byte {off}")))?;
         let a = [b[0], b[1], b[2], b[3]];
-        Ok(if self.big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) })
+        Ok(if self.big {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
     }
 }
 
@@ -86,7 +90,11 @@ pub fn blob_len(data: &[u8]) -> Option<usize> {
     let big = data[..2] == [0xeb, 0x9f];
     let r = |o: usize| {
         let a = [data[o], data[o + 1], data[o + 2], data[o + 3]];
-        if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+        if big {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
     };
     let (hdr_len, type_off, type_len, str_off, str_len) = (r(4), r(8), r(12), r(16), r(20));
     if hdr_len < 24 || type_off != 0 || str_off != type_len || type_len == 0 {
@@ -108,7 +116,10 @@ fn bad(why: impl Into<String>) -> String {
 
 fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
     if data.len() < 24 {
-        return Err(bad(format!("only {} bytes, shorter than a BTF header", data.len())));
+        return Err(bad(format!(
+            "only {} bytes, shorter than a BTF header",
+            data.len()
+        )));
     }
     let big = match (data[0], data[1]) {
         (0x9f, 0xeb) => false,
@@ -116,7 +127,11 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
         _ => return Err(bad("no BTF magic 0xeb9f at the start".to_string())),
     };
     let r = Reader { data, big };
-    let magic = if big { u16::from_be_bytes([data[0], data[1]]) } else { u16::from_le_bytes([data[0], data[1]]) };
+    let magic = if big {
+        u16::from_be_bytes([data[0], data[1]])
+    } else {
+        u16::from_le_bytes([data[0], data[1]])
+    };
     debug_assert_eq!(magic, MAGIC);
     if data[2] != 1 {
         return Err(bad(format!("unsupported BTF version {}", data[2])));
@@ -130,11 +145,16 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
     let types_end = types_start.and_then(|s| s.checked_add(type_len));
     let strs_start = hdr_len.checked_add(str_off);
     let strs_end = strs_start.and_then(|s| s.checked_add(str_len));
-    let (Some(ts), Some(te), Some(ss), Some(se)) = (types_start, types_end, strs_start, strs_end) else {
+    let (Some(ts), Some(te), Some(ss), Some(se)) = (types_start, types_end, strs_start, strs_end)
+    else {
         return Err(bad("section offsets overflow".to_string()));
     };
     if te > data.len() || se > data.len() || hdr_len < 24 {
-        return Err(format!("truncated: the header describes {} bytes, the blob has {}", te.max(se), data.len()));
+        return Err(format!(
+            "truncated: the header describes {} bytes, the blob has {}",
+            te.max(se),
+            data.len()
+        ));
     }
     let strings = &data[ss..se];
     let name = |off: u32| -> Result<String, String> {
@@ -176,7 +196,10 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
         let kflag = info >> 31 == 1;
         let need = |n: usize| -> Result<(), String> {
             if pos.checked_add(n).is_none_or(|e| e > te) {
-                Err(bad(format!("type {} (kind {kind}) runs past the type section", types.len())))
+                Err(bad(format!(
+                    "type {} (kind {kind}) runs past the type section",
+                    types.len()
+                )))
             } else {
                 Ok(())
             }
@@ -187,15 +210,26 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                 let enc = r.u32(pos)?;
                 pos += 4;
                 let e = (enc >> 24) & 0xf;
-                Type::Int { name: name(name_off)?, size: size_type, signed: e & 1 != 0, char: e & 2 != 0, bool: e & 4 != 0 }
+                Type::Int {
+                    name: name(name_off)?,
+                    size: size_type,
+                    signed: e & 1 != 0,
+                    char: e & 2 != 0,
+                    bool: e & 4 != 0,
+                }
             }
-            KIND_PTR => Type::Ptr { to: TypeId(size_type) },
+            KIND_PTR => Type::Ptr {
+                to: TypeId(size_type),
+            },
             KIND_ARRAY => {
                 need(12)?;
                 let elem = r.u32(pos)?;
                 let len = r.u32(pos + 8)?;
                 pos += 12;
-                Type::Array { elem: TypeId(elem), len }
+                Type::Array {
+                    elem: TypeId(elem),
+                    len,
+                }
             }
             KIND_STRUCT | KIND_UNION => {
                 need(vlen * 12)?;
@@ -209,11 +243,24 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                     } else {
                         (off, None)
                     };
-                    members.push(Member { name: opt_name(r.u32(p)?)?, ty: TypeId(r.u32(p + 4)?), bit_offset, bitfield_size });
+                    members.push(Member {
+                        name: opt_name(r.u32(p)?)?,
+                        ty: TypeId(r.u32(p + 4)?),
+                        bit_offset,
+                        bitfield_size,
+                    });
                 }
                 pos += vlen * 12;
-                let c = Composite { name: opt_name(name_off)?, size: size_type, members };
-                if kind == KIND_STRUCT { Type::Struct(c) } else { Type::Union(c) }
+                let c = Composite {
+                    name: opt_name(name_off)?,
+                    size: size_type,
+                    members,
+                };
+                if kind == KIND_STRUCT {
+                    Type::Struct(c)
+                } else {
+                    Type::Union(c)
+                }
             }
             KIND_ENUM => {
                 need(vlen * 8)?;
@@ -222,10 +269,18 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                     let p = pos + i * 8;
                     let raw = r.u32(p + 4)?;
                     let value = if kflag { raw as i32 as i64 } else { raw as i64 };
-                    values.push(Enumerator { name: name(r.u32(p)?)?, value });
+                    values.push(Enumerator {
+                        name: name(r.u32(p)?)?,
+                        value,
+                    });
                 }
                 pos += vlen * 8;
-                Type::Enum { name: opt_name(name_off)?, size: size_type, signed: kflag, values }
+                Type::Enum {
+                    name: opt_name(name_off)?,
+                    size: size_type,
+                    signed: kflag,
+                    values,
+                }
             }
             KIND_ENUM64 => {
                 need(vlen * 12)?;
@@ -233,19 +288,46 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                 for i in 0..vlen {
                     let p = pos + i * 12;
                     let v = ((r.u32(p + 8)? as u64) << 32) | r.u32(p + 4)? as u64;
-                    values.push(Enumerator { name: name(r.u32(p)?)?, value: v as i64 });
+                    values.push(Enumerator {
+                        name: name(r.u32(p)?)?,
+                        value: v as i64,
+                    });
                 }
                 pos += vlen * 12;
-                Type::Enum { name: opt_name(name_off)?, size: size_type, signed: kflag, values }
+                Type::Enum {
+                    name: opt_name(name_off)?,
+                    size: size_type,
+                    signed: kflag,
+                    values,
+                }
             }
-            KIND_FWD => Type::Fwd { name: name(name_off)?, union: kflag },
-            KIND_TYPEDEF => Type::Typedef { name: name(name_off)?, ty: TypeId(size_type) },
-            KIND_VOLATILE => Type::Volatile { ty: TypeId(size_type) },
-            KIND_CONST => Type::Const { ty: TypeId(size_type) },
-            KIND_RESTRICT => Type::Restrict { ty: TypeId(size_type) },
-            KIND_TYPE_TAG => Type::TypeTag { name: name(name_off)?, ty: TypeId(size_type) },
+            KIND_FWD => Type::Fwd {
+                name: name(name_off)?,
+                union: kflag,
+            },
+            KIND_TYPEDEF => Type::Typedef {
+                name: name(name_off)?,
+                ty: TypeId(size_type),
+            },
+            KIND_VOLATILE => Type::Volatile {
+                ty: TypeId(size_type),
+            },
+            KIND_CONST => Type::Const {
+                ty: TypeId(size_type),
+            },
+            KIND_RESTRICT => Type::Restrict {
+                ty: TypeId(size_type),
+            },
+            KIND_TYPE_TAG => Type::TypeTag {
+                name: name(name_off)?,
+                ty: TypeId(size_type),
+            },
             KIND_FUNC => {
-                funcs.push(RawFunc { name: name(name_off)?, proto: size_type, linkage: vlen as u32 });
+                funcs.push(RawFunc {
+                    name: name(name_off)?,
+                    proto: size_type,
+                    linkage: vlen as u32,
+                });
                 Type::Other { kind }
             }
             KIND_FUNC_PROTO => {
@@ -258,11 +340,18 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                     if i + 1 == vlen && n == 0 && t == 0 {
                         variadic = true;
                     } else {
-                        params.push(Param { name: name(n)?, ty: TypeId(t) });
+                        params.push(Param {
+                            name: name(n)?,
+                            ty: TypeId(t),
+                        });
                     }
                 }
                 pos += vlen * 8;
-                Type::FuncProto { ret: TypeId(size_type), params, variadic }
+                Type::FuncProto {
+                    ret: TypeId(size_type),
+                    params,
+                    variadic,
+                }
             }
             KIND_VAR => {
                 need(4)?;
@@ -274,13 +363,21 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
                 pos += vlen * 12;
                 Type::Other { kind }
             }
-            KIND_FLOAT => Type::Float { name: name(name_off)?, size: size_type },
+            KIND_FLOAT => Type::Float {
+                name: name(name_off)?,
+                size: size_type,
+            },
             KIND_DECL_TAG => {
                 need(4)?;
                 pos += 4;
                 Type::Other { kind }
             }
-            _ => return Err(bad(format!("unknown BTF kind {kind} for type {}", types.len()))),
+            _ => {
+                return Err(bad(format!(
+                    "unknown BTF kind {kind} for type {}",
+                    types.len()
+                )))
+            }
         };
         types.push(ty);
     }
@@ -291,12 +388,20 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
     let mut protos_by_name: HashMap<&str, u32> = HashMap::new();
     for f in &funcs {
         if f.proto >= n {
-            return Err(bad(format!("function {} refers to missing type {}", f.name, f.proto)));
+            return Err(bad(format!(
+                "function {} refers to missing type {}",
+                f.name, f.proto
+            )));
         }
         if let Some(rest) = f.name.strip_prefix("__bpf_trace_") {
             protos_by_name.insert(rest, f.proto);
         }
-        let Type::FuncProto { ret, params, variadic } = &table.types[f.proto as usize] else {
+        let Type::FuncProto {
+            ret,
+            params,
+            variadic,
+        } = &table.types[f.proto as usize]
+        else {
             continue;
         };
         let linkage = match f.linkage {
@@ -304,12 +409,22 @@ fn parse_inner(data: &[u8]) -> Result<Parsed, String> {
             1 => Linkage::Global,
             _ => Linkage::Extern,
         };
-        functions.push(Function { name: f.name.clone(), ret: *ret, params: params.clone(), variadic: *variadic, linkage });
+        functions.push(Function {
+            name: f.name.clone(),
+            ret: *ret,
+            params: params.clone(),
+            variadic: *variadic,
+            linkage,
+        });
     }
     functions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
 
     let tracepoints = tracepoints(&table, &protos_by_name);
-    Ok(Parsed { types: table, functions, tracepoints })
+    Ok(Parsed {
+        types: table,
+        functions,
+        tracepoints,
+    })
 }
 
 /// Tracepoints from the `btf_trace_NAME` typedefs (pointer to a prototype
@@ -327,21 +442,37 @@ fn tracepoints(table: &TypeTable, bpf_trace: &HashMap<&str, u32>) -> Vec<Tracepo
     let mut by_types: HashMap<Vec<TypeId>, Vec<&str>> = HashMap::new();
     for (cls, &proto) in bpf_trace {
         if let Some(p) = proto_params(proto) {
-            by_types.entry(p.iter().map(|p| p.ty).collect()).or_default().push(cls);
+            by_types
+                .entry(p.iter().map(|p| p.ty).collect())
+                .or_default()
+                .push(cls);
         }
     }
     let mut out = Vec::new();
     for ty in &table.types {
-        let Type::Typedef { name, ty } = ty else { continue };
-        let Some(event) = name.strip_prefix("btf_trace_") else { continue };
-        let Some(Type::Ptr { to }) = table.types.get(ty.0 as usize) else { continue };
-        let Some(params) = proto_params(to.0) else { continue };
+        let Type::Typedef { name, ty } = ty else {
+            continue;
+        };
+        let Some(event) = name.strip_prefix("btf_trace_") else {
+            continue;
+        };
+        let Some(Type::Ptr { to }) = table.types.get(ty.0 as usize) else {
+            continue;
+        };
+        let Some(params) = proto_params(to.0) else {
+            continue;
+        };
         let key: Vec<TypeId> = params.iter().map(|p| p.ty).collect();
-        let named = bpf_trace.get(event).and_then(|&p| proto_params(p)).or_else(|| {
-            let cands = by_types.get(&key)?;
-            let best = cands.iter().max_by_key(|c| (common_prefix(c, event), std::cmp::Reverse(**c)))?;
-            proto_params(bpf_trace[best])
-        });
+        let named = bpf_trace
+            .get(event)
+            .and_then(|&p| proto_params(p))
+            .or_else(|| {
+                let cands = by_types.get(&key)?;
+                let best = cands
+                    .iter()
+                    .max_by_key(|c| (common_prefix(c, event), std::cmp::Reverse(**c)))?;
+                proto_params(bpf_trace[best])
+            });
         let args = params
             .iter()
             .enumerate()
@@ -355,7 +486,11 @@ fn tracepoints(table: &TypeTable, bpf_trace: &HashMap<&str, u32>) -> Vec<Tracepo
                 Param { name, ty: p.ty }
             })
             .collect();
-        out.push(Tracepoint { system: String::new(), name: event.to_string(), args });
+        out.push(Tracepoint {
+            system: String::new(),
+            name: event.to_string(),
+            args,
+        });
     }
     out.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     out
@@ -369,7 +504,10 @@ fn common_prefix(a: &str, b: &str) -> usize {
 /// `__bpf_trace_CLASS` function, once the class is known from the headers.
 pub fn rename_from_class(tp: &mut Tracepoint, class_fn: &Function) {
     if class_fn.params.len() == tp.args.len() + 1
-        && class_fn.params[1..].iter().zip(&tp.args).all(|(c, a)| c.ty == a.ty)
+        && class_fn.params[1..]
+            .iter()
+            .zip(&tp.args)
+            .all(|(c, a)| c.ty == a.ty)
     {
         for (a, c) in tp.args.iter_mut().zip(&class_fn.params[1..]) {
             if !c.name.is_empty() {

@@ -7,11 +7,14 @@ use std::path::Path;
 use diag::Diagnostic;
 
 pub fn not_a_tree(path: &Path, why: &str) -> Diagnostic {
-    Diagnostic::error("E0301", format!("{} is not a kernel build tree: {why}", path.display()))
-        .with_help(
-            "give the kbuild tree of the kernel (`/lib/modules/KVER/build` or an unpacked \
+    Diagnostic::error(
+        "E0301",
+        format!("{} is not a kernel build tree: {why}", path.display()),
+    )
+    .with_help(
+        "give the kbuild tree of the kernel (`/lib/modules/KVER/build` or an unpacked \
              Debian `linux-headers-KVER`), or fetch one with `xstap target fetch debian:KVER`",
-        )
+    )
 }
 
 pub fn missing_config(tree: &Path, release: &str) -> Diagnostic {
@@ -68,7 +71,10 @@ pub fn no_btf(path: &Path) -> Diagnostic {
 pub fn wrong_arch(image: &Path, image_arch: &str, tree_arch: &str) -> Diagnostic {
     Diagnostic::error(
         "E0308",
-        format!("kernel image {} is for {image_arch}, but the build tree is for {tree_arch}", image.display()),
+        format!(
+            "kernel image {} is for {image_arch}, but the build tree is for {tree_arch}",
+            image.display()
+        ),
     )
     .with_help("give the image from the same `linux-image-KVER` package as the headers")
 }

@@ -8,7 +8,8 @@
 //! - `kernels/KVER/root/`: `linux-headers-KVER` + `linux-headers-*-common` +
 //!   the host's `linux-kbuild-*` unpacked with `dpkg -x`; the build tree is
 //!   `root/usr/src/linux-headers-KVER` with its one absolute path (the
-//!   `include /usr/src/...-common/Makefile` line) pointed into `root/`,
+//!   `include /usr/src/...-common/Makefile` line) pointed at its sibling
+//!   in `root/` by a relative path (the home can move),
 //! - `kernels/KVER/boot/`: the image package's `./boot` (`vmlinuz`, config),
 //!   plus a bootable image: x86 `vmlinux-KVER` (the bzImage payload; qemu
 //!   boots it via PVH), arm64 `Image-KVER`.
@@ -91,7 +92,11 @@ pub fn parse_spec(spec: &str) -> Option<&str> {
 fn is_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -108,14 +113,27 @@ fn apt_opts() -> Vec<&'static str> {
 fn run(cmd: &mut Command, what: &str, help: &str) -> Result<String, Diagnostic> {
     let shown = format!("{cmd:?}");
     // `output()` gives the child a closed stdin unless the caller set one.
-    let out = cmd
-        .output()
-        .map_err(|e| errors::fetch(format!("cannot run {what} ({shown}): {e}"), help.to_string()))?;
+    let out = cmd.output().map_err(|e| {
+        errors::fetch(
+            format!("cannot run {what} ({shown}): {e}"),
+            help.to_string(),
+        )
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
-        return Err(errors::fetch(format!("{what} failed ({}): {}", out.status, tail.join(" / ")), help.to_string())
-            .with_note(shown));
+        let tail: Vec<&str> = err
+            .lines()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(errors::fetch(
+            format!("{what} failed ({}): {}", out.status, tail.join(" / ")),
+            help.to_string(),
+        )
+        .with_note(shown));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -145,9 +163,16 @@ fn ensure_arch(deb_arch: &str, host: &str) -> Result<(), Diagnostic> {
     }
     let help = format!("run as root: `dpkg --add-architecture {deb_arch} && apt-get update`");
     if !is_root() {
-        return Err(errors::fetch(format!("apt does not know the {deb_arch} architecture"), help));
+        return Err(errors::fetch(
+            format!("apt does not know the {deb_arch} architecture"),
+            help,
+        ));
     }
-    run(Command::new("dpkg").args(["--add-architecture", deb_arch]), "dpkg --add-architecture", &help)?;
+    run(
+        Command::new("dpkg").args(["--add-architecture", deb_arch]),
+        "dpkg --add-architecture",
+        &help,
+    )?;
     apt_update()
 }
 
@@ -163,12 +188,21 @@ fn apt_update() -> Result<(), Diagnostic> {
 /// `Depends:` of a package from `apt-cache show`, or `None` if apt has no
 /// such package.
 fn depends_of(pkg: &str) -> Option<String> {
-    let out = Command::new("apt-cache").args(["show", pkg]).stderr(Stdio::null()).output().ok()?;
+    let out = Command::new("apt-cache")
+        .args(["show", pkg])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let dep = text.lines().find_map(|l| l.strip_prefix("Depends:")).unwrap_or("").trim().to_string();
+    let dep = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Depends:"))
+        .unwrap_or("")
+        .trim()
+        .to_string();
     // A package that apt only knows as virtual prints nothing.
     (!text.trim().is_empty()).then_some(dep)
 }
@@ -177,13 +211,21 @@ fn depends_of(pkg: &str) -> Option<String> {
 /// help of an unknown-release error.
 fn similar_releases(kver: &str) -> Vec<String> {
     let flavour = kver.splitn(3, '-').nth(2).unwrap_or("");
-    let Ok(out) = Command::new("apt-cache").args(["pkgnames", "linux-headers-"]).stderr(Stdio::null()).output() else {
+    let Ok(out) = Command::new("apt-cache")
+        .args(["pkgnames", "linux-headers-"])
+        .stderr(Stdio::null())
+        .output()
+    else {
         return Vec::new();
     };
     let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.strip_prefix("linux-headers-"))
-        .filter(|r| !flavour.is_empty() && r.ends_with(&format!("-{flavour}")) && r.starts_with(|c: char| c.is_ascii_digit()))
+        .filter(|r| {
+            !flavour.is_empty()
+                && r.ends_with(&format!("-{flavour}"))
+                && r.starts_with(|c: char| c.is_ascii_digit())
+        })
         .map(str::to_string)
         .collect();
     v.sort();
@@ -196,7 +238,9 @@ fn similar_releases(kver: &str) -> Vec<String> {
 pub fn current_release(flavour: &str) -> Option<String> {
     let arch = deb_arch_of(&format!("0-0-{flavour}"))?;
     let dep = depends_of(&format!("linux-headers-{flavour}:{arch}"))?;
-    dep.split([',', ' ', '|']).find_map(|w| w.strip_prefix("linux-headers-")).map(str::to_string)
+    dep.split([',', ' ', '|'])
+        .find_map(|w| w.strip_prefix("linux-headers-"))
+        .map(str::to_string)
 }
 
 /// Find the `.deb` of `pkg` in `dir` (apt names it `NAME_VERSION_ARCH.deb`).
@@ -207,7 +251,10 @@ fn find_deb(dir: &Path, pkg: &str) -> Option<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
-            let f = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let f = p
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
             f.starts_with(&format!("{name}_")) && f.ends_with(".deb")
         })
         .collect();
@@ -220,12 +267,19 @@ fn download(dir: &Path, pkg: &str) -> Result<PathBuf, Diagnostic> {
         return Ok(p);
     }
     run(
-        Command::new("apt-get").args(apt_opts()).arg("download").arg(pkg).current_dir(dir),
+        Command::new("apt-get")
+            .args(apt_opts())
+            .arg("download")
+            .arg(pkg)
+            .current_dir(dir),
         &format!("apt-get download {pkg}"),
         "check the network and that apt's index is current (`apt-get update`)",
     )?;
     find_deb(dir, pkg).ok_or_else(|| {
-        errors::fetch(format!("apt-get download {pkg} left no .deb in {}", dir.display()), "check apt's configuration")
+        errors::fetch(
+            format!("apt-get download {pkg} left no .deb in {}", dir.display()),
+            "check apt's configuration",
+        )
     })
 }
 
@@ -241,7 +295,10 @@ impl Lock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let stale = fs::metadata(&path)
                         .and_then(|m| m.modified())
-                        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(1800))
+                        .map(|t| {
+                            SystemTime::now().duration_since(t).unwrap_or_default()
+                                > Duration::from_secs(1800)
+                        })
                         .unwrap_or(false);
                     if stale {
                         let _ = fs::remove_dir(&path);
@@ -265,7 +322,13 @@ impl Drop for Lock {
     }
 }
 
-fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Path) -> Result<PathBuf, Diagnostic> {
+fn fetch_headers(
+    kver: &str,
+    deb_arch: &str,
+    host: &str,
+    base: &Path,
+    debs: &Path,
+) -> Result<PathBuf, Diagnostic> {
     let root = base.join("root");
     let kdir = root.join(format!("usr/src/linux-headers-{kver}"));
     if root.join(".xstap-ready").is_file() {
@@ -313,9 +376,16 @@ fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Pat
     ];
     let _ = fs::remove_dir_all(&root);
     fs::create_dir_all(&root).map_err(|e| errors::io(&root, "create", &e))?;
-    for (d, pkg) in debs_list.iter().zip([hpkg.clone(), common.clone(), format!("{kbuild}:{host}")]) {
+    for (d, pkg) in debs_list
+        .iter()
+        .zip([hpkg.clone(), common.clone(), format!("{kbuild}:{host}")])
+    {
         let unpack = |deb: &Path| {
-            run(Command::new("dpkg").arg("-x").arg(deb).arg(&root), "dpkg -x", "the .deb may be damaged; remove it and retry")
+            run(
+                Command::new("dpkg").arg("-x").arg(deb).arg(&root),
+                "dpkg -x",
+                "the .deb may be damaged; remove it and retry",
+            )
         };
         if unpack(d).is_err() {
             // A cached .deb from an interrupted download: fetch it again once.
@@ -323,13 +393,15 @@ fn fetch_headers(kver: &str, deb_arch: &str, host: &str, base: &Path, debs: &Pat
             unpack(&download(debs, &pkg)?)?;
         }
     }
-    // `include /usr/src/linux-headers-X-common/Makefile`: point it into root.
+    // `include /usr/src/linux-headers-X-common/Makefile`: point it at the
+    // sibling directory, relative (make runs in the tree, `make -C KDIR`),
+    // so the unpacked kernel still builds after the home is moved.
     let mk = kdir.join("Makefile");
     let text = fs::read_to_string(&mk).map_err(|_| errors::missing_config(&kdir, kver))?;
     let fixed: String = text
         .lines()
         .map(|l| match l.strip_prefix("include /usr/src/") {
-            Some(rest) => format!("include {}/usr/src/{rest}\n", root.display()),
+            Some(rest) => format!("include ../{rest}\n"),
             None => format!("{l}\n"),
         })
         .collect();
@@ -379,7 +451,9 @@ fn fetch_image(
         ));
     }
     // An arm64 Image that is not compressed is bootable as is: link it.
-    let raw_arm64 = fs::read(&vmlinuz).ok().is_some_and(|d| d.get(0x38..0x3c) == Some(b"ARM\x64"));
+    let raw_arm64 = fs::read(&vmlinuz)
+        .ok()
+        .is_some_and(|d| d.get(0x38..0x3c) == Some(b"ARM\x64"));
     let info = if raw_arm64 {
         let _ = fs::remove_file(&bootable);
         std::os::unix::fs::symlink(format!("vmlinuz-{kver}"), &bootable)
@@ -406,11 +480,28 @@ fn unpack_boot(deb: &Path, base: &Path) -> Result<(), Diagnostic> {
     let Some(pipe) = dpkg.stdout.take() else {
         return Err(Diagnostic::bug("dpkg-deb has no stdout pipe"));
     };
-    let tar = run(Command::new("tar").arg("-x").arg("-C").arg(base).arg("./boot").stdin(pipe), "tar -x ./boot", help);
-    let status = dpkg.wait().map_err(|e| errors::fetch(format!("dpkg-deb: {e}"), help))?;
+    let tar = run(
+        Command::new("tar")
+            .arg("-x")
+            .arg("-C")
+            .arg(base)
+            .arg("./boot")
+            .stdin(pipe),
+        "tar -x ./boot",
+        help,
+    );
+    let status = dpkg
+        .wait()
+        .map_err(|e| errors::fetch(format!("dpkg-deb: {e}"), help))?;
     tar?;
     if !status.success() {
-        return Err(errors::fetch(format!("dpkg-deb --fsys-tarfile {} failed ({status})", deb.display()), help));
+        return Err(errors::fetch(
+            format!(
+                "dpkg-deb --fsys-tarfile {} failed ({status})",
+                deb.display()
+            ),
+            help,
+        ));
     }
     Ok(())
 }
@@ -420,7 +511,10 @@ fn unpack_boot(deb: &Path, base: &Path) -> Result<(), Diagnostic> {
 pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic> {
     let t0 = Instant::now();
     if !crate::store::valid_release(kver) {
-        return Err(errors::fetch(format!("`{kver}` is not a kernel release"), "give e.g. `debian:6.1.0-56-amd64`"));
+        return Err(errors::fetch(
+            format!("`{kver}` is not a kernel release"),
+            "give e.g. `debian:6.1.0-56-amd64`",
+        ));
     }
     let deb_arch = deb_arch_of(kver).ok_or_else(|| {
         errors::fetch(
@@ -432,7 +526,8 @@ pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic
     let debs = base.join("debs");
     fs::create_dir_all(&debs).map_err(|e| errors::io(&debs, "create", &e))?;
     let _lock = Lock::take(home.join("kernels").join(format!(".{kver}.lock")))?;
-    let cached = base.join("root/.xstap-ready").is_file() && base.join(".xstap-boot-ready").is_file();
+    let cached =
+        base.join("root/.xstap-ready").is_file() && base.join(".xstap-boot-ready").is_file();
     if !cached {
         let host = host_deb_arch()?;
         ensure_arch(deb_arch, &host)?;
@@ -442,7 +537,12 @@ pub fn fetch_debian(kver: &str, home: &Path) -> Result<FetchedKernel, Diagnostic
     let (vmlinuz, bootable, info) = fetch_image(kver, deb_arch, &base, &debs)?;
     let store = Store::new(home);
     let profile = match store.load(kver) {
-        Ok(p) if cached && p.meta.build_tree.as_deref() == fs::canonicalize(&kdir).ok().as_deref() => p,
+        Ok(p)
+            if cached
+                && p.meta.build_tree.as_deref() == fs::canonicalize(&kdir).ok().as_deref() =>
+        {
+            p
+        }
         _ => add_fetched(&store, &kdir, &vmlinuz, &bootable, info)?,
     };
     if !cached {

@@ -26,7 +26,12 @@ pub fn tiny_arm64() -> Profile {
     p.meta.release = "6.1.0-tiny-arm64".to_string();
     p.meta.arch = crate::Arch::Arm64;
     p.meta.config.remove("CONFIG_X86_64");
-    p.meta.config.insert("CONFIG_ARM64".to_string(), crate::ConfigValue::Word("y".to_string()));
-    p.meta.hash = blake3::hash(format!("{}arm64", p.meta.hash).as_bytes()).to_hex().to_string();
+    p.meta.config.insert(
+        "CONFIG_ARM64".to_string(),
+        crate::ConfigValue::Word("y".to_string()),
+    );
+    p.meta.hash = blake3::hash(format!("{}arm64", p.meta.hash).as_bytes())
+        .to_hex()
+        .to_string();
     p
 }

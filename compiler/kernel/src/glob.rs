@@ -119,7 +119,11 @@ mod tests {
             ("*", "", true),
             ("", "", true),
             ("", "x", false),
-            ("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false),
+            (
+                "*a*a*a*a*b",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                false,
+            ),
             ("sched:*", "sched:sched_switch", true),
         ];
         for (p, n, want) in cases {

@@ -48,7 +48,8 @@ pub struct ImageInfo {
 }
 
 fn u32le(d: &[u8], o: usize) -> Option<u32> {
-    d.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    d.get(o..o.checked_add(4)?)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn decompress(path: &Path, data: &[u8]) -> Result<(Vec<u8>, &'static str), Diagnostic> {
@@ -59,12 +60,15 @@ fn decompress(path: &Path, data: &[u8]) -> Result<(Vec<u8>, &'static str), Diagn
         Ok((out, "xz"))
     } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         let mut src = data;
-        let mut dec = ruzstd::decoding::StreamingDecoder::new(&mut src).map_err(|e| bad("zstd", e.to_string()))?;
-        dec.read_to_end(&mut out).map_err(|e| bad("zstd", e.to_string()))?;
+        let mut dec = ruzstd::decoding::StreamingDecoder::new(&mut src)
+            .map_err(|e| bad("zstd", e.to_string()))?;
+        dec.read_to_end(&mut out)
+            .map_err(|e| bad("zstd", e.to_string()))?;
         Ok((out, "zstd"))
     } else if data.starts_with(&[0x1f, 0x8b]) {
         let mut dec = flate2::read::GzDecoder::new(data);
-        dec.read_to_end(&mut out).map_err(|e| bad("gzip", e.to_string()))?;
+        dec.read_to_end(&mut out)
+            .map_err(|e| bad("gzip", e.to_string()))?;
         Ok((out, "gzip"))
     } else if data.starts_with(&[0x02, 0x21, 0x4c, 0x18]) {
         let out = crate::lz4::decompress_legacy(data).map_err(|e| bad("lz4", e))?;
@@ -77,7 +81,10 @@ fn decompress(path: &Path, data: &[u8]) -> Result<(Vec<u8>, &'static str), Diagn
         let magic: Vec<String> = data.iter().take(6).map(|b| format!("{b:02x}")).collect();
         Err(errors::bad_image(
             path,
-            format!("unsupported compression (magic {}); xstap reads xz, zstd, gzip, lz4 and lzma", magic.join(" ")),
+            format!(
+                "unsupported compression (magic {}); xstap reads xz, zstd, gzip, lz4 and lzma",
+                magic.join(" ")
+            ),
         ))
     }
 }
@@ -104,11 +111,14 @@ fn elf_arch(machine: object::Architecture) -> Arch {
 type FoundBtf = Option<(Vec<u8>, String)>;
 
 fn read_elf(path: &Path, data: &[u8]) -> Result<(Arch, FoundBtf), Diagnostic> {
-    let f = object::File::parse(data).map_err(|e| errors::bad_image(path, format!("bad ELF: {e}")))?;
+    let f =
+        object::File::parse(data).map_err(|e| errors::bad_image(path, format!("bad ELF: {e}")))?;
     let arch = elf_arch(f.architecture());
     let btf = match f.section_by_name(".BTF") {
         Some(s) => {
-            let d = s.data().map_err(|e| errors::bad_btf(&path.display().to_string(), e.to_string()))?;
+            let d = s
+                .data()
+                .map_err(|e| errors::bad_btf(&path.display().to_string(), e.to_string()))?;
             Some((d.to_vec(), "ELF .BTF section".to_string()))
         }
         None => None,
@@ -121,13 +131,20 @@ fn read_elf(path: &Path, data: &[u8]) -> Result<(Arch, FoundBtf), Diagnostic> {
 pub fn scan_btf(data: &[u8]) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
     let mut pos = 0;
-    while let Some(i) = data[pos..].windows(4).position(|w| w == [0x9f, 0xeb, 0x01, 0x00]) {
+    while let Some(i) = data[pos..]
+        .windows(4)
+        .position(|w| w == [0x9f, 0xeb, 0x01, 0x00])
+    {
         let at = pos + i;
         let d = &data[at..];
         if let Some(total) = btf::blob_len(d) {
             let hdr = u32le(d, 4).unwrap_or(0) as usize;
             let str_off = u32le(d, 16).unwrap_or(0) as usize;
-            if total <= d.len() && d[hdr + str_off] == 0 && d[total - 1] == 0 && best.is_none_or(|b| total > b.1) {
+            if total <= d.len()
+                && d[hdr + str_off] == 0
+                && d[total - 1] == 0
+                && best.is_none_or(|b| total > b.1)
+            {
                 best = Some((at, total));
             }
         }
@@ -159,7 +176,10 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
         });
     }
     if data.len() < 64 {
-        return Err(errors::bad_image(path, format!("only {} bytes", data.len())));
+        return Err(errors::bad_image(
+            path,
+            format!("only {} bytes", data.len()),
+        ));
     }
     if data.starts_with(b"\x7fELF") {
         let (arch, btf) = read_elf(path, data)?;
@@ -183,7 +203,10 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
         };
         let start = (setup_sects + 1) * 512 + poff as usize;
         let Some(p) = data.get(start..start.saturating_add(plen as usize)) else {
-            return Err(errors::bad_image(path, "bzImage payload lies outside the file (truncated?)"));
+            return Err(errors::bad_image(
+                path,
+                "bzImage payload lies outside the file (truncated?)",
+            ));
         };
         let (out, c) = decompress(path, p)?;
         (ImageKind::BzImage, Some(out), Some(c))
@@ -192,7 +215,10 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
             return Err(errors::bad_image(path, "truncated EFI zboot header"));
         };
         let Some(p) = data.get(poff as usize..(poff as usize).saturating_add(plen as usize)) else {
-            return Err(errors::bad_image(path, "EFI zboot payload lies outside the file (truncated?)"));
+            return Err(errors::bad_image(
+                path,
+                "EFI zboot payload lies outside the file (truncated?)",
+            ));
         };
         let (out, c) = decompress(path, p)?;
         (ImageKind::EfiZboot, Some(out), Some(c))
@@ -212,10 +238,18 @@ pub fn read_image_bytes(path: &Path, data: &[u8]) -> Result<ImageInfo, Diagnosti
         let (a, b) = read_elf(path, kernel)?;
         (Some(a), b)
     } else if is_arm64_image(kernel) {
-        let b = scan_btf(kernel).map(|(o, n)| (kernel[o..o + n].to_vec(), "raw scan for a BTF header".to_string()));
+        let b = scan_btf(kernel).map(|(o, n)| {
+            (
+                kernel[o..o + n].to_vec(),
+                "raw scan for a BTF header".to_string(),
+            )
+        });
         (Some(Arch::Arm64), b)
     } else {
-        return Err(errors::bad_image(path, "the decompressed payload is neither an ELF vmlinux nor an arm64 Image"));
+        return Err(errors::bad_image(
+            path,
+            "the decompressed payload is neither an ELF vmlinux nor an arm64 Image",
+        ));
     };
     Ok(ImageInfo {
         kind,

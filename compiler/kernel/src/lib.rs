@@ -42,9 +42,9 @@ use std::sync::{Arc, OnceLock};
 
 use diag::Diagnostic;
 
+pub use fetch::fetch_debian;
 pub use model::*;
 pub use select::select;
-pub use fetch::fetch_debian;
 pub use types::{FoundMember, TypeClass};
 
 /// How a profile's big tables are obtained on first use.
@@ -76,7 +76,12 @@ impl Clone for Profile {
         if let Some(e) = self.exports.get() {
             let _ = exports.set(e.clone());
         }
-        Profile { meta: self.meta.clone(), source: self.source.clone(), tables, exports }
+        Profile {
+            meta: self.meta.clone(),
+            source: self.source.clone(),
+            tables,
+            exports,
+        }
     }
 }
 
@@ -86,12 +91,22 @@ impl Profile {
         tables.sort();
         let cell = OnceLock::new();
         let _ = cell.set(Ok(Arc::new(tables)));
-        Profile { meta, source: TableSource::Ready, tables: cell, exports: OnceLock::new() }
+        Profile {
+            meta,
+            source: TableSource::Ready,
+            tables: cell,
+            exports: OnceLock::new(),
+        }
     }
 
     /// A profile stored in `dir` whose tables load on first use.
     pub(crate) fn lazy(meta: ProfileMeta, dir: PathBuf) -> Profile {
-        Profile { meta, source: TableSource::Dir(dir), tables: OnceLock::new(), exports: OnceLock::new() }
+        Profile {
+            meta,
+            source: TableSource::Dir(dir),
+            tables: OnceLock::new(),
+            exports: OnceLock::new(),
+        }
     }
 
     /// A profile from the single-file JSON form `{"meta": ..., "tables": ...}`
@@ -102,7 +117,8 @@ impl Profile {
             meta: ProfileMeta,
             tables: Tables,
         }
-        let w: Whole = serde_json::from_str(text).map_err(|e| errors::bad_store(what, e.to_string()))?;
+        let w: Whole =
+            serde_json::from_str(text).map_err(|e| errors::bad_store(what, e.to_string()))?;
         let mut p = Profile::from_parts(w.meta, w.tables);
         if p.meta.hash.is_empty() {
             p.meta.hash = blake3::hash(text.as_bytes()).to_hex().to_string();
@@ -114,7 +130,8 @@ impl Profile {
     pub fn to_json(&self) -> Result<String, Diagnostic> {
         let tables = self.tables()?;
         let v = serde_json::json!({ "meta": &self.meta, "tables": &**tables });
-        serde_json::to_string_pretty(&v).map_err(|e| Diagnostic::bug(format!("profile to json: {e}")))
+        serde_json::to_string_pretty(&v)
+            .map_err(|e| Diagnostic::bug(format!("profile to json: {e}")))
     }
 
     /// The big tables, loaded on first call (from the stored directory) and
@@ -146,7 +163,9 @@ impl Profile {
     /// The export of `name`, if the kernel exports it (see [`Profile::exports`]).
     pub fn export(&self, name: &str) -> Result<Option<ExportedSymbol>, Diagnostic> {
         let e = self.exports()?;
-        Ok(e.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| e[i].clone()))
+        Ok(e.binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(|i| e[i].clone()))
     }
 
     /// True once the tables are in memory.

@@ -20,9 +20,15 @@ use crate::{errors, Profile};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Point {
     /// `kernel.function("PATTERN")` with optional suffix (`return`, `call`).
-    Function { pattern: String, suffix: Option<String> },
+    Function {
+        pattern: String,
+        suffix: Option<String>,
+    },
     /// `kernel.trace("SYSTEM:PATTERN")`; `system` is `None` without `:`.
-    Trace { system: Option<String>, pattern: String },
+    Trace {
+        system: Option<String>,
+        pattern: String,
+    },
 }
 
 /// Parse `kernel.function("vfs_*").return` or `kernel.trace("sched:*")`.
@@ -41,7 +47,9 @@ pub fn parse_point(text: &str) -> Result<Point, Diagnostic> {
     let arg = &rest[..close];
     let tail = &rest[close + 2..];
     let suffix = match tail.strip_prefix('.') {
-        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Some(s.to_string()),
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            Some(s.to_string())
+        }
         None if tail.is_empty() => None,
         _ => return Err(bad()),
     };
@@ -49,15 +57,24 @@ pub fn parse_point(text: &str) -> Result<Point, Diagnostic> {
         "function" => {
             // FIXME: BTF has no file names; `@file` filters are ignored.
             let name = arg.split('@').next().unwrap_or(arg).to_string();
-            Point::Function { pattern: name, suffix }
+            Point::Function {
+                pattern: name,
+                suffix,
+            }
         }
         _ => {
             if suffix.is_some() {
                 return Err(bad());
             }
             match arg.split_once(':') {
-                Some((s, n)) => Point::Trace { system: Some(s.to_string()), pattern: n.to_string() },
-                None => Point::Trace { system: None, pattern: arg.to_string() },
+                Some((s, n)) => Point::Trace {
+                    system: Some(s.to_string()),
+                    pattern: n.to_string(),
+                },
+                None => Point::Trace {
+                    system: None,
+                    pattern: arg.to_string(),
+                },
             }
         }
     })
@@ -69,16 +86,32 @@ pub fn list(profile: &Profile, point: &str, with_vars: bool) -> Result<Vec<Strin
     let p = parse_point(point)?;
     let tables = profile.tables()?;
     Ok(match &p {
-        Point::Function { pattern, suffix } => function_lines(tables, pattern, suffix.as_deref(), with_vars),
-        Point::Trace { system, pattern } => trace_lines(tables, system.as_deref(), pattern, with_vars),
+        Point::Function { pattern, suffix } => {
+            function_lines(tables, pattern, suffix.as_deref(), with_vars)
+        }
+        Point::Trace { system, pattern } => {
+            trace_lines(tables, system.as_deref(), pattern, with_vars)
+        }
     })
 }
 
 /// The functions whose names match the glob `pattern`.
-pub fn matching_functions<'a>(tables: &'a Tables, pattern: &'a str) -> impl Iterator<Item = &'a Function> + 'a {
-    let exact: &[Function] = if glob::has_wildcard(pattern) { &[] } else { tables.functions_named(pattern) };
+pub fn matching_functions<'a>(
+    tables: &'a Tables,
+    pattern: &'a str,
+) -> impl Iterator<Item = &'a Function> + 'a {
+    let exact: &[Function] = if glob::has_wildcard(pattern) {
+        &[]
+    } else {
+        tables.functions_named(pattern)
+    };
     let wild = glob::has_wildcard(pattern);
-    exact.iter().chain(tables.functions.iter().filter(move |f| wild && glob::matches(pattern, &f.name)))
+    exact.iter().chain(
+        tables
+            .functions
+            .iter()
+            .filter(move |f| wild && glob::matches(pattern, &f.name)),
+    )
 }
 
 /// The tracepoints matching `system` (glob, `None` = any) and `pattern`.
@@ -87,20 +120,28 @@ pub fn matching_tracepoints<'a>(
     system: Option<&'a str>,
     pattern: &'a str,
 ) -> impl Iterator<Item = &'a Tracepoint> + 'a {
-    tables
-        .tracepoints
-        .iter()
-        .filter(move |t| glob::matches(pattern, &t.name) && system.is_none_or(|s| glob::matches(s, &t.system)))
+    tables.tracepoints.iter().filter(move |t| {
+        glob::matches(pattern, &t.name) && system.is_none_or(|s| glob::matches(s, &t.system))
+    })
 }
 
 fn vars(tables: &Tables, params: &[Param], out: &mut String) {
     for (i, p) in params.iter().enumerate() {
-        let name = if p.name.is_empty() { format!("arg{}", i + 1) } else { p.name.clone() };
+        let name = if p.name.is_empty() {
+            format!("arg{}", i + 1)
+        } else {
+            p.name.clone()
+        };
         out.push_str(&format!(" ${name}:{}", tables.types.type_name(p.ty)));
     }
 }
 
-pub fn function_lines(tables: &Tables, pattern: &str, suffix: Option<&str>, with_vars: bool) -> Vec<String> {
+pub fn function_lines(
+    tables: &Tables,
+    pattern: &str,
+    suffix: Option<&str>,
+    with_vars: bool,
+) -> Vec<String> {
     let mut lines: Vec<String> = matching_functions(tables, pattern)
         .map(|f| {
             let mut s = format!("kernel.function(\"{}\")", f.name);
@@ -122,7 +163,12 @@ pub fn function_lines(tables: &Tables, pattern: &str, suffix: Option<&str>, with
     lines
 }
 
-pub fn trace_lines(tables: &Tables, system: Option<&str>, pattern: &str, with_vars: bool) -> Vec<String> {
+pub fn trace_lines(
+    tables: &Tables,
+    system: Option<&str>,
+    pattern: &str,
+    with_vars: bool,
+) -> Vec<String> {
     let mut lines: Vec<String> = matching_tracepoints(tables, system, pattern)
         .map(|t| {
             let mut s = if t.system.is_empty() {

@@ -9,7 +9,8 @@
 const LEGACY_MAGIC: u32 = 0x184c_2102;
 
 fn le32(d: &[u8], at: usize) -> Option<u32> {
-    d.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    d.get(at..at + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Decompress a legacy LZ4 stream.
@@ -25,7 +26,9 @@ pub fn decompress_legacy(data: &[u8]) -> Result<Vec<u8>, String> {
             continue;
         }
         let start = pos + 4;
-        let Some(block) = data.get(start..start + size as usize) else { break };
+        let Some(block) = data.get(start..start + size as usize) else {
+            break;
+        };
         if size == 0 {
             break;
         }
@@ -64,11 +67,16 @@ pub fn block_into(b: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         if i >= b.len() {
             break;
         }
-        let off = b.get(i..i + 2).map(|x| u16::from_le_bytes([x[0], x[1]]) as usize).ok_or("LZ4 offset cut")?;
+        let off = b
+            .get(i..i + 2)
+            .map(|x| u16::from_le_bytes([x[0], x[1]]) as usize)
+            .ok_or("LZ4 offset cut")?;
         i += 2;
         let mlen = long_len(&mut i, (token & 15) as usize)? + 4;
         if off == 0 || off > out.len() {
-            return Err(format!("LZ4 match offset {off} before the start of the output"));
+            return Err(format!(
+                "LZ4 match offset {off} before the start of the output"
+            ));
         }
         let from = out.len() - off;
         for k in 0..mlen {

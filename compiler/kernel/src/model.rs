@@ -184,7 +184,9 @@ impl ConfigValue {
     pub fn to_config_text(&self) -> String {
         match self {
             ConfigValue::Word(w) => w.clone(),
-            ConfigValue::Str { s } => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+            ConfigValue::Str { s } => {
+                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+            }
         }
     }
 }
@@ -280,7 +282,9 @@ impl ProfileMeta {
 }
 
 /// Index of a type in [`TypeTable::types`] (the BTF type id).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct TypeId(pub u32);
 
@@ -341,25 +345,68 @@ pub struct Enumerator {
 pub enum Type {
     Void,
     /// An integer (`int`, `unsigned long`, `_Bool`, `char`).
-    Int { name: String, size: u32, signed: bool, #[serde(default)] char: bool, #[serde(default)] bool: bool },
-    Float { name: String, size: u32 },
-    Ptr { to: TypeId },
-    Array { elem: TypeId, len: u32 },
+    Int {
+        name: String,
+        size: u32,
+        signed: bool,
+        #[serde(default)]
+        char: bool,
+        #[serde(default)]
+        bool: bool,
+    },
+    Float {
+        name: String,
+        size: u32,
+    },
+    Ptr {
+        to: TypeId,
+    },
+    Array {
+        elem: TypeId,
+        len: u32,
+    },
     Struct(Composite),
     Union(Composite),
-    Enum { #[serde(default, skip_serializing_if = "Option::is_none")] name: Option<String>, size: u32, signed: bool, values: Vec<Enumerator> },
+    Enum {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        size: u32,
+        signed: bool,
+        values: Vec<Enumerator>,
+    },
     /// A forward declaration (`struct foo;`) with no layout in BTF.
-    Fwd { name: String, union: bool },
-    Typedef { name: String, ty: TypeId },
-    Const { ty: TypeId },
-    Volatile { ty: TypeId },
-    Restrict { ty: TypeId },
+    Fwd {
+        name: String,
+        union: bool,
+    },
+    Typedef {
+        name: String,
+        ty: TypeId,
+    },
+    Const {
+        ty: TypeId,
+    },
+    Volatile {
+        ty: TypeId,
+    },
+    Restrict {
+        ty: TypeId,
+    },
     /// `btf_type_tag` (e.g. `__user`), transparent for layout.
-    TypeTag { name: String, ty: TypeId },
-    FuncProto { ret: TypeId, params: Vec<Param>, variadic: bool },
+    TypeTag {
+        name: String,
+        ty: TypeId,
+    },
+    FuncProto {
+        ret: TypeId,
+        params: Vec<Param>,
+        variadic: bool,
+    },
     /// A kind xstap does not model (`DECL_TAG`, `VAR`, `DATASEC`, ...);
     /// kept so ids stay aligned with BTF.
-    Other { kind: u8 },
+    Other {
+        kind: u8,
+    },
 }
 
 /// All types of a kernel, indexed by [`TypeId`].

@@ -32,7 +32,10 @@ impl Selector {
 
 /// The running kernel's release (`uname -r`), if it can be read.
 pub fn running_release() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// The `-r` default: `$XSTAP_RELEASE`, `$SYSTEMTAP_RELEASE`, `uname -r`.
@@ -57,7 +60,11 @@ pub fn select(home: &Path, r: Option<&str>, arch: Option<&str>) -> Result<Profil
     if let Some(a) = arch {
         let want = Arch::normalize(a);
         if want != profile.meta.arch {
-            return Err(errors::arch_mismatch(&profile.meta.release, profile.meta.arch.name(), want.name()));
+            return Err(errors::arch_mismatch(
+                &profile.meta.release,
+                profile.meta.arch.name(),
+                want.name(),
+            ));
         }
     }
     Ok(profile)
@@ -66,7 +73,8 @@ pub fn select(home: &Path, r: Option<&str>, arch: Option<&str>) -> Result<Profil
 /// The profile of a build tree: the stored one when its tree is this path,
 /// else read the tree and store it.
 fn select_tree(store: &Store, path: &Path) -> Result<Profile, Diagnostic> {
-    let canon = std::fs::canonicalize(path).map_err(|_| errors::not_a_tree(path, "no such directory"))?;
+    let canon =
+        std::fs::canonicalize(path).map_err(|_| errors::not_a_tree(path, "no such directory"))?;
     if let Some(rel) = tree::release_of(&canon) {
         if let Ok(p) = store.load(&rel) {
             if p.meta.build_tree.as_deref() == Some(canon.as_path()) {

@@ -15,6 +15,10 @@
 //! The profile hash is blake3 over the meta (with an empty hash) and every
 //! other file, in name order; it is written into `profile.json`.
 //!
+//! Paths in the meta that lie inside the home (`$XSTAP_HOME/kernels/...`)
+//! are written relative to it and resolved when read, so a home moves or
+//! is copied between hosts without breaking its profiles or their hashes.
+//!
 //! Invariant: a profile directory is written under a temporary name and
 //! renamed into place, so readers never see a half-written profile.
 
@@ -36,14 +40,20 @@ pub const TABLES_FILE: &str = "tables.json";
 /// The xstap data directory: `$XSTAP_HOME`, else `$XDG_DATA_HOME/xstap`,
 /// else `~/.local/share/xstap`.
 pub fn home() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(h) = env("XSTAP_HOME") {
         return h;
     }
     if let Some(x) = env("XDG_DATA_HOME") {
         return x.join("xstap");
     }
-    env("HOME").unwrap_or_else(|| PathBuf::from("/tmp")).join(".local/share/xstap")
+    env("HOME")
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
+        .join(".local/share/xstap")
 }
 
 /// A profile ready to be stored: the meta plus the raw files.
@@ -67,7 +77,9 @@ pub struct Store {
 impl Store {
     /// The store under `home` (see [`home`]); nothing is created yet.
     pub fn new(home: &Path) -> Store {
-        Store { root: home.join("targets") }
+        Store {
+            root: home.join("targets"),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -84,7 +96,9 @@ impl Store {
     pub fn list(&self) -> (Vec<ProfileMeta>, Vec<Diagnostic>) {
         let mut metas = Vec::new();
         let mut diags = Vec::new();
-        let Ok(rd) = fs::read_dir(&self.root) else { return (metas, diags) };
+        let Ok(rd) = fs::read_dir(&self.root) else {
+            return (metas, diags);
+        };
         for e in rd.flatten() {
             let p = e.path();
             if e.file_name().to_string_lossy().starts_with('.') || !p.join(META_FILE).is_file() {
@@ -127,21 +141,28 @@ impl Store {
     pub fn save(&self, p: &NewProfile) -> Result<Profile, Diagnostic> {
         let release = &p.meta.release;
         if !valid_release(release) {
-            return Err(errors::bad_store(Path::new(release), "a release must be a plain file name"));
+            return Err(errors::bad_store(
+                Path::new(release),
+                "a release must be a plain file name",
+            ));
         }
         fs::create_dir_all(&self.root).map_err(|e| errors::io(&self.root, "create", &e))?;
-        let tmp = self.root.join(format!(".tmp-{release}-{}", std::process::id()));
+        let tmp = self
+            .root
+            .join(format!(".tmp-{release}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp).map_err(|e| errors::io(&tmp, "create", &e))?;
         let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
         if let Some(t) = &p.tables {
-            let json = serde_json::to_vec(t).map_err(|e| Diagnostic::bug(format!("tables to json: {e}")))?;
+            let json = serde_json::to_vec(t)
+                .map_err(|e| Diagnostic::bug(format!("tables to json: {e}")))?;
             files.push((TABLES_FILE, json));
         } else {
             if let Some(b) = &p.btf {
                 files.push((BTF_FILE, b.clone()));
             }
-            let tp = serde_json::to_vec(&p.tracepoints).map_err(|e| Diagnostic::bug(format!("tracepoints: {e}")))?;
+            let tp = serde_json::to_vec(&p.tracepoints)
+                .map_err(|e| Diagnostic::bug(format!("tracepoints: {e}")))?;
             files.push((TRACEPOINTS_FILE, tp));
             if let Some(s) = &p.symvers {
                 files.push((SYMVERS_FILE, s.clone().into_bytes()));
@@ -152,6 +173,13 @@ impl Store {
         }
         files.sort_by(|a, b| a.0.cmp(b.0));
         let mut meta = p.meta.clone();
+        if let Some(home) = self.root.parent() {
+            for_each_path(&mut meta, |path| {
+                if let Ok(rel) = path.strip_prefix(home) {
+                    *path = rel.to_path_buf();
+                }
+            });
+        }
         meta.format = FORMAT_VERSION;
         meta.hash = String::new();
         let mut h = blake3::Hasher::new();
@@ -164,7 +192,8 @@ impl Store {
             fs::write(&path, data).map_err(|e| errors::io(&path, "write", &e))?;
         }
         meta.hash = h.finalize().to_hex().to_string();
-        let text = serde_json::to_string_pretty(&meta).map_err(|e| Diagnostic::bug(format!("meta: {e}")))?;
+        let text = serde_json::to_string_pretty(&meta)
+            .map_err(|e| Diagnostic::bug(format!("meta: {e}")))?;
         let mp = tmp.join(META_FILE);
         fs::write(&mp, text).map_err(|e| errors::io(&mp, "write", &e))?;
         let dir = self.dir_of(release);
@@ -176,6 +205,29 @@ impl Store {
     }
 }
 
+/// Every path a meta holds. A stored profile keeps the paths that lie
+/// inside its home (the kernels `xstap target fetch` unpacked there)
+/// relative to the home, so a home can be moved or copied to another host
+/// and its profiles (and their content hashes, the cache keys) stay valid.
+fn for_each_path(meta: &mut ProfileMeta, mut f: impl FnMut(&mut PathBuf)) {
+    for p in [
+        &mut meta.build_tree,
+        &mut meta.image,
+        &mut meta.bootable_image,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        f(p);
+    }
+    match &mut meta.btf_source {
+        crate::model::BtfSource::Vmlinux { path }
+        | crate::model::BtfSource::Image { path, .. }
+        | crate::model::BtfSource::Blob { path } => f(path),
+        crate::model::BtfSource::Fixture | crate::model::BtfSource::None => {}
+    }
+}
+
 /// A release is used as a directory name: no separators, not hidden.
 pub fn valid_release(r: &str) -> bool {
     !r.is_empty() && !r.starts_with('.') && !r.contains('/') && !r.contains('\0')
@@ -184,11 +236,24 @@ pub fn valid_release(r: &str) -> bool {
 fn read_meta(dir: &Path) -> Result<ProfileMeta, Diagnostic> {
     let mp = dir.join(META_FILE);
     let text = fs::read(&mp).map_err(|e| errors::io(&mp, "read", &e))?;
-    let meta: ProfileMeta = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&mp, e.to_string()))?;
+    let meta: ProfileMeta =
+        serde_json::from_slice(&text).map_err(|e| errors::bad_store(&mp, e.to_string()))?;
+    let mut meta = meta;
+    // Paths inside the home are stored relative to it (see `save`).
+    if let Some(home) = dir.parent().and_then(Path::parent) {
+        for_each_path(&mut meta, |path| {
+            if path.is_relative() {
+                *path = home.join(&*path);
+            }
+        });
+    }
     if meta.format != FORMAT_VERSION {
         return Err(errors::bad_store(
             &mp,
-            format!("format version {} (this xstap reads {FORMAT_VERSION})", meta.format),
+            format!(
+                "format version {} (this xstap reads {FORMAT_VERSION})",
+                meta.format
+            ),
         ));
     }
     Ok(meta)
@@ -205,7 +270,8 @@ pub(crate) fn load_tables(dir: &Path, meta: &ProfileMeta) -> Result<Tables, Diag
     let tp = dir.join(TABLES_FILE);
     if tp.is_file() {
         let text = fs::read(&tp).map_err(|e| errors::io(&tp, "read", &e))?;
-        let mut t: Tables = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tp, e.to_string()))?;
+        let mut t: Tables =
+            serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tp, e.to_string()))?;
         t.sort();
         return Ok(t);
     }
@@ -229,7 +295,9 @@ pub(crate) fn load_tables(dir: &Path, meta: &ProfileMeta) -> Result<Tables, Diag
         } else {
             Ok(None)
         };
-        let symvers = sym.join().unwrap_or_else(|_| Err(Diagnostic::bug("Module.symvers reader panicked")));
+        let symvers = sym
+            .join()
+            .unwrap_or_else(|_| Err(Diagnostic::bug("Module.symvers reader panicked")));
         (btf, symvers)
     });
     if let Some(parsed) = btf? {
@@ -241,7 +309,8 @@ pub(crate) fn load_tables(dir: &Path, meta: &ProfileMeta) -> Result<Tables, Diag
     let tpp = dir.join(TRACEPOINTS_FILE);
     if tpp.is_file() {
         let text = fs::read(&tpp).map_err(|e| errors::io(&tpp, "read", &e))?;
-        tables.tracepoints = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tpp, e.to_string()))?;
+        tables.tracepoints =
+            serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tpp, e.to_string()))?;
     }
     let mp = dir.join(SYSTEM_MAP_FILE);
     if meta.has_system_map && mp.is_file() {
@@ -263,7 +332,8 @@ pub(crate) fn load_exports(dir: &Path) -> Result<Vec<crate::model::ExportedSymbo
     let tp = dir.join(TABLES_FILE);
     if tp.is_file() {
         let text = fs::read(&tp).map_err(|e| errors::io(&tp, "read", &e))?;
-        let mut t: Tables = serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tp, e.to_string()))?;
+        let mut t: Tables =
+            serde_json::from_slice(&text).map_err(|e| errors::bad_store(&tp, e.to_string()))?;
         t.sort();
         return Ok(t.symvers);
     }

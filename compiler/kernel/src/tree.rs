@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use diag::Diagnostic;
 
 use crate::model::{
-    Arch, BtfSource, ConfigValue, Counts, ExportedSymbol, MapSymbol, ProfileMeta, Tracepoint, Type, FORMAT_VERSION,
+    Arch, BtfSource, ConfigValue, Counts, ExportedSymbol, MapSymbol, ProfileMeta, Tracepoint, Type,
+    FORMAT_VERSION,
 };
 use crate::store::NewProfile;
 use crate::{btf, errors, image};
@@ -44,7 +45,12 @@ fn header_define(text: &str, name: &str) -> Option<String> {
             return None;
         }
         let v = rest.trim();
-        Some(v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v).to_string())
+        Some(
+            v.strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v)
+                .to_string(),
+        )
     })
 }
 
@@ -62,14 +68,19 @@ fn make_var(text: &str, name: &str) -> Option<String> {
 /// The release of a tree: `UTS_RELEASE`, else `.kernelvariables`'
 /// `KERNELRELEASE`, else `include/config/kernel.release`.
 pub fn release_of(tree: &Path) -> Option<String> {
-    if let Some(r) = read_opt(&tree.join("include/generated/utsrelease.h")).and_then(|t| header_define(&t, "UTS_RELEASE"))
+    if let Some(r) = read_opt(&tree.join("include/generated/utsrelease.h"))
+        .and_then(|t| header_define(&t, "UTS_RELEASE"))
     {
         return Some(r);
     }
-    if let Some(r) = read_opt(&tree.join(".kernelvariables")).and_then(|t| make_var(&t, "KERNELRELEASE")) {
+    if let Some(r) =
+        read_opt(&tree.join(".kernelvariables")).and_then(|t| make_var(&t, "KERNELRELEASE"))
+    {
         return Some(r);
     }
-    read_opt(&tree.join("include/config/kernel.release")).map(|t| t.trim().to_string()).filter(|s| !s.is_empty())
+    read_opt(&tree.join("include/config/kernel.release"))
+        .map(|t| t.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// Parse a `.config`: `CONFIG_X=y|m|number|"string"`; `# ... is not set`
@@ -81,7 +92,9 @@ pub fn parse_config(text: &str) -> BTreeMap<String, ConfigValue> {
         if l.starts_with('#') || l.is_empty() {
             continue;
         }
-        let Some((k, v)) = l.split_once('=') else { continue };
+        let Some((k, v)) = l.split_once('=') else {
+            continue;
+        };
         let v = if let Some(s) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
             let mut u = String::with_capacity(s.len());
             let mut esc = false;
@@ -120,12 +133,21 @@ pub fn parse_symvers(text: &str, path: &Path) -> Result<Vec<ExportedSymbol>, Dia
         }
         let mut f = l.split('\t');
         let (Some(crc), Some(name), Some(module)) = (f.next(), f.next(), f.next()) else {
-            return Err(errors::bad_table(path, i + 1, "expected CRC, symbol and module separated by tabs"));
+            return Err(errors::bad_table(
+                path,
+                i + 1,
+                "expected CRC, symbol and module separated by tabs",
+            ));
         };
         let crc = u64::from_str_radix(crc.trim_start_matches("0x"), 16)
-            .map_err(|_| errors::bad_table(path, i + 1, &format!("bad CRC `{crc}`")))? as u32;
+            .map_err(|_| errors::bad_table(path, i + 1, &format!("bad CRC `{crc}`")))?
+            as u32;
         let kind = f.next().unwrap_or("EXPORT_SYMBOL");
-        let namespace = f.next().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let namespace = f
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         out.push(ExportedSymbol {
             name: name.to_string(),
             crc,
@@ -151,10 +173,19 @@ pub fn parse_system_map(text: &str, path: &Path) -> Result<Option<Vec<MapSymbol>
         }
         let mut f = l.split_whitespace();
         let (Some(a), Some(k), Some(n)) = (f.next(), f.next(), f.next()) else {
-            return Err(errors::bad_table(path, i + 1, "expected `address type name`"));
+            return Err(errors::bad_table(
+                path,
+                i + 1,
+                "expected `address type name`",
+            ));
         };
-        let addr = u64::from_str_radix(a, 16).map_err(|_| errors::bad_table(path, i + 1, "bad address"))?;
-        out.push(MapSymbol { addr, kind: k.chars().next().unwrap_or('?'), name: n.to_string() });
+        let addr = u64::from_str_radix(a, 16)
+            .map_err(|_| errors::bad_table(path, i + 1, "bad address"))?;
+        out.push(MapSymbol {
+            addr,
+            kind: k.chars().next().unwrap_or('?'),
+            name: n.to_string(),
+        });
     }
     Ok(Some(out))
 }
@@ -165,7 +196,10 @@ fn arch_of(tree: &Path, config_text: &str, config: &BTreeMap<String, ConfigValue
     let kbuild = read_opt(&tree.join(".kernelvariables"))
         .and_then(|t| make_var(&t, "ARCH"))
         .or_else(|| config_header(config_text).map(|h| h.0))
-        .or_else(|| read_opt(&tree.join("include/generated/compile.h")).and_then(|t| header_define(&t, "UTS_MACHINE")))?;
+        .or_else(|| {
+            read_opt(&tree.join("include/generated/compile.h"))
+                .and_then(|t| header_define(&t, "UTS_MACHINE"))
+        })?;
     let a = Arch::normalize(&kbuild);
     Some(match a {
         Arch::X86_64 | Arch::I386 => {
@@ -202,7 +236,11 @@ fn header_roots(tree: &Path) -> Vec<PathBuf> {
             if let Some(p) = l.trim().strip_prefix("include ") {
                 let p = Path::new(p.trim());
                 if let Some(parent) = p.parent() {
-                    let parent = if parent.is_absolute() { parent.to_path_buf() } else { tree.join(parent) };
+                    let parent = if parent.is_absolute() {
+                        parent.to_path_buf()
+                    } else {
+                        tree.join(parent)
+                    };
                     if parent.join("include").is_dir() && parent != tree {
                         roots.push(parent);
                     }
@@ -218,11 +256,18 @@ fn header_roots(tree: &Path) -> Vec<PathBuf> {
 /// `arch/ARCH/include/` that defines `TRACE_SYSTEM`. `known` are the
 /// tracepoint names from BTF; events made by a header's own macros are
 /// matched when their name appears as an identifier in the header.
-pub fn trace_systems(tree: &Path, arch: &Arch, known: &HashSet<&str>) -> HashMap<String, (String, String)> {
+pub fn trace_systems(
+    tree: &Path,
+    arch: &Arch,
+    known: &HashSet<&str>,
+) -> HashMap<String, (String, String)> {
     let mut out = HashMap::new();
     let mut loose = HashMap::new();
     for root in header_roots(tree) {
-        let dirs = [root.join("include"), root.join(format!("arch/{}/include", arch.kbuild_arch()))];
+        let dirs = [
+            root.join("include"),
+            root.join(format!("arch/{}/include", arch.kbuild_arch())),
+        ];
         for d in dirs {
             let mut files = Vec::new();
             headers_under(&d, &mut files, 0);
@@ -268,7 +313,9 @@ pub fn scan_trace_header(
     out: &mut HashMap<String, (String, String)>,
     loose: &mut HashMap<String, (String, String)>,
 ) {
-    let Some(system) = header_define(text, "TRACE_SYSTEM") else { return };
+    let Some(system) = header_define(text, "TRACE_SYSTEM") else {
+        return;
+    };
     let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let ident = |s: &str| -> Option<String> {
         let s = s.trim();
@@ -293,12 +340,14 @@ pub fn scan_trace_header(
             let a = parts.next().and_then(ident);
             let b = parts.next().and_then(ident);
             let pair = match word {
-                "TRACE_EVENT" | "TRACE_EVENT_FN" | "TRACE_EVENT_CONDITION" | "TRACE_EVENT_FN_COND" => {
-                    a.map(|a| (a.clone(), a))
-                }
-                "DEFINE_EVENT" | "DEFINE_EVENT_FN" | "DEFINE_EVENT_PRINT" | "DEFINE_EVENT_CONDITION" => {
-                    a.zip(b)
-                }
+                "TRACE_EVENT"
+                | "TRACE_EVENT_FN"
+                | "TRACE_EVENT_CONDITION"
+                | "TRACE_EVENT_FN_COND" => a.map(|a| (a.clone(), a)),
+                "DEFINE_EVENT"
+                | "DEFINE_EVENT_FN"
+                | "DEFINE_EVENT_PRINT"
+                | "DEFINE_EVENT_CONDITION" => a.zip(b),
                 _ => None,
             };
             if let Some((class, name)) = pair {
@@ -307,13 +356,17 @@ pub fn scan_trace_header(
             }
         }
         if known.contains(word) {
-            loose.entry(word.to_string()).or_insert_with(|| (system.clone(), word.to_string()));
+            loose
+                .entry(word.to_string())
+                .or_insert_with(|| (system.clone(), word.to_string()));
         }
         if generated_pairs {
             for sfx in ["_entry", "_exit"] {
                 let n = format!("{word}{sfx}");
                 if known.contains(n.as_str()) {
-                    loose.entry(n.clone()).or_insert_with(|| (system.clone(), n));
+                    loose
+                        .entry(n.clone())
+                        .or_insert_with(|| (system.clone(), n));
                 }
             }
         }
@@ -327,7 +380,11 @@ pub fn read(tree: &Path, image_path: Option<&Path>) -> Result<ReadTree, Diagnost
 
 /// [`read`] with the image already read by the caller (fetch decompresses
 /// it once for both the bootable image and the BTF).
-pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<image::ImageInfo>) -> Result<ReadTree, Diagnostic> {
+pub fn read_with(
+    tree: &Path,
+    image_path: Option<&Path>,
+    image_info: Option<image::ImageInfo>,
+) -> Result<ReadTree, Diagnostic> {
     let mut warnings = Vec::new();
     if !tree.is_dir() {
         return Err(errors::not_a_tree(tree, "no such directory"));
@@ -338,17 +395,28 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
         return Err(errors::not_a_tree(tree, "it has no Makefile"));
     }
     let release = release_of(tree).ok_or_else(|| {
-        errors::not_a_tree(tree, "no include/generated/utsrelease.h, .kernelvariables or include/config/kernel.release")
+        errors::not_a_tree(
+            tree,
+            "no include/generated/utsrelease.h, .kernelvariables or include/config/kernel.release",
+        )
     })?;
-    let config_text = read_opt(&tree.join(".config")).ok_or_else(|| errors::missing_config(tree, &release))?;
+    let config_text =
+        read_opt(&tree.join(".config")).ok_or_else(|| errors::missing_config(tree, &release))?;
     let config = parse_config(&config_text);
     let symvers_path = tree.join("Module.symvers");
-    let symvers_text = read_opt(&symvers_path).ok_or_else(|| errors::missing_symvers(tree, &release))?;
+    let symvers_text =
+        read_opt(&symvers_path).ok_or_else(|| errors::missing_symvers(tree, &release))?;
     let symvers = parse_symvers(&symvers_text, &symvers_path)?;
-    let arch = arch_of(tree, &config_text, &config)
-        .ok_or_else(|| errors::not_a_tree(tree, "cannot tell its architecture (.kernelvariables, .config header)"))?;
+    let arch = arch_of(tree, &config_text, &config).ok_or_else(|| {
+        errors::not_a_tree(
+            tree,
+            "cannot tell its architecture (.kernelvariables, .config header)",
+        )
+    })?;
     let version = config_header(&config_text).map(|h| h.1);
-    let cc_version_text = config.get("CONFIG_CC_VERSION_TEXT").map(|v| v.as_str().to_string());
+    let cc_version_text = config
+        .get("CONFIG_CC_VERSION_TEXT")
+        .map(|v| v.as_str().to_string());
 
     // BTF: the tree's own vmlinux (Debian 6.12+ headers), else the image.
     let mut btf_blob = None;
@@ -360,7 +428,9 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
             Ok(img) => {
                 if let Some((b, _)) = img.btf {
                     btf_blob = Some(b);
-                    btf_source = BtfSource::Vmlinux { path: tree_vmlinux.clone() };
+                    btf_source = BtfSource::Vmlinux {
+                        path: tree_vmlinux.clone(),
+                    };
                 }
             }
             Err(d) => warnings.push(d),
@@ -374,7 +444,9 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
         if crate::select::running_release().as_deref() == Some(release.as_str()) && sys.is_file() {
             if let Ok(b) = fs::read(sys) {
                 btf_blob = Some(b);
-                btf_source = BtfSource::Blob { path: sys.to_path_buf() };
+                btf_source = BtfSource::Blob {
+                    path: sys.to_path_buf(),
+                };
             }
         } else if boot.is_file() {
             image_path = Some(boot);
@@ -402,7 +474,10 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
                     btf_source = if img.kind == image::ImageKind::RawBtf {
                         BtfSource::Blob { path: ip.clone() }
                     } else {
-                        BtfSource::Image { path: ip.clone(), method }
+                        BtfSource::Image {
+                            path: ip.clone(),
+                            method,
+                        }
                     };
                 }
                 None => warnings.push(errors::no_btf(&ip).into_warning()),
@@ -433,7 +508,10 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
             tp.system = sys.clone();
             if class != &tp.name {
                 let name = format!("__bpf_trace_{class}");
-                if let Ok(f) = parsed.functions.binary_search_by(|f| f.name.as_str().cmp(&name)) {
+                if let Ok(f) = parsed
+                    .functions
+                    .binary_search_by(|f| f.name.as_str().cmp(&name))
+                {
                     btf::rename_from_class(tp, &parsed.functions[f]);
                 }
             }
@@ -479,7 +557,10 @@ pub fn read_with(tree: &Path, image_path: Option<&Path>, image_info: Option<imag
     // Without Debian's .kernelvariables, kbuild's default is gcc unless the
     // kernel was configured for clang.
     let cc = cc_of(tree).or_else(|| {
-        config.get("CONFIG_CC_IS_CLANG").filter(|v| v.is_enabled()).map(|_| "clang".to_string())
+        config
+            .get("CONFIG_CC_IS_CLANG")
+            .filter(|v| v.is_enabled())
+            .map(|_| "clang".to_string())
     });
     let meta = ProfileMeta {
         format: FORMAT_VERSION,

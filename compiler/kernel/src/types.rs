@@ -30,14 +30,32 @@ pub struct FoundMember<'a> {
 pub enum TypeClass {
     Void,
     /// Integers, `_Bool` and `char`.
-    Integer { size: u32, signed: bool, char: bool },
-    Enum { size: u32, signed: bool },
-    Float { size: u32 },
+    Integer {
+        size: u32,
+        signed: bool,
+        char: bool,
+    },
+    Enum {
+        size: u32,
+        signed: bool,
+    },
+    Float {
+        size: u32,
+    },
     /// `to` is the pointee as written (not resolved).
-    Pointer { to: TypeId },
-    Array { elem: TypeId, len: u32 },
-    Struct { id: TypeId },
-    Union { id: TypeId },
+    Pointer {
+        to: TypeId,
+    },
+    Array {
+        elem: TypeId,
+        len: u32,
+    },
+    Struct {
+        id: TypeId,
+    },
+    Union {
+        id: TypeId,
+    },
     /// A struct or union declared but not defined in BTF.
     Incomplete,
     Function,
@@ -50,11 +68,23 @@ impl TypeTable {
         let r = self.resolve(id);
         match self.get(r) {
             Type::Void => TypeClass::Void,
-            Type::Int { size, signed, char, .. } => TypeClass::Integer { size: *size, signed: *signed, char: *char },
-            Type::Enum { size, signed, .. } => TypeClass::Enum { size: *size, signed: *signed },
+            Type::Int {
+                size, signed, char, ..
+            } => TypeClass::Integer {
+                size: *size,
+                signed: *signed,
+                char: *char,
+            },
+            Type::Enum { size, signed, .. } => TypeClass::Enum {
+                size: *size,
+                signed: *signed,
+            },
             Type::Float { size, .. } => TypeClass::Float { size: *size },
             Type::Ptr { to } => TypeClass::Pointer { to: *to },
-            Type::Array { elem, len } => TypeClass::Array { elem: *elem, len: *len },
+            Type::Array { elem, len } => TypeClass::Array {
+                elem: *elem,
+                len: *len,
+            },
             Type::Struct(_) => TypeClass::Struct { id: r },
             Type::Union(_) => TypeClass::Union { id: r },
             Type::Fwd { .. } => TypeClass::Incomplete,
@@ -80,7 +110,10 @@ impl TypeTable {
             TypeClass::Array { elem, .. } => elem,
             _ => return false,
         };
-        matches!(self.class(elem), TypeClass::Integer { char: true, .. } | TypeClass::Integer { size: 1, .. })
+        matches!(
+            self.class(elem),
+            TypeClass::Integer { char: true, .. } | TypeClass::Integer { size: 1, .. }
+        )
     }
 
     pub fn get(&self, id: TypeId) -> &Type {
@@ -121,10 +154,14 @@ impl TypeTable {
             return None;
         }
         match self.get(self.resolve(id)) {
-            Type::Int { size, .. } | Type::Float { size, .. } | Type::Enum { size, .. } => Some(*size),
+            Type::Int { size, .. } | Type::Float { size, .. } | Type::Enum { size, .. } => {
+                Some(*size)
+            }
             Type::Ptr { .. } => Some(ptr_size),
             Type::Struct(c) | Type::Union(c) => Some(c.size),
-            Type::Array { elem, len } => self.size_of_depth(*elem, ptr_size, depth + 1)?.checked_mul(*len),
+            Type::Array { elem, len } => self
+                .size_of_depth(*elem, ptr_size, depth + 1)?
+                .checked_mul(*len),
             _ => None,
         }
     }
@@ -132,12 +169,14 @@ impl TypeTable {
     /// The struct or union `struct NAME` / `union NAME` with a layout (not a
     /// forward declaration). With several (BTF may keep copies), the first.
     pub fn find_composite(&self, name: &str, union: bool) -> Option<TypeId> {
-        self.types.iter().position(|t| match t {
-            Type::Struct(c) if !union => c.name.as_deref() == Some(name),
-            Type::Union(c) if union => c.name.as_deref() == Some(name),
-            _ => false,
-        })
-        .map(|i| TypeId(i as u32))
+        self.types
+            .iter()
+            .position(|t| match t {
+                Type::Struct(c) if !union => c.name.as_deref() == Some(name),
+                Type::Union(c) if union => c.name.as_deref() == Some(name),
+                _ => false,
+            })
+            .map(|i| TypeId(i as u32))
     }
 
     /// `struct NAME`'s layout.
@@ -170,14 +209,25 @@ impl TypeTable {
         self.member_depth(id, name, 0, 0)
     }
 
-    fn member_depth(&self, id: TypeId, name: &str, base: u32, depth: u32) -> Option<FoundMember<'_>> {
+    fn member_depth(
+        &self,
+        id: TypeId,
+        name: &str,
+        base: u32,
+        depth: u32,
+    ) -> Option<FoundMember<'_>> {
         if depth > MAX_DEPTH {
             return None;
         }
         let c = self.composite(id)?;
         for m in &c.members {
             match &m.name {
-                Some(n) if n == name => return Some(FoundMember { member: m, bit_offset: base + m.bit_offset }),
+                Some(n) if n == name => {
+                    return Some(FoundMember {
+                        member: m,
+                        bit_offset: base + m.bit_offset,
+                    })
+                }
                 None => {
                     if let Some(f) = self.member_depth(m.ty, name, base + m.bit_offset, depth + 1) {
                         return Some(f);
@@ -208,20 +258,38 @@ impl TypeTable {
             Type::Struct(c) => format!("struct {}", c.name.as_deref().unwrap_or("{...}")),
             Type::Union(c) => format!("union {}", c.name.as_deref().unwrap_or("{...}")),
             Type::Enum { name, .. } => format!("enum {}", name.as_deref().unwrap_or("{...}")),
-            Type::Fwd { name, union } => format!("{} {name}", if *union { "union" } else { "struct" }),
+            Type::Fwd { name, union } => {
+                format!("{} {name}", if *union { "union" } else { "struct" })
+            }
             Type::Const { ty } => format!("{} const", self.name_depth(*ty, d)),
             Type::Volatile { ty } => format!("{} volatile", self.name_depth(*ty, d)),
             Type::Restrict { ty } => format!("{} restrict", self.name_depth(*ty, d)),
             Type::TypeTag { ty, .. } => self.name_depth(*ty, d),
             Type::Ptr { to } => match self.get(self.resolve_tags(*to)) {
-                Type::FuncProto { ret, params, variadic } => {
-                    format!("{} (*)({})", self.name_depth(*ret, d), self.params_text(params, *variadic, d))
+                Type::FuncProto {
+                    ret,
+                    params,
+                    variadic,
+                } => {
+                    format!(
+                        "{} (*)({})",
+                        self.name_depth(*ret, d),
+                        self.params_text(params, *variadic, d)
+                    )
                 }
                 _ => format!("{}*", self.name_depth(*to, d)),
             },
             Type::Array { elem, len } => format!("{}[{len}]", self.name_depth(*elem, d)),
-            Type::FuncProto { ret, params, variadic } => {
-                format!("{} ({})", self.name_depth(*ret, d), self.params_text(params, *variadic, d))
+            Type::FuncProto {
+                ret,
+                params,
+                variadic,
+            } => {
+                format!(
+                    "{} ({})",
+                    self.name_depth(*ret, d),
+                    self.params_text(params, *variadic, d)
+                )
             }
             Type::Other { kind } => format!("<btf kind {kind}>"),
         }
@@ -238,7 +306,10 @@ impl TypeTable {
     }
 
     fn params_text(&self, params: &[crate::model::Param], variadic: bool, depth: u32) -> String {
-        let mut parts: Vec<String> = params.iter().map(|p| self.name_depth(p.ty, depth)).collect();
+        let mut parts: Vec<String> = params
+            .iter()
+            .map(|p| self.name_depth(p.ty, depth))
+            .collect();
         if variadic {
             parts.push("...".to_string());
         }

@@ -65,7 +65,9 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>, String> {
         for _ in 0..nfilters {
             let id = varint(header, &mut hp)?;
             let psize = varint(header, &mut hp)? as usize;
-            let props = header.get(hp..hp + psize).ok_or("truncated filter properties")?;
+            let props = header
+                .get(hp..hp + psize)
+                .ok_or("truncated filter properties")?;
             hp += psize;
             match id {
                 FILTER_X86 => {

@@ -8,7 +8,13 @@ fn main() {
         let p = syntax::parse(&text);
         let dt = t.elapsed();
         let mb = text.len() as f64 / 1e6;
-        println!("{path}: {} bytes, {} errors, {:.1} ms, {:.1} MB/s", text.len(), p.errors().len(), dt.as_secs_f64() * 1e3, mb / dt.as_secs_f64());
+        println!(
+            "{path}: {} bytes, {} errors, {:.1} ms, {:.1} MB/s",
+            text.len(),
+            p.errors().len(),
+            dt.as_secs_f64() * 1e3,
+            mb / dt.as_secs_f64()
+        );
         if let Some(e) = p.errors().first() {
             println!("  first: {} {}", e.code, e.message);
         }

@@ -60,15 +60,21 @@ impl Substituted {
     /// The "command line argument index N out of range [1-M]" diagnostic
     /// for every missing reference (for callers that check eagerly).
     pub fn missing_errors(&self, arg_count: usize) -> Vec<Diagnostic> {
-        self.missing.iter().map(|&(r, n)| out_of_range(r, n, arg_count)).collect()
+        self.missing
+            .iter()
+            .map(|&(r, n)| out_of_range(r, n, arg_count))
+            .collect()
     }
 }
 
 /// E0204 for argument `index` (1-based) at `range`.
 pub fn out_of_range(range: (u32, u32), index: usize, arg_count: usize) -> Diagnostic {
-    Diagnostic::error(codes::ARG_OUT_OF_RANGE, format!("command line argument index {index} out of range [1-{arg_count}]"))
-        .with_primary(span(range.0, range.1), "no such argument")
-        .with_help("pass more arguments after the script, or guard the use with `%( $# >= N %? ... %)`")
+    Diagnostic::error(
+        codes::ARG_OUT_OF_RANGE,
+        format!("command line argument index {index} out of range [1-{arg_count}]"),
+    )
+    .with_primary(span(range.0, range.1), "no such argument")
+    .with_help("pass more arguments after the script, or guard the use with `%( $# >= N %? ... %)`")
 }
 
 /// Quote `s` as a stap string literal.
@@ -139,10 +145,18 @@ pub fn substitute_args(text: &str, args: &[String]) -> Substituted {
             Some(r) => {
                 let start = out.len() as u32;
                 out.push_str(&r);
-                edits.push(Edit { original: orig, substituted: (start, out.len() as u32) });
+                edits.push(Edit {
+                    original: orig,
+                    substituted: (start, out.len() as u32),
+                });
             }
             None => out.push_str(s),
         }
     }
-    Substituted { text: out, edits, missing, errors }
+    Substituted {
+        text: out,
+        edits,
+        missing,
+        errors,
+    }
 }

@@ -54,10 +54,14 @@ fn children<N: AstNode>(n: &SyntaxNode) -> Vec<N> {
     n.children().filter_map(N::cast).collect()
 }
 fn token(n: &SyntaxNode, k: SyntaxKind) -> Option<SyntaxToken> {
-    n.children_with_tokens().filter_map(|e| e.into_token()).find(|t| t.kind() == k)
+    n.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| t.kind() == k)
 }
 fn first_sig_token(n: &SyntaxNode) -> Option<SyntaxToken> {
-    n.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())
+    n.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| !t.kind().is_trivia())
 }
 fn exprs(n: &SyntaxNode) -> Vec<Expr> {
     n.children().filter_map(Expr::cast).collect()
@@ -198,7 +202,10 @@ impl ProbeDecl {
 impl ProbeAliasDecl {
     /// The alias names (more than one for `probe a = b = points`).
     pub fn alias_names(&self) -> Vec<ProbePoint> {
-        children::<AliasName>(&self.syntax).into_iter().filter_map(|a| child(&a.syntax)).collect()
+        children::<AliasName>(&self.syntax)
+            .into_iter()
+            .filter_map(|a| child(&a.syntax))
+            .collect()
     }
     /// `+=`: the body runs after the probe's own handler.
     pub fn is_epilogue(&self) -> bool {
@@ -257,7 +264,10 @@ impl ProbePoint {
     }
     /// The expression of `if (expr)`.
     pub fn condition(&self) -> Option<Expr> {
-        self.syntax.children().find(|n| n.kind() == PROBE_COND).and_then(|c| c.children().find_map(Expr::cast))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == PROBE_COND)
+            .and_then(|c| c.children().find_map(Expr::cast))
     }
     /// The point as stap prints it, e.g. `kernel.function("vfs_read").return?`.
     pub fn to_canonical(&self) -> String {
@@ -269,7 +279,10 @@ impl Component {
     /// The glued name, e.g. `function`, `sys_*`, `*` (None for a brace
     /// expansion, a macro invocation or a conditional).
     pub fn name(&self) -> Option<String> {
-        self.syntax.children().find(|n| n.kind() == COMPONENT_NAME).map(|n| glued_text(&n))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == COMPONENT_NAME)
+            .map(|n| glued_text(&n))
     }
     pub fn has_wildcard(&self) -> bool {
         self.name().is_some_and(|n| n.contains('*'))
@@ -283,7 +296,8 @@ impl Component {
     }
     /// Any parameter expression (a literal, an unsubstituted `$1`, a macro).
     pub fn arg_expr(&self) -> Option<Expr> {
-        self.arg_node().and_then(|a| a.syntax.children().find_map(Expr::cast))
+        self.arg_node()
+            .and_then(|a| a.syntax.children().find_map(Expr::cast))
     }
     pub fn brace_expansion(&self) -> Option<BraceExpansion> {
         child(&self.syntax)
@@ -299,7 +313,9 @@ impl Component {
 impl BraceExpansion {
     /// The alternatives `{a, b.c}` → `[a, b.c]`.
     pub fn alternatives(&self) -> Vec<ProbePoint> {
-        child::<ProbePointList>(&self.syntax).map(|l| l.points()).unwrap_or_default()
+        child::<ProbePointList>(&self.syntax)
+            .map(|l| l.points())
+            .unwrap_or_default()
     }
     pub fn list(&self) -> Option<ProbePointList> {
         child(&self.syntax)
@@ -327,7 +343,9 @@ impl TypeAnnot {
 
 impl Name {
     pub fn text_str(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| t.text().to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
     pub fn token(&self) -> Option<SyntaxToken> {
         first_sig_token(&self.syntax)
@@ -354,12 +372,20 @@ impl FunctionDecl {
     /// Parameters written directly (see [`ParamList::entries`] for
     /// conditionals).
     pub fn params(&self) -> Vec<Param> {
-        self.param_list().map(|l| children(&l.syntax)).unwrap_or_default()
+        self.param_list()
+            .map(|l| children(&l.syntax))
+            .unwrap_or_default()
     }
     /// `:N` priority before the body.
     pub fn priority(&self) -> Option<i64> {
-        let p = self.syntax.children().find(|n| n.kind() == FUNCTION_PRIORITY)?;
-        let t = p.children_with_tokens().filter_map(|e| e.into_token()).find(|t| t.kind() == NUMBER)?;
+        let p = self
+            .syntax
+            .children()
+            .find(|n| n.kind() == FUNCTION_PRIORITY)?;
+        let t = p
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| t.kind() == NUMBER)?;
         parse_number(t.text()).map(|v| v as i64)
     }
     pub fn body(&self) -> Option<Block> {
@@ -430,7 +456,10 @@ impl GlobalVar {
     /// `[N]`: maximum number of elements.
     pub fn size(&self) -> Option<u64> {
         let s = self.syntax.children().find(|n| n.kind() == ARRAY_SIZE)?;
-        let t = s.children_with_tokens().filter_map(|e| e.into_token()).find(|t| t.kind() == NUMBER)?;
+        let t = s
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| t.kind() == NUMBER)?;
         parse_number(t.text())
     }
     pub fn has_size(&self) -> bool {
@@ -449,7 +478,9 @@ impl EmbeddedDecl {
     }
     /// The C code between `%{` and `%}`.
     pub fn code_text(&self) -> String {
-        self.code().map(|t| embedded_inner(t.text()).to_string()).unwrap_or_default()
+        self.code()
+            .map(|t| embedded_inner(t.text()).to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -470,7 +501,12 @@ impl MacroDef {
         self.syntax
             .children()
             .find(|n| n.kind() == MACRO_PARAM_LIST)
-            .map(|l| l.children().filter_map(Name::cast).map(|n| n.text_str()).collect())
+            .map(|l| {
+                l.children()
+                    .filter_map(Name::cast)
+                    .map(|n| n.text_str())
+                    .collect()
+            })
             .unwrap_or_default()
     }
     /// Whether the definition has a parameter list (even empty).
@@ -483,7 +519,12 @@ impl MacroDef {
     /// The significant tokens of the body.
     pub fn body_tokens(&self) -> Vec<SyntaxToken> {
         self.body()
-            .map(|b| b.descendants_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia()).collect())
+            .map(|b| {
+                b.descendants_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .filter(|t| !t.kind().is_trivia())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -491,7 +532,9 @@ impl MacroDef {
 impl MacroCall {
     /// The macro's name without `@`.
     pub fn name(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| t.text().trim_start_matches('@').to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| t.text().trim_start_matches('@').to_string())
+            .unwrap_or_default()
     }
     pub fn has_args(&self) -> bool {
         self.syntax.children().any(|n| n.kind() == MACRO_ARG_LIST)
@@ -501,14 +544,23 @@ impl MacroCall {
         self.syntax
             .children()
             .find(|n| n.kind() == MACRO_ARG_LIST)
-            .map(|l| l.children().filter(|n| n.kind() == MACRO_ARG).map(|a| a.text().to_string().trim().to_string()).collect())
+            .map(|l| {
+                l.children()
+                    .filter(|n| n.kind() == MACRO_ARG)
+                    .map(|a| a.text().to_string().trim().to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
 
 impl TokenSoup {
     pub fn tokens(&self) -> Vec<SyntaxToken> {
-        self.syntax.descendants_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia()).collect()
+        self.syntax
+            .descendants_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| !t.kind().is_trivia())
+            .collect()
     }
 }
 
@@ -584,7 +636,9 @@ impl PpArm {
 }
 
 fn first_sig_token_deep(n: &SyntaxNode) -> Option<SyntaxToken> {
-    n.descendants_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())
+    n.descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| !t.kind().is_trivia())
 }
 
 impl PpCond {
@@ -596,15 +650,24 @@ impl PpCond {
         self.condition_node()?.to_condition()
     }
     pub fn then_arm(&self) -> Option<PpArm> {
-        self.syntax.children().find(|n| n.kind() == PP_THEN_ARM).map(|syntax| PpArm { syntax })
+        self.syntax
+            .children()
+            .find(|n| n.kind() == PP_THEN_ARM)
+            .map(|syntax| PpArm { syntax })
     }
     pub fn else_arm(&self) -> Option<PpArm> {
-        self.syntax.children().find(|n| n.kind() == PP_ELSE_ARM).map(|syntax| PpArm { syntax })
+        self.syntax
+            .children()
+            .find(|n| n.kind() == PP_ELSE_ARM)
+            .map(|syntax| PpArm { syntax })
     }
     /// Which arm is live, given an evaluator for conditions. `Ok(None)`
     /// when the condition is false and there is no `%:` arm; `Err` when the
     /// condition is malformed or the evaluator fails.
-    pub fn live_arm<E>(&self, eval: impl FnOnce(&Condition) -> Result<bool, E>) -> Result<Option<PpArm>, Option<E>> {
+    pub fn live_arm<E>(
+        &self,
+        eval: impl FnOnce(&Condition) -> Result<bool, E>,
+    ) -> Result<Option<PpArm>, Option<E>> {
         let c = self.condition().ok_or(None)?;
         let b = eval(&c).map_err(Some)?;
         Ok(if b { self.then_arm() } else { self.else_arm() })
@@ -622,7 +685,10 @@ impl PpCondition {
         for el in self.syntax.children_with_tokens() {
             match el {
                 NodeOrToken::Node(n) if n.kind() == PP_COMPARISON => {
-                    disjuncts.last_mut().unwrap().push(PpComparison { syntax: n }.to_comparison()?);
+                    disjuncts
+                        .last_mut()
+                        .unwrap()
+                        .push(PpComparison { syntax: n }.to_comparison()?);
                 }
                 NodeOrToken::Token(t) if t.kind() == PIPE2 => disjuncts.push(Vec::new()),
                 _ => {}
@@ -637,15 +703,29 @@ impl PpCondition {
 
 impl PpComparison {
     pub fn to_comparison(&self) -> Option<Comparison> {
-        let ops: Vec<SyntaxNode> = self.syntax.children().filter(|n| n.kind() == PP_OPERAND).collect();
+        let ops: Vec<SyntaxNode> = self
+            .syntax
+            .children()
+            .filter(|n| n.kind() == PP_OPERAND)
+            .collect();
         if ops.len() != 2 {
             return None;
         }
-        let operand = |n: &SyntaxNode| first_sig_token(n).map(|t| Operand::from_token(t.kind(), t.text()));
-        let op_tok = self.syntax.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())?;
+        let operand =
+            |n: &SyntaxNode| first_sig_token(n).map(|t| Operand::from_token(t.kind(), t.text()));
+        let op_tok = self
+            .syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| !t.kind().is_trivia())?;
         let op = CondOp::from_kind(op_tok.kind())?;
         let r = self.syntax.text_range();
-        Some(Comparison { lhs: operand(&ops[0])?, op, rhs: operand(&ops[1])?, range: (r.start().into(), r.end().into()) })
+        Some(Comparison {
+            lhs: operand(&ops[0])?,
+            op,
+            rhs: operand(&ops[1])?,
+            range: (r.start().into(), r.end().into()),
+        })
     }
 }
 
@@ -752,12 +832,17 @@ impl IfStmt {
         self.syntax.children().find_map(Stmt::cast)
     }
     pub fn else_branch(&self) -> Option<Stmt> {
-        self.syntax.children().find(|n| n.kind() == ELSE_CLAUSE).and_then(|e| e.children().find_map(Stmt::cast))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == ELSE_CLAUSE)
+            .and_then(|e| e.children().find_map(Stmt::cast))
     }
 }
 
 fn sub_expr(n: &SyntaxNode, kind: SyntaxKind) -> Option<Expr> {
-    n.children().find(|c| c.kind() == kind).and_then(|c| c.children().find_map(Expr::cast))
+    n.children()
+        .find(|c| c.kind() == kind)
+        .and_then(|c| c.children().find_map(Expr::cast))
 }
 
 impl ForStmt {
@@ -804,14 +889,24 @@ pub enum SortBy {
 impl ForeachStmt {
     /// `v` in `foreach (v = [k] in a)`.
     pub fn value_var(&self) -> Option<Name> {
-        self.syntax.children().find(|n| n.kind() == FOREACH_VALUE).and_then(|v| child(&v))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == FOREACH_VALUE)
+            .and_then(|v| child(&v))
     }
     pub fn keys(&self) -> Vec<ForeachKey> {
-        self.syntax.children().find(|n| n.kind() == FOREACH_KEYS).map(|k| children(&k)).unwrap_or_default()
+        self.syntax
+            .children()
+            .find(|n| n.kind() == FOREACH_KEYS)
+            .map(|k| children(&k))
+            .unwrap_or_default()
     }
     /// Whether the keys were bracketed (`[k]`).
     pub fn keys_bracketed(&self) -> bool {
-        self.syntax.children().find(|n| n.kind() == FOREACH_KEYS).is_some_and(|k| token(&k, L_BRACK).is_some())
+        self.syntax
+            .children()
+            .find(|n| n.kind() == FOREACH_KEYS)
+            .is_some_and(|k| token(&k, L_BRACK).is_some())
     }
     /// The array expression including any slice (`a`, `a[*, 1]`, `@hist_log(s)`).
     pub fn array_expr(&self) -> Option<Expr> {
@@ -833,18 +928,36 @@ impl ForeachStmt {
     }
     pub fn sort(&self) -> Option<ForeachSort> {
         if let Some(v) = self.syntax.children().find(|n| n.kind() == FOREACH_VALUE) {
-            if let Some(t) = v.children_with_tokens().filter_map(|e| e.into_token()).find(|t| matches!(t.kind(), PLUS | MINUS)) {
-                return Some(ForeachSort { by: SortBy::Value, ascending: t.kind() == PLUS });
+            if let Some(t) = v
+                .children_with_tokens()
+                .filter_map(|e| e.into_token())
+                .find(|t| matches!(t.kind(), PLUS | MINUS))
+            {
+                return Some(ForeachSort {
+                    by: SortBy::Value,
+                    ascending: t.kind() == PLUS,
+                });
             }
         }
         for (i, k) in self.keys().iter().enumerate() {
             if let Some(asc) = k.sort_ascending() {
-                return Some(ForeachSort { by: SortBy::Key(i), ascending: asc });
+                return Some(ForeachSort {
+                    by: SortBy::Key(i),
+                    ascending: asc,
+                });
             }
         }
         let s = self.syntax.children().find(|n| n.kind() == FOREACH_SORT)?;
-        let toks: Vec<SyntaxToken> = s.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia()).collect();
-        let asc = toks.iter().find(|t| matches!(t.kind(), PLUS | MINUS)).map(|t| t.kind() == PLUS).unwrap_or(true);
+        let toks: Vec<SyntaxToken> = s
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| !t.kind().is_trivia())
+            .collect();
+        let asc = toks
+            .iter()
+            .find(|t| matches!(t.kind(), PLUS | MINUS))
+            .map(|t| t.kind() == PLUS)
+            .unwrap_or(true);
         let by = match toks.iter().find(|t| t.kind() == AT_IDENT) {
             Some(t) => SortBy::Stat(t.text().to_string()),
             None => SortBy::Value,
@@ -868,7 +981,11 @@ impl ForeachKey {
     }
     /// `Some(true)` for `k+`, `Some(false)` for `k-`.
     pub fn sort_ascending(&self) -> Option<bool> {
-        self.syntax.children_with_tokens().filter_map(|e| e.into_token()).find(|t| matches!(t.kind(), PLUS | MINUS)).map(|t| t.kind() == PLUS)
+        self.syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| matches!(t.kind(), PLUS | MINUS))
+            .map(|t| t.kind() == PLUS)
     }
 }
 
@@ -877,10 +994,16 @@ impl TryStmt {
         child(&self.syntax)
     }
     pub fn catch_var(&self) -> Option<Name> {
-        self.syntax.children().find(|n| n.kind() == CATCH_CLAUSE).and_then(|c| child(&c))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == CATCH_CLAUSE)
+            .and_then(|c| child(&c))
     }
     pub fn catch_body(&self) -> Option<Block> {
-        self.syntax.children().find(|n| n.kind() == CATCH_CLAUSE).and_then(|c| child(&c))
+        self.syntax
+            .children()
+            .find(|n| n.kind() == CATCH_CLAUSE)
+            .and_then(|c| child(&c))
     }
 }
 
@@ -1029,7 +1152,12 @@ pub enum LiteralValue {
 
 impl Literal {
     pub fn value(&self) -> Option<LiteralValue> {
-        let toks: Vec<SyntaxToken> = self.syntax.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| !t.kind().is_trivia()).collect();
+        let toks: Vec<SyntaxToken> = self
+            .syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| !t.kind().is_trivia())
+            .collect();
         match toks.first()?.kind() {
             STRING => {
                 let mut s = String::new();
@@ -1068,14 +1196,18 @@ impl Literal {
 
 impl NameRef {
     pub fn name(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| t.text().to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
 }
 
 impl TargetVar {
     /// The full token text, e.g. `$var`, `$$parms`, `$p$`.
     pub fn token_text(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| t.text().to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
     /// The name without a trailing pretty-print suffix (`$p$$` → `$p`).
     pub fn name(&self) -> String {
@@ -1102,13 +1234,17 @@ impl TargetVar {
 impl CmdlineArgExpr {
     /// `$1`, `@1`, `$#`, `@#`.
     pub fn token_text(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| t.text().to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
 }
 
 impl EmbeddedExpr {
     pub fn code_text(&self) -> String {
-        first_sig_token(&self.syntax).map(|t| embedded_inner(t.text()).to_string()).unwrap_or_default()
+        first_sig_token(&self.syntax)
+            .map(|t| embedded_inner(t.text()).to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -1119,12 +1255,17 @@ impl ParenExpr {
 }
 
 fn arg_list_exprs(n: &SyntaxNode) -> Vec<Expr> {
-    n.children().find(|c| c.kind() == ARG_LIST).map(|l| exprs(&l)).unwrap_or_default()
+    n.children()
+        .find(|c| c.kind() == ARG_LIST)
+        .map(|l| exprs(&l))
+        .unwrap_or_default()
 }
 
 impl CallExpr {
     pub fn name(&self) -> String {
-        token(&self.syntax, IDENT).map(|t| t.text().to_string()).unwrap_or_default()
+        token(&self.syntax, IDENT)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
     pub fn args(&self) -> Vec<Expr> {
         arg_list_exprs(&self.syntax)
@@ -1144,7 +1285,18 @@ impl IndexExpr {
         self.syntax
             .children()
             .find(|c| c.kind() == INDEX_LIST)
-            .map(|l| l.children().filter_map(Expr::cast).map(|e| if matches!(e, Expr::Wildcard(_)) { None } else { Some(e) }).collect())
+            .map(|l| {
+                l.children()
+                    .filter_map(Expr::cast)
+                    .map(|e| {
+                        if matches!(e, Expr::Wildcard(_)) {
+                            None
+                        } else {
+                            Some(e)
+                        }
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -1152,7 +1304,9 @@ impl IndexExpr {
 impl AtExpr {
     /// The operator with `@`, e.g. `@count`.
     pub fn op(&self) -> String {
-        token(&self.syntax, AT_IDENT).map(|t| t.text().to_string()).unwrap_or_default()
+        token(&self.syntax, AT_IDENT)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
     pub fn args(&self) -> Vec<Expr> {
         arg_list_exprs(&self.syntax)
@@ -1166,7 +1320,11 @@ impl MemberExpr {
     /// The member name after `->` (may end with a `$` pretty suffix).
     pub fn member(&self) -> Option<String> {
         let mut after_arrow = false;
-        for t in self.syntax.children_with_tokens().filter_map(|e| e.into_token()) {
+        for t in self
+            .syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+        {
             if t.kind() == ARROW {
                 after_arrow = true;
             } else if after_arrow && !t.kind().is_trivia() {
@@ -1183,12 +1341,20 @@ impl PrettyExpr {
     }
     /// `$` or `$$`.
     pub fn suffix(&self) -> String {
-        self.syntax.children_with_tokens().filter_map(|e| e.into_token()).filter(|t| t.kind() == DOLLAR_IDENT).last().map(|t| t.text().to_string()).unwrap_or_default()
+        self.syntax
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| t.kind() == DOLLAR_IDENT)
+            .last()
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
 }
 
 fn op_token(n: &SyntaxNode) -> Option<SyntaxToken> {
-    n.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia())
+    n.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| !t.kind().is_trivia())
 }
 
 impl PrefixExpr {
@@ -1221,7 +1387,9 @@ impl BinExpr {
         op_token(&self.syntax).map(|t| t.kind())
     }
     pub fn op_text(&self) -> String {
-        op_token(&self.syntax).map(|t| t.text().to_string()).unwrap_or_default()
+        op_token(&self.syntax)
+            .map(|t| t.text().to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -1266,6 +1434,16 @@ impl InExpr {
 
 impl TupleExpr {
     pub fn elements(&self) -> Vec<Option<Expr>> {
-        self.syntax.children().filter_map(Expr::cast).map(|e| if matches!(e, Expr::Wildcard(_)) { None } else { Some(e) }).collect()
+        self.syntax
+            .children()
+            .filter_map(Expr::cast)
+            .map(|e| {
+                if matches!(e, Expr::Wildcard(_)) {
+                    None
+                } else {
+                    Some(e)
+                }
+            })
+            .collect()
     }
 }

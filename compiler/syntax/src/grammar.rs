@@ -21,19 +21,47 @@ use diag::Diagnostic;
 
 /// Built-in @-operators: anything else after `@` is a macro invocation.
 pub const AT_OPERATORS: &[&str] = &[
-    "cast", "defined", "probewrite", "entry", "perf", "var", "avg", "count", "sum", "min", "max",
-    "hist_linear", "hist_log", "const", "variance", "kregister", "uregister", "kderef", "uderef",
+    "cast",
+    "defined",
+    "probewrite",
+    "entry",
+    "perf",
+    "var",
+    "avg",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "hist_linear",
+    "hist_log",
+    "const",
+    "variance",
+    "kregister",
+    "uregister",
+    "kderef",
+    "uderef",
 ];
 
 /// Statistic operators usable as a foreach sort key.
 const SORT_STATS: &[&str] = &["@avg", "@min", "@max", "@count", "@sum", "@variance"];
 
 /// The print family: checked specially while parsing, like stap does.
-pub const PRINT_FUNCTIONS: &[&str] =
-    &["print", "println", "printf", "printd", "printdln", "sprint", "sprintln", "sprintf", "sprintd", "sprintdln"];
+pub const PRINT_FUNCTIONS: &[&str] = &[
+    "print",
+    "println",
+    "printf",
+    "printd",
+    "printdln",
+    "sprint",
+    "sprintln",
+    "sprintf",
+    "sprintd",
+    "sprintdln",
+];
 
 pub(crate) fn is_at_operator(text: &str) -> bool {
-    text.strip_prefix('@').is_some_and(|n| AT_OPERATORS.contains(&n))
+    text.strip_prefix('@')
+        .is_some_and(|n| AT_OPERATORS.contains(&n))
 }
 
 /// Contexts in which a conditional's arms are parsed.
@@ -55,7 +83,10 @@ pub(crate) struct State {
 }
 
 fn is_sync(k: SyntaxKind) -> bool {
-    matches!(k, PROBE_KW | FUNCTION_KW | GLOBAL_KW | PRIVATE_KW | EMBEDDED_CODE)
+    matches!(
+        k,
+        PROBE_KW | FUNCTION_KW | GLOBAL_KW | PRIVATE_KW | EMBEDDED_CODE
+    )
 }
 fn is_pp_marker(k: SyntaxKind) -> bool {
     matches!(k, PP_THEN | PP_ELSE | PP_CLOSE)
@@ -165,7 +196,9 @@ fn item(p: &mut Parser<'_>, st: &mut State) {
             p.error_at(
                 codes::EXPECTED_DECL,
                 r,
-                format!("expected `probe`, `global`, `private`, `function`, or `%{{`, found {found}"),
+                format!(
+                    "expected `probe`, `global`, `private`, `function`, or `%{{`, found {found}"
+                ),
                 "a declaration must start here",
                 "statements belong inside a probe body, e.g. `probe begin { ... }`",
             );
@@ -210,14 +243,23 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
         let name = p.current_text().to_string();
         let r = p.current_range();
         if name == "define" {
-            p.error_at(codes::MACRO_REDEFINED, r, "attempt to redefine `@define`", "`define` is reserved", "choose another macro name");
+            p.error_at(
+                codes::MACRO_REDEFINED,
+                r,
+                "attempt to redefine `@define`",
+                "`define` is reserved",
+                "choose another macro name",
+            );
         } else if p.arm_depth == 0 {
             if let Some(&first) = st.macros.get(&name) {
                 p.push_error(
-                    Diagnostic::error(codes::MACRO_REDEFINED, format!("attempt to redefine macro `@{name}` in the same file"))
-                        .with_primary(span(r.0, r.1), "redefined here")
-                        .with_secondary(span(first.0, first.1), "first defined here")
-                        .with_help("remove one of the definitions or rename it"),
+                    Diagnostic::error(
+                        codes::MACRO_REDEFINED,
+                        format!("attempt to redefine macro `@{name}` in the same file"),
+                    )
+                    .with_primary(span(r.0, r.1), "redefined here")
+                    .with_secondary(span(first.0, first.1), "first defined here")
+                    .with_help("remove one of the definitions or rename it"),
                 );
             } else {
                 st.macros.insert(name, r);
@@ -228,7 +270,13 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
         n.complete(p, NAME);
     } else {
         let r = p.current_range();
-        p.error_at(codes::MACRO_MALFORMED, r, "expected a macro name after `@define`", "macro name expected", "write `@define NAME %( BODY %)`");
+        p.error_at(
+            codes::MACRO_MALFORMED,
+            r,
+            "expected a macro name after `@define`",
+            "macro name expected",
+            "write `@define NAME %( BODY %)`",
+        );
         m.complete(p, MACRO_DEF);
         return;
     }
@@ -243,7 +291,13 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
                 n.complete(p, NAME);
             } else {
                 let r = p.current_range();
-                p.error_at(codes::MACRO_MALFORMED, r, "expected a parameter name", "identifier expected", "macro parameters are plain names: `@define f(a, b) %( ... %)`");
+                p.error_at(
+                    codes::MACRO_MALFORMED,
+                    r,
+                    "expected a parameter name",
+                    "identifier expected",
+                    "macro parameters are plain names: `@define f(a, b) %( ... %)`",
+                );
                 break;
             }
             if !p.eat(COMMA) {
@@ -255,7 +309,13 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
     }
     if !p.at(PP_OPEN) {
         let r = p.current_range();
-        p.error_at(codes::MACRO_MALFORMED, r, "expected `%(` to start the macro body", "`%(` expected", "write the body as `%( ... %)`");
+        p.error_at(
+            codes::MACRO_MALFORMED,
+            r,
+            "expected `%(` to start the macro body",
+            "`%(` expected",
+            "write the body as `%( ... %)`",
+        );
         m.complete(p, MACRO_DEF);
         return;
     }
@@ -274,7 +334,13 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
             }
             AT_IDENT if p.current_text() == "@define" => {
                 let r = p.current_range();
-                p.error_at(codes::MACRO_MALFORMED, r, "`@define` is not allowed inside a macro body", "nested definition", "define macros at the top level");
+                p.error_at(
+                    codes::MACRO_MALFORMED,
+                    r,
+                    "`@define` is not allowed inside a macro body",
+                    "nested definition",
+                    "define macros at the top level",
+                );
             }
             _ => {}
         }
@@ -283,9 +349,12 @@ fn macro_def(p: &mut Parser<'_>, st: &mut State) {
     body.complete(p, MACRO_BODY);
     if !p.eat(PP_CLOSE) {
         p.push_error(
-            Diagnostic::error(codes::MACRO_MALFORMED, "incomplete macro definition: missing `%)`")
-                .with_primary(span(def_range.0, def_range.1), "macro defined here")
-                .with_help("close the macro body with `%)`"),
+            Diagnostic::error(
+                codes::MACRO_MALFORMED,
+                "incomplete macro definition: missing `%)`",
+            )
+            .with_primary(span(def_range.0, def_range.1), "macro defined here")
+            .with_help("close the macro body with `%)`"),
         );
     }
     m.complete(p, MACRO_DEF);
@@ -358,12 +427,19 @@ fn pp_cond(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) -> Option<CompletedMark
     // Duplicate markers: report, then keep the rest as an error node.
     while matches!(p.peek_kind(), PP_THEN | PP_ELSE) {
         let r = p.current_range();
-        let what = if p.peek_kind() == PP_THEN { "`%?`" } else { "`%:`" };
+        let what = if p.peek_kind() == PP_THEN {
+            "`%?`"
+        } else {
+            "`%:`"
+        };
         p.push_error(
-            Diagnostic::error(codes::PP_MALFORMED, format!("invalid conditional: duplicate {what}"))
-                .with_primary(span(r.0, r.1), "duplicate marker")
-                .with_secondary(span(open.0, open.1), "in the conditional opened here")
-                .with_help("a conditional has one `%?` and at most one `%:`"),
+            Diagnostic::error(
+                codes::PP_MALFORMED,
+                format!("invalid conditional: duplicate {what}"),
+            )
+            .with_primary(span(r.0, r.1), "duplicate marker")
+            .with_secondary(span(open.0, open.1), "in the conditional opened here")
+            .with_help("a conditional has one `%?` and at most one `%:`"),
         );
         let e = p.start();
         p.bump();
@@ -373,9 +449,15 @@ fn pp_cond(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) -> Option<CompletedMark
     if !p.eat(PP_CLOSE) {
         if p.at_eof() {
             p.push_error(
-                Diagnostic::error(codes::PP_UNTERMINATED, "incomplete conditional at end of file")
-                    .with_primary(span(open.0, open.1), "conditional opened here is never closed")
-                    .with_help("close the conditional with `%)`"),
+                Diagnostic::error(
+                    codes::PP_UNTERMINATED,
+                    "incomplete conditional at end of file",
+                )
+                .with_primary(
+                    span(open.0, open.1),
+                    "conditional opened here is never closed",
+                )
+                .with_help("close the conditional with `%)`"),
             );
         } else {
             p.expect_closing(PP_CLOSE, open);
@@ -408,7 +490,8 @@ fn pp_arm(p: &mut Parser<'_>, st: &mut State, ctx: Ctx, kind: SyntaxKind) {
     p.arm_depth += 1;
     arm_contents(p, st, ctx);
     p.arm_depth -= 1;
-    let ok = !p.errors_since(&cp) && matches!(p.peek_kind(), PP_THEN | PP_ELSE | PP_CLOSE | __LAST_TOKEN);
+    let ok = !p.errors_since(&cp)
+        && matches!(p.peek_kind(), PP_THEN | PP_ELSE | PP_CLOSE | __LAST_TOKEN);
     if ok {
         m.complete(p, kind);
         return;
@@ -423,7 +506,8 @@ fn pp_arm(p: &mut Parser<'_>, st: &mut State, ctx: Ctx, kind: SyntaxKind) {
 }
 
 fn arm_contents(p: &mut Parser<'_>, st: &mut State, ctx: Ctx) {
-    let stop = |p: &mut Parser<'_>| matches!(p.current(), PP_THEN | PP_ELSE | PP_CLOSE | __LAST_TOKEN);
+    let stop =
+        |p: &mut Parser<'_>| matches!(p.current(), PP_THEN | PP_ELSE | PP_CLOSE | __LAST_TOKEN);
     match ctx {
         Ctx::Items => items(p, st),
         Ctx::Stmts => {
@@ -508,7 +592,11 @@ fn pp_condition(p: &mut Parser<'_>) {
                 p.bump();
                 r = pp_operand(p);
             } else {
-                let found = if p.at_eof() { "end of file".to_string() } else { op.describe() };
+                let found = if p.at_eof() {
+                    "end of file".to_string()
+                } else {
+                    op.describe()
+                };
                 p.error_at(
                     codes::PP_BAD_CONDITION,
                     op_range,
@@ -543,7 +631,11 @@ fn pp_operand(p: &mut Parser<'_>) -> Option<Operand> {
         Some(o)
     } else {
         let r = p.current_range();
-        let found = if p.at_eof() { "end of file".to_string() } else { k.describe() };
+        let found = if p.at_eof() {
+            "end of file".to_string()
+        } else {
+            k.describe()
+        };
         p.error_at(
             codes::PP_BAD_CONDITION,
             r,
@@ -572,7 +664,13 @@ fn check_comparison(p: &mut Parser<'_>, l: Operand, op: SyntaxKind, op_r: (u32, 
     let rc = operand_class(&r);
     let lc = operand_class(&l);
     let bad = |p: &mut Parser<'_>, at: (u32, u32), msg: &str| {
-        p.error_at(codes::PP_BAD_CONDITION, at, msg.to_string(), "invalid condition", "see `xstap --explain E0203` for the forms a condition may take");
+        p.error_at(
+            codes::PP_BAD_CONDITION,
+            at,
+            msg.to_string(),
+            "invalid condition",
+            "see `xstap --explain E0203` for the forms a condition may take",
+        );
     };
     if lc == "arg" || rc == "arg" {
         return; // An unsubstituted `$N`: judged after substitution.
@@ -643,11 +741,23 @@ fn probe_decl(p: &mut Parser<'_>) {
             list.change_kind(p, ALIAS_NAME);
             if info.optional_or_cond {
                 let r = info.first_range;
-                p.error_at(codes::BAD_ALIAS, r, "probe point alias name cannot be optional nor sufficient nor conditional", "alias name", "remove the `?`, `!` or `if` from the alias name");
+                p.error_at(
+                    codes::BAD_ALIAS,
+                    r,
+                    "probe point alias name cannot be optional nor sufficient nor conditional",
+                    "alias name",
+                    "remove the `?`, `!` or `if` from the alias name",
+                );
             }
             if info.macro_name {
                 let r = info.first_range;
-                p.error_at(codes::BAD_ALIAS, r, "a probe alias name cannot be an @-word", "alias name", "name the alias with plain identifiers");
+                p.error_at(
+                    codes::BAD_ALIAS,
+                    r,
+                    "a probe alias name cannot be an @-word",
+                    "alias name",
+                    "name the alias with plain identifiers",
+                );
             }
             if p.at(PLUSEQ) {
                 epilogue = true;
@@ -660,7 +770,11 @@ fn probe_decl(p: &mut Parser<'_>) {
             break;
         }
         let r = p.current_range();
-        let found = if p.at_eof() { "end of file".to_string() } else { p.peek_kind().describe() };
+        let found = if p.at_eof() {
+            "end of file".to_string()
+        } else {
+            p.peek_kind().describe()
+        };
         p.error_at(
             codes::BAD_PROBE_POINT,
             r,
@@ -677,7 +791,13 @@ fn probe_decl(p: &mut Parser<'_>) {
     if alias && p.at(COMMA) {
         if epilogue {
             let r = p.current_range();
-            p.error_at(codes::BAD_ALIAS, r, "combined prologue and epilogue cannot be defined with `+=`", "second body", "use `=` for the combined form `probe a = b { } , { }`");
+            p.error_at(
+                codes::BAD_ALIAS,
+                r,
+                "combined prologue and epilogue cannot be defined with `+=`",
+                "second body",
+                "use `=` for the combined form `probe a = b { } , { }`",
+            );
         }
         p.bump();
         block(p, st);
@@ -699,7 +819,10 @@ struct ListInfo {
 
 fn probe_point_list(p: &mut Parser<'_>, st: &mut State) -> (CompletedMarker, ListInfo) {
     let m = p.start();
-    let mut info = ListInfo { first_range: p.current_range(), ..Default::default() };
+    let mut info = ListInfo {
+        first_range: p.current_range(),
+        ..Default::default()
+    };
     loop {
         if p.at(PP_OPEN) {
             info.has_cond_node = true;
@@ -740,7 +863,10 @@ struct PointInfo {
 
 fn probe_point(p: &mut Parser<'_>, st: &mut State) -> PointInfo {
     let m = p.start();
-    let mut info = PointInfo { suffix: false, macro_first: false };
+    let mut info = PointInfo {
+        suffix: false,
+        macro_first: false,
+    };
     let mut first = true;
     loop {
         if first && p.at(AT_IDENT) {
@@ -751,7 +877,13 @@ fn probe_point(p: &mut Parser<'_>, st: &mut State) -> PointInfo {
         if p.at(DOT) {
             if inner_suffix {
                 let r = p.prev_range();
-                p.error_at(codes::BAD_PROBE_POINT, r, "`?`, `!` or a condition must only be specified at the end of a probe point", "inside a brace expansion followed by more components", "move the `?`, `!` or `if` after the last component");
+                p.error_at(
+                    codes::BAD_PROBE_POINT,
+                    r,
+                    "`?`, `!` or a condition must only be specified at the end of a probe point",
+                    "inside a brace expansion followed by more components",
+                    "move the `?`, `!` or `if` after the last component",
+                );
             }
             p.bump();
             continue;
@@ -764,7 +896,13 @@ fn probe_point(p: &mut Parser<'_>, st: &mut State) -> PointInfo {
         p.bump();
         if matches!(p.peek_kind(), QUESTION | BANG) {
             let r = p.current_range();
-            p.error_at(codes::BAD_PROBE_POINT, r, "`?` or `!` respecified", "second marker", "use only one of `?` and `!`");
+            p.error_at(
+                codes::BAD_PROBE_POINT,
+                r,
+                "`?` or `!` respecified",
+                "second marker",
+                "use only one of `?` and `!`",
+            );
             p.bump();
         }
     }
@@ -814,7 +952,9 @@ fn component(p: &mut Parser<'_>, st: &mut State) -> bool {
         _ if k == IDENT || k == STAR || k.is_keyword() => {
             let n = p.start();
             p.bump();
-            while !p.trivia_before() && (matches!(p.peek_kind(), IDENT | STAR) || p.peek_kind().is_keyword()) {
+            while !p.trivia_before()
+                && (matches!(p.peek_kind(), IDENT | STAR) || p.peek_kind().is_keyword())
+            {
                 p.bump();
             }
             n.complete(p, COMPONENT_NAME);
@@ -829,11 +969,17 @@ fn component(p: &mut Parser<'_>, st: &mut State) -> bool {
         }
         _ => {
             let r = p.current_range();
-            let found = if p.at_eof() { "end of file".to_string() } else { k.describe() };
+            let found = if p.at_eof() {
+                "end of file".to_string()
+            } else {
+                k.describe()
+            };
             p.error_at(
                 codes::BAD_PROBE_POINT,
                 r,
-                format!("expected a probe point component (identifier, `*` or `{{`), found {found}"),
+                format!(
+                    "expected a probe point component (identifier, `*` or `{{`), found {found}"
+                ),
                 "component expected",
                 "probe points look like `kernel.function(\"name\").return`",
             );
@@ -853,7 +999,8 @@ fn component_literal(p: &mut Parser<'_>) {
         loop {
             match p.nth(i) {
                 STRING => {}
-                CMDLINE_ARG | PP_OPEN | PP_THEN | PP_ELSE | PP_CLOSE | EQ2 | NEQ | LT | GT | LTEQ | GTEQ | AMP2 | PIPE2 | IDENT | NUMBER => mixed = true,
+                CMDLINE_ARG | PP_OPEN | PP_THEN | PP_ELSE | PP_CLOSE | EQ2 | NEQ | LT | GT
+                | LTEQ | GTEQ | AMP2 | PIPE2 | IDENT | NUMBER => mixed = true,
                 _ => break,
             }
             i += 1;
@@ -943,13 +1090,14 @@ fn check_number(p: &mut Parser<'_>, negated: bool) {
 /// The value of a number literal (decimal, `0x` hex, `0` octal), as stap
 /// reads it; `None` when malformed or above `u64::MAX`.
 pub fn parse_number(text: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        (h, 16)
-    } else if text.len() > 1 && text.starts_with('0') {
-        (&text[1..], 8)
-    } else {
-        (text, 10)
-    };
+    let (digits, radix) =
+        if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            (h, 16)
+        } else if text.len() > 1 && text.starts_with('0') {
+            (&text[1..], 8)
+        } else {
+            (text, 10)
+        };
     if digits.is_empty() {
         return None;
     }
@@ -1002,7 +1150,13 @@ fn function_decl(p: &mut Parser<'_>, m: Marker) {
             let v = parse_number(p.current_text());
             if neg || v == Some(0) {
                 let r = p.current_range();
-                p.error_at(codes::SYNTAX, r, "specified priority must be > 0", "priority", "priority 0 is reserved for the user script; use 1 or more");
+                p.error_at(
+                    codes::SYNTAX,
+                    r,
+                    "specified priority must be > 0",
+                    "priority",
+                    "priority 0 is reserved for the user script; use 1 or more",
+                );
             } else {
                 check_number(p, false);
             }
@@ -1052,7 +1206,11 @@ fn param_list(p: &mut Parser<'_>, st: &mut State) {
     m.complete(p, PARAM_LIST);
 }
 
-fn param_or_cond(p: &mut Parser<'_>, st: &mut State, seen: &mut HashMap<String, (u32, u32)>) -> bool {
+fn param_or_cond(
+    p: &mut Parser<'_>,
+    st: &mut State,
+    seen: &mut HashMap<String, (u32, u32)>,
+) -> bool {
     if p.at(PP_OPEN) {
         pp_cond(p, st, Ctx::Params);
         return true;
@@ -1072,10 +1230,13 @@ fn param_or_cond(p: &mut Parser<'_>, st: &mut State, seen: &mut HashMap<String, 
     if p.arm_depth == 0 {
         if let Some(&first) = seen.get(&name) {
             p.push_error(
-                Diagnostic::error(codes::DUPLICATE_PARAM, format!("duplicate parameter name `{name}`"))
-                    .with_primary(span(r.0, r.1), "declared again here")
-                    .with_secondary(span(first.0, first.1), "first declared here")
-                    .with_help("rename one of the parameters"),
+                Diagnostic::error(
+                    codes::DUPLICATE_PARAM,
+                    format!("duplicate parameter name `{name}`"),
+                )
+                .with_primary(span(r.0, r.1), "declared again here")
+                .with_secondary(span(first.0, first.1), "first declared here")
+                .with_help("rename one of the parameters"),
             );
         } else {
             seen.insert(name, r);
@@ -1157,7 +1318,13 @@ fn global_var_impl(p: &mut Parser<'_>, st: &mut State, private: bool) -> bool {
             match v {
                 Some(v) if !neg && v > 0 && v <= i32::MAX as u64 => {}
                 None => check_number(p, neg),
-                _ => p.error_at(codes::BAD_GLOBAL, r, "array size out of range", "size must be 1 to 2147483647", "give the array a positive maximum size"),
+                _ => p.error_at(
+                    codes::BAD_GLOBAL,
+                    r,
+                    "array size out of range",
+                    "size must be 1 to 2147483647",
+                    "give the array a positive maximum size",
+                ),
             }
             p.bump();
         } else {
@@ -1171,7 +1338,13 @@ fn global_var_impl(p: &mut Parser<'_>, st: &mut State, private: bool) -> bool {
         let eq = p.current_range();
         p.bump();
         if sized {
-            p.error_at(codes::BAD_GLOBAL, eq, "only scalar globals can be initialized", "initializer of an array", "initialise array elements in `probe begin`");
+            p.error_at(
+                codes::BAD_GLOBAL,
+                eq,
+                "only scalar globals can be initialized",
+                "initializer of an array",
+                "initialise array elements in `probe begin`",
+            );
         }
         match p.current() {
             STRING => {
@@ -1194,7 +1367,13 @@ fn global_var_impl(p: &mut Parser<'_>, st: &mut State, private: bool) -> bool {
             }
             _ => {
                 let r = p.current_range();
-                p.error_at(codes::BAD_GLOBAL, r, "a global initializer must be a literal string or number", "literal expected", "compute other values in `probe begin`");
+                p.error_at(
+                    codes::BAD_GLOBAL,
+                    r,
+                    "a global initializer must be a literal string or number",
+                    "literal expected",
+                    "compute other values in `probe begin`",
+                );
             }
         }
         i.complete(p, GLOBAL_INIT);
@@ -1239,13 +1418,33 @@ fn block(p: &mut Parser<'_>, st: &mut State) {
 fn starts_expr(k: SyntaxKind) -> bool {
     matches!(
         k,
-        IDENT | DOLLAR_IDENT | AT_IDENT | CMDLINE_ARG | NUMBER | STRING | EMBEDDED_CODE | L_PAREN | L_BRACK | PLUS | MINUS | BANG | TILDE | PLUS2 | MINUS2 | AMP | PP_OPEN
+        IDENT
+            | DOLLAR_IDENT
+            | AT_IDENT
+            | CMDLINE_ARG
+            | NUMBER
+            | STRING
+            | EMBEDDED_CODE
+            | L_PAREN
+            | L_BRACK
+            | PLUS
+            | MINUS
+            | BANG
+            | TILDE
+            | PLUS2
+            | MINUS2
+            | AMP
+            | PP_OPEN
     )
 }
 
 /// Tokens an error must not swallow: they close or start something.
 fn protected(k: SyntaxKind) -> bool {
-    matches!(k, R_CURLY | R_PAREN | R_BRACK | SEMICOLON | COMMA | COLON | __LAST_TOKEN) || is_sync(k) || is_pp_marker(k)
+    matches!(
+        k,
+        R_CURLY | R_PAREN | R_BRACK | SEMICOLON | COMMA | COLON | __LAST_TOKEN
+    ) || is_sync(k)
+        || is_pp_marker(k)
 }
 
 fn statement(p: &mut Parser<'_>, st: &mut State) {
@@ -1269,7 +1468,13 @@ fn statement(p: &mut Parser<'_>, st: &mut State) {
             let m = p.start();
             if !p.in_function {
                 let r = p.current_range();
-                p.error_at(codes::RETURN_OUTSIDE_FUNCTION, r, "found `return` not in function context", "`return` in a probe", "use `next` to leave a probe handler early");
+                p.error_at(
+                    codes::RETURN_OUTSIDE_FUNCTION,
+                    r,
+                    "found `return` not in function context",
+                    "`return` in a probe",
+                    "use `next` to leave a probe handler early",
+                );
             }
             p.bump();
             if starts_expr(p.peek_kind()) {
@@ -1359,7 +1564,10 @@ fn if_stmt(p: &mut Parser<'_>, st: &mut State) {
 /// closing brace or the end of the file.
 fn body_statement(p: &mut Parser<'_>, st: &mut State) {
     let k = p.current();
-    if matches!(k, R_CURLY | __LAST_TOKEN) || is_sync(k) && k != EMBEDDED_CODE || (is_pp_marker(k) && p.arm_depth > 0) {
+    if matches!(k, R_CURLY | __LAST_TOKEN)
+        || is_sync(k) && k != EMBEDDED_CODE
+        || (is_pp_marker(k) && p.arm_depth > 0)
+    {
         p.error_expected("a statement");
         return;
     }
@@ -1450,7 +1658,8 @@ fn foreach_stmt(p: &mut Parser<'_>, st: &mut State) {
     }
     let mut sorts: Vec<(u32, u32)> = Vec::new();
     // `v =` or `v+ =`
-    let value_var = p.at(IDENT) && (p.nth(1) == EQ || (matches!(p.nth(1), PLUS | MINUS) && p.nth(2) == EQ));
+    let value_var =
+        p.at(IDENT) && (p.nth(1) == EQ || (matches!(p.nth(1), PLUS | MINUS) && p.nth(2) == EQ));
     if value_var {
         let v = p.start();
         let n = p.start();
@@ -1498,14 +1707,26 @@ fn foreach_stmt(p: &mut Parser<'_>, st: &mut State) {
         let r = p.current_range();
         let t = p.current_text();
         if !SORT_STATS.contains(&t) {
-            p.error_at(codes::BAD_FOREACH, r, format!("expected a statistical operation, found `{t}`"), "not a statistic", "sort by `@count`, `@sum`, `@min`, `@max`, `@avg` or `@variance`");
+            p.error_at(
+                codes::BAD_FOREACH,
+                r,
+                format!("expected a statistical operation, found `{t}`"),
+                "not a statistic",
+                "sort by `@count`, `@sum`, `@min`, `@max`, `@avg` or `@variance`",
+            );
         }
         p.bump();
         if matches!(p.peek_kind(), PLUS | MINUS) {
             p.bump();
         } else {
             let r = p.current_range();
-            p.error_at(codes::BAD_FOREACH, r, "expected a sort directive (`+` or `-`) after the statistic", "`+` or `-` expected", "write e.g. `@sum-` to sort by decreasing sum");
+            p.error_at(
+                codes::BAD_FOREACH,
+                r,
+                "expected a sort directive (`+` or `-`) after the statistic",
+                "`+` or `-` expected",
+                "write e.g. `@sum-` to sort by decreasing sum",
+            );
         }
         sorts.push(r);
         s.complete(p, FOREACH_SORT);
@@ -1594,7 +1815,8 @@ pub(crate) fn expr(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker
 
 fn infix_bp(k: SyntaxKind) -> Option<(u8, u8)> {
     Some(match k {
-        EQ | SHL3 | PLUSEQ | MINUSEQ | STAREQ | SLASHEQ | PERCENTEQ | SHLEQ | SHREQ | AMPEQ | CARETEQ | PIPEEQ | DOTEQ => (1, 1),
+        EQ | SHL3 | PLUSEQ | MINUSEQ | STAREQ | SLASHEQ | PERCENTEQ | SHLEQ | SHREQ | AMPEQ
+        | CARETEQ | PIPEEQ | DOTEQ => (1, 1),
         QUESTION => (2, 2),
         PIPE2 => (3, 4),
         AMP2 => (4, 5),
@@ -1623,7 +1845,13 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
         let (t, n) = tuple(p, st);
         if !p.at(IN_KW) && n > 1 {
             let r = p.current_range();
-            p.error_at(codes::SYNTAX, r, "unexpected comma-separated expression list", "expected `in` after the list", "a bracketed list is only valid before `in`: `[a, b] in array`");
+            p.error_at(
+                codes::SYNTAX,
+                r,
+                "unexpected comma-separated expression list",
+                "expected `in` after the list",
+                "a bracketed list is only valid before `in`: `[a, b] in array`",
+            );
         }
         t
     } else {
@@ -1671,7 +1899,13 @@ fn expr_bp_inner(p: &mut Parser<'_>, st: &mut State, min_bp: u8) -> Option<Compl
                     l.complete(p, LITERAL);
                 } else {
                     let r = p.current_range();
-                    p.error_at(codes::REGEX_NOT_LITERAL, r, "the right side of a regular expression match must be a literal string", "not a string literal", "write the pattern literally, e.g. `s =~ \"^a.*b$\"`");
+                    p.error_at(
+                        codes::REGEX_NOT_LITERAL,
+                        r,
+                        "the right side of a regular expression match must be a literal string",
+                        "not a string literal",
+                        "write the pattern literally, e.g. `s =~ \"^a.*b$\"`",
+                    );
                     expr_bp(p, st, rbp);
                 }
                 lhs = m.complete(p, BIN_EXPR);
@@ -1746,7 +1980,9 @@ fn indexable(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
             p.bump();
             Some(m.complete(p, NAME_REF))
         }
-        AT_IDENT if matches!(p.current_text(), "@hist_linear" | "@hist_log") => Some(at_expr(p, st)),
+        AT_IDENT if matches!(p.current_text(), "@hist_linear" | "@hist_log") => {
+            Some(at_expr(p, st))
+        }
         AT_IDENT if !is_at_operator(p.current_text()) => Some(macro_call(p)),
         PP_OPEN => pp_cond(p, st, Ctx::Expr),
         _ => {
@@ -1798,7 +2034,13 @@ fn dwarf_value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
         p.bump();
         if p.at(AMP) {
             let r = p.current_range();
-            p.error_at(codes::BAD_TARGET_SUFFIX, r, "cannot take address more than once", "second `&`", "remove one `&`");
+            p.error_at(
+                codes::BAD_TARGET_SUFFIX,
+                r,
+                "cannot take address more than once",
+                "second `&`",
+                "remove one `&`",
+            );
         }
         Some(m)
     } else {
@@ -1821,21 +2063,32 @@ fn components(p: &mut Parser<'_>, st: &mut State, mut v: CompletedMarker) -> Com
     let mut chain = 0u32;
     loop {
         chain += 1;
-        if p.depth + chain / 4 >= crate::parser::MAX_DEPTH && matches!(p.peek_kind(), ARROW | L_BRACK | DOLLAR_IDENT) {
+        if p.depth + chain / 4 >= crate::parser::MAX_DEPTH
+            && matches!(p.peek_kind(), ARROW | L_BRACK | DOLLAR_IDENT)
+        {
             p.skip_deep();
             break;
         }
         match p.peek_kind() {
             ARROW | L_BRACK if pretty => {
                 let r = p.current_range();
-                p.error_at(codes::BAD_TARGET_SUFFIX, r, "`->` and `[` are not accepted after a pretty-printing suffix", "after `$`", "put the `$` or `$$` suffix last");
+                p.error_at(
+                    codes::BAD_TARGET_SUFFIX,
+                    r,
+                    "`->` and `[` are not accepted after a pretty-printing suffix",
+                    "after `$`",
+                    "put the `$` or `$$` suffix last",
+                );
                 break;
             }
             ARROW => {
                 let m = v.precede(p);
                 p.bump();
                 let k = p.current();
-                if k == IDENT || k.is_keyword() || (k == DOLLAR_IDENT && is_pretty_suffix(p.current_text())) {
+                if k == IDENT
+                    || k.is_keyword()
+                    || (k == DOLLAR_IDENT && is_pretty_suffix(p.current_text()))
+                {
                     if p.current_text().ends_with('$') {
                         pretty = true;
                     }
@@ -1988,7 +2241,15 @@ fn value_inner(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
 fn cond_value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
     let start_events = p.events.len();
     let c = pp_cond(p, st, Ctx::Expr)?;
-    let raw = p.events[start_events..].iter().any(|e| matches!(e, crate::parser::Event::Start { kind: TOKEN_SOUP, .. }));
+    let raw = p.events[start_events..].iter().any(|e| {
+        matches!(
+            e,
+            crate::parser::Event::Start {
+                kind: TOKEN_SOUP,
+                ..
+            }
+        )
+    });
     if !raw && !matches!(p.peek_kind(), STRING | CMDLINE_ARG) {
         return Some(c);
     }
@@ -2007,7 +2268,12 @@ fn soup_rest_of_expr(p: &mut Parser<'_>) {
             __LAST_TOKEN => break,
             L_PAREN | L_BRACK | PP_OPEN => level += 1,
             R_PAREN | R_BRACK | PP_CLOSE if level > 0 => level -= 1,
-            R_PAREN | R_BRACK | COMMA | SEMICOLON | R_CURLY | L_CURLY | COLON | PP_THEN | PP_ELSE | PP_CLOSE if level == 0 => break,
+            R_PAREN | R_BRACK | COMMA | SEMICOLON | R_CURLY | L_CURLY | COLON | PP_THEN
+            | PP_ELSE | PP_CLOSE
+                if level == 0 =>
+            {
+                break
+            }
             _ if is_sync(k) => break,
             _ => {}
         }
@@ -2032,7 +2298,11 @@ fn arg_list(p: &mut Parser<'_>, st: &mut State) -> Vec<ArgInfo> {
             let start = p.current_range().0;
             let cm = expr(p, st);
             let end = p.prev_range().1.max(start);
-            args.push(ArgInfo { kind: cm.map(|c| c.kind).unwrap_or(ERROR), first, range: (start, end) });
+            args.push(ArgInfo {
+                kind: cm.map(|c| c.kind).unwrap_or(ERROR),
+                first,
+                range: (start, end),
+            });
             if !p.eat(COMMA) {
                 break;
             }
@@ -2045,10 +2315,14 @@ fn arg_list(p: &mut Parser<'_>, st: &mut State) -> Vec<ArgInfo> {
 
 /// A string literal, or an unsubstituted `@N`/`$N` (which becomes one).
 fn is_string_literal(a: &ArgInfo) -> bool {
-    (a.kind == LITERAL && a.first == STRING) || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG) || a.kind == TOKEN_SOUP
+    (a.kind == LITERAL && a.first == STRING)
+        || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG)
+        || a.kind == TOKEN_SOUP
 }
 fn is_number_literal(a: &ArgInfo) -> bool {
-    (a.kind == LITERAL && a.first == NUMBER) || (a.kind == PREFIX_EXPR && a.first == MINUS) || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG)
+    (a.kind == LITERAL && a.first == NUMBER)
+        || (a.kind == PREFIX_EXPR && a.first == MINUS)
+        || (a.kind == CMDLINE_ARG_EXPR && a.first == CMDLINE_ARG)
 }
 
 /// An identifier: a variable, a function call, or a print-family call.
@@ -2058,32 +2332,57 @@ fn symbol(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
     let is_print = PRINT_FUNCTIONS.contains(&name);
     let m = p.start();
     p.bump();
-    if is_print && matches!(name, "print" | "println" | "sprint" | "sprintln") && p.nth(0) == L_PAREN && p.nth(1) == AT_IDENT {
+    if is_print
+        && matches!(name, "print" | "println" | "sprint" | "sprintln")
+        && p.nth(0) == L_PAREN
+        && p.nth(1) == AT_IDENT
+    {
         // `print(@hist_log(s))` prints the whole histogram.
         p.hist_ok_at = Some(p.pos + 1);
     }
     if !p.at(L_PAREN) {
         if is_print {
-            p.error_at(codes::BAD_PRINT_ARGS, name_range, format!("expected `(` after `{name}`"), "print functions need an argument list", format!("call it as `{name}(...)`"));
+            p.error_at(
+                codes::BAD_PRINT_ARGS,
+                name_range,
+                format!("expected `(` after `{name}`"),
+                "print functions need an argument list",
+                format!("call it as `{name}(...)`"),
+            );
         }
         return m.complete(p, NAME_REF);
     }
     let args = arg_list(p, st);
     if is_print {
         let bad = |p: &mut Parser<'_>, msg: String| {
-            p.error_at(codes::BAD_PRINT_ARGS, name_range, msg, "in this call", "see `xstap --explain E0119`");
+            p.error_at(
+                codes::BAD_PRINT_ARGS,
+                name_range,
+                msg,
+                "in this call",
+                "see `xstap --explain E0119`",
+            );
         };
         match name {
             "printf" | "sprintf" => {
                 if args.first().is_none_or(|a| !is_string_literal(a)) {
-                    bad(p, format!("`{name}` needs a literal format string as its first argument"));
+                    bad(
+                        p,
+                        format!("`{name}` needs a literal format string as its first argument"),
+                    );
                 }
             }
             "printd" | "printdln" | "sprintd" | "sprintdln" => {
                 if args.first().is_none_or(|a| !is_string_literal(a)) {
-                    bad(p, format!("`{name}` needs a literal delimiter string as its first argument"));
+                    bad(
+                        p,
+                        format!("`{name}` needs a literal delimiter string as its first argument"),
+                    );
                 } else if args.len() < 3 {
-                    bad(p, format!("`{name}` needs at least two values to join after the delimiter"));
+                    bad(
+                        p,
+                        format!("`{name}` needs at least two values to join after the delimiter"),
+                    );
                 }
             }
             "print" | "sprint" => {
@@ -2104,13 +2403,25 @@ fn at_expr(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
     let m = p.start();
     p.bump();
     if !p.at(L_PAREN) {
-        p.error_at(codes::BAD_AT_OPERATOR, name_range, format!("expected `(` after `{name}`"), "argument list expected", format!("call it as `{name}(...)`"));
+        p.error_at(
+            codes::BAD_AT_OPERATOR,
+            name_range,
+            format!("expected `(` after `{name}`"),
+            "argument list expected",
+            format!("call it as `{name}(...)`"),
+        );
         return m.complete(p, AT_EXPR);
     }
     // `@probewrite(name)` takes a bare name, which parses as an expression.
     let args = arg_list(p, st);
     let bad = |p: &mut Parser<'_>, msg: &str| {
-        p.error_at(codes::BAD_AT_OPERATOR, name_range, format!("{name}: {msg}"), "in this operator", "see `xstap --explain E0121`");
+        p.error_at(
+            codes::BAD_AT_OPERATOR,
+            name_range,
+            format!("{name}: {msg}"),
+            "in this operator",
+            "see `xstap --explain E0121`",
+        );
     };
     let n = args.len();
     match name {
@@ -2125,7 +2436,10 @@ fn at_expr(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
             }
         }
         "@perf" | "@const" => {
-            if n != 1 || !is_string_literal(&args[0]) || p.text[args[0].range.0 as usize..args[0].range.1 as usize].trim() == "\"\"" {
+            if n != 1
+                || !is_string_literal(&args[0])
+                || p.text[args[0].range.0 as usize..args[0].range.1 as usize].trim() == "\"\""
+            {
                 bad(p, "expected one non-empty literal string");
             }
         }
@@ -2146,7 +2460,10 @@ fn at_expr(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
         }
         "@hist_linear" => {
             if n != 4 || !args[1..].iter().all(is_number_literal) {
-                bad(p, "expected `@hist_linear(stat, start, stop, interval)` with literal numbers");
+                bad(
+                    p,
+                    "expected `@hist_linear(stat, start, stop, interval)` with literal numbers",
+                );
             }
         }
         "@variance" => {

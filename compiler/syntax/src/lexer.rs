@@ -20,12 +20,21 @@ pub struct Token {
 
 /// Lex `text` into tokens; lexical errors are returned beside.
 pub fn lex(text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lx = Lexer { text, bytes: text.as_bytes(), pos: 0, tokens: Vec::with_capacity(text.len() / 3), errors: Vec::new() };
+    let mut lx = Lexer {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        tokens: Vec::with_capacity(text.len() / 3),
+        errors: Vec::new(),
+    };
     while lx.pos < lx.bytes.len() {
         let start = lx.pos;
         let kind = lx.next_token();
         debug_assert!(lx.pos > start);
-        lx.tokens.push(Token { kind, len: (lx.pos - start) as u32 });
+        lx.tokens.push(Token {
+            kind,
+            len: (lx.pos - start) as u32,
+        });
     }
     (lx.tokens, lx.errors)
 }
@@ -72,9 +81,15 @@ impl Lexer<'_> {
                     None => {
                         self.pos = self.bytes.len();
                         self.errors.push(
-                            Diagnostic::error(codes::UNTERMINATED_COMMENT, "unterminated block comment")
-                                .with_primary(span(start as u32, start as u32 + 2), "comment opened here is never closed")
-                                .with_help("close the comment with `*/`"),
+                            Diagnostic::error(
+                                codes::UNTERMINATED_COMMENT,
+                                "unterminated block comment",
+                            )
+                            .with_primary(
+                                span(start as u32, start as u32 + 2),
+                                "comment opened here is never closed",
+                            )
+                            .with_help("close the comment with `*/`"),
                         );
                     }
                 }
@@ -86,9 +101,15 @@ impl Lexer<'_> {
                     None => {
                         self.pos = self.bytes.len();
                         self.errors.push(
-                            Diagnostic::error(codes::UNTERMINATED_EMBEDDED, "unterminated embedded code block")
-                                .with_primary(span(start as u32, start as u32 + 2), "`%{` opened here is never closed")
-                                .with_help("close the embedded C code with `%}`"),
+                            Diagnostic::error(
+                                codes::UNTERMINATED_EMBEDDED,
+                                "unterminated embedded code block",
+                            )
+                            .with_primary(
+                                span(start as u32, start as u32 + 2),
+                                "`%{` opened here is never closed",
+                            )
+                            .with_help("close the embedded C code with `%}`"),
                         );
                     }
                 }
@@ -108,9 +129,15 @@ impl Lexer<'_> {
                         }
                         b'\n' | 0 if self.pos >= self.bytes.len() || self.peek(0) == b'\n' => {
                             self.errors.push(
-                                Diagnostic::error(codes::UNTERMINATED_STRING, "unterminated string literal")
-                                    .with_primary(span(start as u32, start as u32 + 1), "string starts here and is not closed on this line")
-                                    .with_help("add the closing `\"`; a string cannot span lines"),
+                                Diagnostic::error(
+                                    codes::UNTERMINATED_STRING,
+                                    "unterminated string literal",
+                                )
+                                .with_primary(
+                                    span(start as u32, start as u32 + 1),
+                                    "string starts here and is not closed on this line",
+                                )
+                                .with_help("add the closing `\"`; a string cannot span lines"),
                             );
                             break;
                         }
@@ -160,9 +187,17 @@ impl Lexer<'_> {
                 self.bump_char();
                 let ch = self.text[start..self.pos].chars().next().unwrap_or('?');
                 self.errors.push(
-                    Diagnostic::error(codes::INVALID_CHARACTER, format!("invalid character {ch:?} in script"))
-                        .with_primary(span(start as u32, self.pos as u32), "this character starts no token")
-                        .with_help("remove it; SystemTap scripts use ASCII outside strings and comments"),
+                    Diagnostic::error(
+                        codes::INVALID_CHARACTER,
+                        format!("invalid character {ch:?} in script"),
+                    )
+                    .with_primary(
+                        span(start as u32, self.pos as u32),
+                        "this character starts no token",
+                    )
+                    .with_help(
+                        "remove it; SystemTap scripts use ASCII outside strings and comments",
+                    ),
                 );
                 ERROR_TOKEN
             }
@@ -267,9 +302,15 @@ impl Lexer<'_> {
             b'}' => R_CURLY,
             _ => {
                 self.errors.push(
-                    Diagnostic::error(codes::INVALID_CHARACTER, format!("invalid character {:?} in script", c as char))
-                        .with_primary(span(self.pos as u32 - 1, self.pos as u32), "this character starts no token")
-                        .with_help("remove it, or put it inside a string literal"),
+                    Diagnostic::error(
+                        codes::INVALID_CHARACTER,
+                        format!("invalid character {:?} in script", c as char),
+                    )
+                    .with_primary(
+                        span(self.pos as u32 - 1, self.pos as u32),
+                        "this character starts no token",
+                    )
+                    .with_help("remove it, or put it inside a string literal"),
                 );
                 ERROR_TOKEN
             }

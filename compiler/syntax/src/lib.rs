@@ -92,12 +92,40 @@ pub mod codes {
 
     /// Every code above, for the registry test.
     pub const ALL: &[&str] = &[
-        UNTERMINATED_STRING, UNTERMINATED_COMMENT, UNTERMINATED_EMBEDDED, INVALID_CHARACTER, BAD_NUMBER, SYNTAX,
-        UNCLOSED, EXPECTED_DECL, TOO_DEEP, BAD_PROBE_POINT, RETURN_OUTSIDE_FUNCTION, DUPLICATE_PARAM,
-        DUPLICATE_GLOBAL, BAD_GLOBAL, BAD_PRINT_ARGS, REGEX_NOT_LITERAL, BAD_AT_OPERATOR, NEEDS_GURU, BAD_FOREACH,
-        EMPTY_SCRIPT, BAD_ALIAS, BAD_TARGET_SUFFIX, PP_UNTERMINATED, PP_MALFORMED, PP_BAD_CONDITION,
-        ARG_OUT_OF_RANGE, ARG_NESTED, MACRO_MALFORMED, MACRO_REDEFINED, MACRO_ARITY, MACRO_UNKNOWN,
-        MACRO_TOO_DEEP, ARM_DOES_NOT_PARSE, MACRO_LIBRARY,
+        UNTERMINATED_STRING,
+        UNTERMINATED_COMMENT,
+        UNTERMINATED_EMBEDDED,
+        INVALID_CHARACTER,
+        BAD_NUMBER,
+        SYNTAX,
+        UNCLOSED,
+        EXPECTED_DECL,
+        TOO_DEEP,
+        BAD_PROBE_POINT,
+        RETURN_OUTSIDE_FUNCTION,
+        DUPLICATE_PARAM,
+        DUPLICATE_GLOBAL,
+        BAD_GLOBAL,
+        BAD_PRINT_ARGS,
+        REGEX_NOT_LITERAL,
+        BAD_AT_OPERATOR,
+        NEEDS_GURU,
+        BAD_FOREACH,
+        EMPTY_SCRIPT,
+        BAD_ALIAS,
+        BAD_TARGET_SUFFIX,
+        PP_UNTERMINATED,
+        PP_MALFORMED,
+        PP_BAD_CONDITION,
+        ARG_OUT_OF_RANGE,
+        ARG_NESTED,
+        MACRO_MALFORMED,
+        MACRO_REDEFINED,
+        MACRO_ARITY,
+        MACRO_UNKNOWN,
+        MACRO_TOO_DEEP,
+        ARM_DOES_NOT_PARSE,
+        MACRO_LIBRARY,
     ];
 }
 
@@ -124,7 +152,9 @@ impl Parse {
         SyntaxNode::new_root(self.green.clone())
     }
     pub fn tree(&self) -> ast::SourceFile {
-        ast::SourceFile { syntax: self.syntax_node() }
+        ast::SourceFile {
+            syntax: self.syntax_node(),
+        }
     }
     pub fn errors(&self) -> &[Diagnostic] {
         &self.errors
@@ -138,7 +168,9 @@ impl Parse {
     /// from `preprocess::resolve` (after `preprocess::expand_macros` when
     /// it uses macros) instead of read from this tree.
     pub fn has_unparsed_regions(&self) -> bool {
-        self.syntax_node().descendants().any(|n| n.kind() == SyntaxKind::TOKEN_SOUP)
+        self.syntax_node()
+            .descendants()
+            .any(|n| n.kind() == SyntaxKind::TOKEN_SOUP)
     }
     pub fn into_parts(self) -> (GreenNode, Vec<Diagnostic>) {
         (self.green, self.errors)
@@ -149,7 +181,10 @@ impl Parse {
         let mut out = debug_tree(&self.syntax_node());
         for e in &self.errors {
             match &e.primary {
-                Some(l) => out.push_str(&format!("error {}..{}: {} {}\n", l.span.start, l.span.end, e.code, e.message)),
+                Some(l) => out.push_str(&format!(
+                    "error {}..{}: {} {}\n",
+                    l.span.start, l.span.end, e.code, e.message
+                )),
                 None => out.push_str(&format!("error: {} {}\n", e.code, e.message)),
             }
         }
@@ -181,8 +216,15 @@ pub fn debug_tree(node: &SyntaxNode) -> String {
                     out.push_str("  ");
                 }
                 match el {
-                    rowan::NodeOrToken::Node(n) => out.push_str(&format!("{:?}@{:?}\n", n.kind(), n.text_range())),
-                    rowan::NodeOrToken::Token(t) => out.push_str(&format!("{:?}@{:?} {:?}\n", t.kind(), t.text_range(), t.text())),
+                    rowan::NodeOrToken::Node(n) => {
+                        out.push_str(&format!("{:?}@{:?}\n", n.kind(), n.text_range()))
+                    }
+                    rowan::NodeOrToken::Token(t) => out.push_str(&format!(
+                        "{:?}@{:?} {:?}\n",
+                        t.kind(),
+                        t.text_range(),
+                        t.text()
+                    )),
                 }
                 indent += 1;
             }

@@ -30,7 +30,10 @@ const FUEL: u32 = 100_000;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Event {
-    Start { kind: SyntaxKind, forward_parent: Option<u32> },
+    Start {
+        kind: SyntaxKind,
+        forward_parent: Option<u32>,
+    },
     Finish,
     Token,
     Tombstone,
@@ -83,7 +86,10 @@ impl Marker {
             _ => unreachable!(),
         }
         p.events.push(Event::Finish);
-        CompletedMarker { pos: self.pos, kind }
+        CompletedMarker {
+            pos: self.pos,
+            kind,
+        }
     }
     #[allow(dead_code)]
     pub(crate) fn abandon(self, p: &mut Parser<'_>) {
@@ -151,21 +157,28 @@ impl<'t> Parser<'t> {
             // out of fuel; report it instead of hanging.
             if self.fuel == 0 {
                 if self.pos < self.sig.len() {
-                    self.errors.push(Diagnostic::bug("the parser stopped making progress"));
+                    self.errors
+                        .push(Diagnostic::bug("the parser stopped making progress"));
                 }
                 self.pos = self.sig.len();
                 return __LAST_TOKEN; // end of input: every loop stops there
             }
             self.fuel -= 1;
         }
-        self.sig.get(self.pos + n).map(|&i| self.tokens[i as usize].kind).unwrap_or(__LAST_TOKEN)
+        self.sig
+            .get(self.pos + n)
+            .map(|&i| self.tokens[i as usize].kind)
+            .unwrap_or(__LAST_TOKEN)
     }
     pub(crate) fn current(&mut self) -> SyntaxKind {
         self.nth(0)
     }
     /// The kind of the current token without touching fuel.
     pub(crate) fn peek_kind(&self) -> SyntaxKind {
-        self.sig.get(self.pos).map(|&i| self.tokens[i as usize].kind).unwrap_or(__LAST_TOKEN)
+        self.sig
+            .get(self.pos)
+            .map(|&i| self.tokens[i as usize].kind)
+            .unwrap_or(__LAST_TOKEN)
     }
     pub(crate) fn at(&mut self, k: SyntaxKind) -> bool {
         self.current() == k
@@ -237,12 +250,20 @@ impl<'t> Parser<'t> {
     }
     pub(crate) fn start(&mut self) -> Marker {
         let pos = self.events.len() as u32;
-        self.events.push(Event::Start { kind: TOMBSTONE_KIND, forward_parent: None });
+        self.events.push(Event::Start {
+            kind: TOMBSTONE_KIND,
+            forward_parent: None,
+        });
         Marker { pos }
     }
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { pos: self.pos, events: self.events.len(), errors: self.errors.len(), deep_reported: self.deep_reported }
+        Checkpoint {
+            pos: self.pos,
+            events: self.events.len(),
+            errors: self.errors.len(),
+            deep_reported: self.deep_reported,
+        }
     }
     pub(crate) fn rewind(&mut self, cp: Checkpoint) {
         self.pos = cp.pos;
@@ -263,15 +284,30 @@ impl<'t> Parser<'t> {
     /// "expected X, found Y" at the current token.
     pub(crate) fn error_expected(&mut self, what: &str) {
         let (s, e) = self.current_range();
-        let found = if self.at_eof() { "end of file".to_string() } else { self.peek_kind().describe() };
+        let found = if self.at_eof() {
+            "end of file".to_string()
+        } else {
+            self.peek_kind().describe()
+        };
         self.errors.push(
             Diagnostic::error(codes::SYNTAX, format!("expected {what}, found {found}"))
                 .with_primary(span(s, e), format!("expected {what}"))
                 .with_help(format!("insert {what} here or remove the unexpected token")),
         );
     }
-    pub(crate) fn error_at(&mut self, code: &'static str, range: (u32, u32), msg: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
-        self.errors.push(Diagnostic::error(code, msg).with_primary(span(range.0, range.1), label).with_help(help));
+    pub(crate) fn error_at(
+        &mut self,
+        code: &'static str,
+        range: (u32, u32),
+        msg: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.errors.push(
+            Diagnostic::error(code, msg)
+                .with_primary(span(range.0, range.1), label)
+                .with_help(help),
+        );
     }
     pub(crate) fn expect(&mut self, k: SyntaxKind) -> bool {
         if self.eat(k) {
@@ -287,7 +323,11 @@ impl<'t> Parser<'t> {
             return true;
         }
         let (s, e) = self.current_range();
-        let found = if self.at_eof() { "end of file".to_string() } else { self.peek_kind().describe() };
+        let found = if self.at_eof() {
+            "end of file".to_string()
+        } else {
+            self.peek_kind().describe()
+        };
         let opener = match k {
             R_PAREN => "(",
             R_BRACK => "[",
@@ -295,11 +335,18 @@ impl<'t> Parser<'t> {
             PP_CLOSE => "%(",
             _ => "",
         };
-        let code = if self.at_eof() { codes::UNCLOSED } else { codes::SYNTAX };
+        let code = if self.at_eof() {
+            codes::UNCLOSED
+        } else {
+            codes::SYNTAX
+        };
         self.errors.push(
             Diagnostic::error(code, format!("expected {}, found {found}", k.describe()))
                 .with_primary(span(s, e), format!("expected {}", k.describe()))
-                .with_secondary(span(open.0, open.1), format!("unclosed `{opener}` opened here"))
+                .with_secondary(
+                    span(open.0, open.1),
+                    format!("unclosed `{opener}` opened here"),
+                )
                 .with_help(format!("add the missing {}", k.describe())),
         );
         false
@@ -376,7 +423,10 @@ pub(crate) fn build_tree(p: &Parser<'_>) -> GreenNode {
 
     for idx in 0..events.len() {
         match std::mem::replace(&mut events[idx], Event::Tombstone) {
-            Event::Start { kind, forward_parent } => {
+            Event::Start {
+                kind,
+                forward_parent,
+            } => {
                 forward.clear();
                 forward.push(kind);
                 let mut fp = forward_parent;
@@ -384,7 +434,10 @@ pub(crate) fn build_tree(p: &Parser<'_>) -> GreenNode {
                 while let Some(d) = fp {
                     cur += d as usize;
                     fp = match std::mem::replace(&mut events[cur], Event::Tombstone) {
-                        Event::Start { kind, forward_parent } => {
+                        Event::Start {
+                            kind,
+                            forward_parent,
+                        } => {
                             forward.push(kind);
                             forward_parent
                         }
@@ -394,7 +447,11 @@ pub(crate) fn build_tree(p: &Parser<'_>) -> GreenNode {
                 // Leading trivia belongs to the enclosing node, except at the
                 // root.
                 if depth > 0 {
-                    let target = p.sig.get(sig).map(|&i| i as usize).unwrap_or(p.tokens.len());
+                    let target = p
+                        .sig
+                        .get(sig)
+                        .map(|&i| i as usize)
+                        .unwrap_or(p.tokens.len());
                     while raw < target {
                         builder.token(p.tokens[raw].kind.into(), token_text(raw));
                         raw += 1;

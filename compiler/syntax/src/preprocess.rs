@@ -249,7 +249,10 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
     if let Operand::Ident(l) = &c.lhs {
         let eq_match = |pattern: &str, value: &str| -> Result<bool, Diagnostic> {
             if !c.op.is_equality() {
-                return Err(cond_error(c, format!("`{l}` can only be compared with `==` or `!=`")));
+                return Err(cond_error(
+                    c,
+                    format!("`{l}` can only be compared with `==` or `!=`"),
+                ));
             }
             let m = fnmatch(pattern, value);
             Ok(if c.op == CondOp::Eq { m } else { !m })
@@ -257,7 +260,10 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
         match l.as_str() {
             "kernel_v" | "kernel_vr" | "systemtap_v" => {
                 let Some(q) = strip_str(&c.rhs, f) else {
-                    return Err(cond_error(c, "expected a string literal (a version) on the right"));
+                    return Err(cond_error(
+                        c,
+                        "expected a string literal (a version) on the right",
+                    ));
                 };
                 let target = match l.as_str() {
                     "kernel_v" => f.kernel_v(),
@@ -266,7 +272,10 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
                 };
                 if q.contains(['*', '?', '[']) {
                     if !c.op.is_equality() {
-                        return Err(cond_error(c, "wildcards are not allowed with order comparison operators"));
+                        return Err(cond_error(
+                            c,
+                            "wildcards are not allowed with order comparison operators",
+                        ));
                     }
                     return eq_match(&q, target);
                 }
@@ -308,9 +317,16 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
                 }
                 if let Some(n) = num(&c.rhs, f) {
                     // An unset option compares equal to 0 (and to ""), like stap.
-                    let lnum = if f.config(l).is_none() { Some(0) } else { parse_c_number(lv) };
+                    let lnum = if f.config(l).is_none() {
+                        Some(0)
+                    } else {
+                        parse_c_number(lv)
+                    };
                     let Some(lnum) = lnum else {
-                        return Err(cond_error(c, format!("config option `{l}` value `{lv}` is not a number")));
+                        return Err(cond_error(
+                            c,
+                            format!("config option `{l}` value `{lv}` is not a number"),
+                        ));
                     };
                     return Ok(c.op.holds(lnum.cmp(&n)));
                 }
@@ -323,7 +339,10 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
                         return Ok(c.op.holds(lv.cmp(rv)));
                     }
                 }
-                return Err(cond_error(c, "expected a string, a number or another CONFIG_ option on the right"));
+                return Err(cond_error(
+                    c,
+                    "expected a string, a number or another CONFIG_ option on the right",
+                ));
             }
             _ => {}
         }
@@ -339,9 +358,12 @@ pub fn eval_comparison(c: &Comparison, f: &dyn TargetFacts) -> Result<bool, Diag
         return Ok(c.op.holds(a.cmp(&b)));
     }
     if matches!(c.lhs, Operand::Arg(_)) || matches!(c.rhs, Operand::Arg(_)) {
-        return Err(Diagnostic::error(codes::ARG_OUT_OF_RANGE, "command-line argument in a condition was not substituted")
-            .with_primary(span(c.range.0, c.range.1), "in this condition")
-            .with_help("pass the argument on the command line"));
+        return Err(Diagnostic::error(
+            codes::ARG_OUT_OF_RANGE,
+            "command-line argument in a condition was not substituted",
+        )
+        .with_primary(span(c.range.0, c.range.1), "in this condition")
+        .with_help("pass the argument on the command line"));
     }
     if strip_str(&c.lhs, f).is_some() {
         return Err(cond_error(c, "expected a string literal as right value"));
@@ -503,7 +525,9 @@ pub fn resolve(text: &str, facts: &dyn TargetFacts) -> Resolved {
         offs.push(o);
         o += t.len;
     }
-    let sig: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].kind.is_trivia()).collect();
+    let sig: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !tokens[i].kind.is_trivia())
+        .collect();
     let blank = |out: &mut Vec<u8>, i: usize| {
         let (s, e) = (offs[i] as usize, (offs[i] + tokens[i].len) as usize);
         for b in &mut out[s..e] {
@@ -532,7 +556,9 @@ pub fn resolve(text: &str, facts: &dyn TargetFacts) -> Resolved {
                 // Condition tokens up to `%?`.
                 let mut j = k + 1;
                 let mut cond_toks = Vec::new();
-                while j < sig.len() && !matches!(tokens[sig[j]].kind, PP_THEN | PP_ELSE | PP_CLOSE | PP_OPEN) {
+                while j < sig.len()
+                    && !matches!(tokens[sig[j]].kind, PP_THEN | PP_ELSE | PP_CLOSE | PP_OPEN)
+                {
                     cond_toks.push(sig[j]);
                     j += 1;
                 }
@@ -562,12 +588,21 @@ pub fn resolve(text: &str, facts: &dyn TargetFacts) -> Resolved {
                 } else if live {
                     let r = (offs[i], offs[i] + tokens[i].len);
                     errors.push(
-                        Diagnostic::error(codes::PP_MALFORMED, "expected `%?` marker for conditional")
-                            .with_primary(span(r.0, r.1), "conditional opened here")
-                            .with_help("write `%( CONDITION %? THEN %: ELSE %)`"),
+                        Diagnostic::error(
+                            codes::PP_MALFORMED,
+                            "expected `%?` marker for conditional",
+                        )
+                        .with_primary(span(r.0, r.1), "conditional opened here")
+                        .with_help("write `%( CONDITION %? THEN %: ELSE %)`"),
                     );
                 }
-                stack.push(Frame { open: i, live: live && value, parent_live: live, cond_true: value, in_else: false });
+                stack.push(Frame {
+                    open: i,
+                    live: live && value,
+                    parent_live: live,
+                    cond_true: value,
+                    in_else: false,
+                });
                 k = j;
                 continue;
             }
@@ -580,22 +615,38 @@ pub fn resolve(text: &str, facts: &dyn TargetFacts) -> Resolved {
                     }
                     Some(_) => {
                         if live || stack.len() == 1 {
-                            errors.push(pp_marker_error(offs[i], tokens[i].len, "invalid conditional: duplicate `%:`"));
+                            errors.push(pp_marker_error(
+                                offs[i],
+                                tokens[i].len,
+                                "invalid conditional: duplicate `%:`",
+                            ));
                         }
                     }
-                    None => errors.push(pp_marker_error(offs[i], tokens[i].len, "`%:` without an open `%(`")),
+                    None => errors.push(pp_marker_error(
+                        offs[i],
+                        tokens[i].len,
+                        "`%:` without an open `%(`",
+                    )),
                 }
             }
             PP_THEN => {
                 blank(&mut out, i);
                 if live {
-                    errors.push(pp_marker_error(offs[i], tokens[i].len, "`%?` without an open `%(` or duplicated"));
+                    errors.push(pp_marker_error(
+                        offs[i],
+                        tokens[i].len,
+                        "`%?` without an open `%(` or duplicated",
+                    ));
                 }
             }
             PP_CLOSE => {
                 blank(&mut out, i);
                 if stack.pop().is_none() {
-                    errors.push(pp_marker_error(offs[i], tokens[i].len, "`%)` without an open `%(`"));
+                    errors.push(pp_marker_error(
+                        offs[i],
+                        tokens[i].len,
+                        "`%)` without an open `%(`",
+                    ));
                 }
             }
             CMDLINE_ARG if live => {
@@ -619,16 +670,23 @@ pub fn resolve(text: &str, facts: &dyn TargetFacts) -> Resolved {
     }
     for f in stack {
         errors.push(
-            Diagnostic::error(codes::PP_UNTERMINATED, "incomplete conditional at end of file")
-                .with_primary(span(offs[f.open], offs[f.open] + 2), "conditional opened here is never closed")
-                .with_help("close the conditional with `%)`"),
+            Diagnostic::error(
+                codes::PP_UNTERMINATED,
+                "incomplete conditional at end of file",
+            )
+            .with_primary(
+                span(offs[f.open], offs[f.open] + 2),
+                "conditional opened here is never closed",
+            )
+            .with_help("close the conditional with `%)`"),
         );
     }
     diag::sort_and_dedup(&mut errors);
     // Blanking replaces whole tokens (always ASCII-delimited) by spaces, so
     // the bytes stay valid UTF-8 except inside blanked non-ASCII tokens,
     // where every byte became a space.
-    let text = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Resolved { text, errors }
 }
 
@@ -638,7 +696,12 @@ fn pp_marker_error(off: u32, len: u32, msg: &str) -> Diagnostic {
         .with_help("a conditional is `%( CONDITION %? THEN %: ELSE %)`")
 }
 
-fn token_condition(toks: &[usize], tokens: &[crate::Token], offs: &[u32], text: &str) -> Option<Condition> {
+fn token_condition(
+    toks: &[usize],
+    tokens: &[crate::Token],
+    offs: &[u32],
+    text: &str,
+) -> Option<Condition> {
     let tt = |i: usize| &text[offs[i] as usize..(offs[i] + tokens[i].len) as usize];
     let mut disjuncts = vec![Vec::new()];
     let mut k = 0;
@@ -690,7 +753,11 @@ fn macro_data(d: &ast::MacroDef) -> Option<MacroDefData> {
     Some(MacroDefData {
         name: name.text_str(),
         params: d.params(),
-        body: d.body_tokens().into_iter().map(|t| (t.kind(), t.text().to_string())).collect(),
+        body: d
+            .body_tokens()
+            .into_iter()
+            .map(|t| (t.kind(), t.text().to_string()))
+            .collect(),
         range: (r.start().into(), r.end().into()),
     })
 }
@@ -717,16 +784,25 @@ pub fn library_macros(file: &ast::SourceFile) -> (MacroTable, Vec<Diagnostic>) {
             match c.kind() {
                 MACRO_DEF => {}
                 PP_COND => {
-                    for a in c.children().filter(|a| matches!(a.kind(), PP_THEN_ARM | PP_ELSE_ARM)) {
+                    for a in c
+                        .children()
+                        .filter(|a| matches!(a.kind(), PP_THEN_ARM | PP_ELSE_ARM))
+                    {
                         walk(&a, errors);
                     }
                 }
                 _ => {
                     let r = c.text_range();
                     errors.push(
-                        Diagnostic::error(codes::MACRO_LIBRARY, "unexpected token in library macro file")
-                            .with_primary(span(r.start().into(), r.end().into()), "not a macro definition")
-                            .with_help("`.stpm` files may only contain `@define`s"),
+                        Diagnostic::error(
+                            codes::MACRO_LIBRARY,
+                            "unexpected token in library macro file",
+                        )
+                        .with_primary(
+                            span(r.start().into(), r.end().into()),
+                            "not a macro definition",
+                        )
+                        .with_help("`.stpm` files may only contain `@define`s"),
                     );
                 }
             }
@@ -792,7 +868,9 @@ pub fn expand_macros(text: &str, library: &MacroTable) -> Expanded {
     let mut out = String::with_capacity(text.len());
     let mut sites = Vec::new();
     let mut errors = Vec::new();
-    let sig: Vec<usize> = (0..tokens.len()).filter(|&i| !tokens[i].kind.is_trivia()).collect();
+    let sig: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !tokens[i].kind.is_trivia())
+        .collect();
     let mut copied_to = 0usize; // next raw token index to copy
     let mut k = 0usize;
     let copy_until = |out: &mut String, from: &mut usize, to: usize| {
@@ -807,7 +885,10 @@ pub fn expand_macros(text: &str, library: &MacroTable) -> Expanded {
             // Find the end of the definition: `%(` ... matching `%)`.
             let mut j = k + 1;
             let name = sig.get(j).map(|&n| tt(n).to_string()).unwrap_or_default();
-            let name_range = sig.get(j).map(|&n| (offs[n], offs[n + 1])).unwrap_or((offs[i], offs[i + 1]));
+            let name_range = sig
+                .get(j)
+                .map(|&n| (offs[n], offs[n + 1]))
+                .unwrap_or((offs[i], offs[i + 1]));
             j += 1;
             let mut params = Vec::new();
             if sig.get(j).is_some_and(|&n| tokens[n].kind == L_PAREN) {
@@ -842,11 +923,23 @@ pub fn expand_macros(text: &str, library: &MacroTable) -> Expanded {
                     j += 1;
                 }
             }
-            local.insert(name.clone(), MacroDefData { name, params, body, range: name_range });
+            local.insert(
+                name.clone(),
+                MacroDefData {
+                    name,
+                    params,
+                    body,
+                    range: name_range,
+                },
+            );
             // Blank the definition.
             let end = sig.get(j).copied().unwrap_or(tokens.len());
             copy_until(&mut out, &mut copied_to, i);
-            let last = if j > 0 { sig[(j - 1).min(sig.len() - 1)] } else { i };
+            let last = if j > 0 {
+                sig[(j - 1).min(sig.len() - 1)]
+            } else {
+                i
+            };
             for r in i..=last.min(tokens.len() - 1) {
                 let t = tt(r);
                 out.extend(t.chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
@@ -861,15 +954,26 @@ pub fn expand_macros(text: &str, library: &MacroTable) -> Expanded {
             let def = local.get(name).or_else(|| library.get(name)).cloned();
             match def {
                 Some(def) => {
-                    let toks: Vec<(SyntaxKind, String)> = sig[k..].iter().map(|&n| (tokens[n].kind, tt(n).to_string())).collect();
-                    let mut ex = Expander { local: &local, library, errors: Vec::new(), origin: (offs[i], offs[i + 1]) };
+                    let toks: Vec<(SyntaxKind, String)> = sig[k..]
+                        .iter()
+                        .map(|&n| (tokens[n].kind, tt(n).to_string()))
+                        .collect();
+                    let mut ex = Expander {
+                        local: &local,
+                        library,
+                        errors: Vec::new(),
+                        origin: (offs[i], offs[i + 1]),
+                    };
                     let (expansion, used) = ex.invoke(&def, &toks, 0, &HashMap::new());
                     errors.append(&mut ex.errors);
                     copy_until(&mut out, &mut copied_to, i);
                     let start = out.len() as u32;
                     out.push_str(&join_tokens(&expansion));
                     let last = sig[k + used.max(1) - 1];
-                    sites.push(ExpansionSite { expanded: (start, out.len() as u32), original: (offs[i], offs[last + 1]) });
+                    sites.push(ExpansionSite {
+                        expanded: (start, out.len() as u32),
+                        original: (offs[i], offs[last + 1]),
+                    });
                     copied_to = last + 1;
                     k += used.max(1);
                     continue;
@@ -883,13 +987,23 @@ pub fn expand_macros(text: &str, library: &MacroTable) -> Expanded {
     }
     copy_until(&mut out, &mut copied_to, tokens.len());
     diag::sort_and_dedup(&mut errors);
-    Expanded { text: out, sites, errors }
+    Expanded {
+        text: out,
+        sites,
+        errors,
+    }
 }
 
 fn unknown_macro(name: &str, r: (u32, u32)) -> Diagnostic {
-    Diagnostic::error(codes::MACRO_UNKNOWN, format!("unknown macro or operator `@{name}`"))
-        .with_primary(span(r.0, r.1), "not a built-in operator nor a defined macro")
-        .with_help("define it with `@define`, or correct the operator's name")
+    Diagnostic::error(
+        codes::MACRO_UNKNOWN,
+        format!("unknown macro or operator `@{name}`"),
+    )
+    .with_primary(
+        span(r.0, r.1),
+        "not a built-in operator nor a defined macro",
+    )
+    .with_help("define it with `@define`, or correct the operator's name")
 }
 
 /// Joins tokens with single spaces, except that `@`-parameter pastes keep
@@ -918,12 +1032,21 @@ type Toks = Vec<(SyntaxKind, String)>;
 impl Expander<'_> {
     /// Expands the invocation at `toks[0]`; returns the expansion and how
     /// many tokens of `toks` the invocation used.
-    fn invoke(&mut self, def: &MacroDefData, toks: &[(SyntaxKind, String)], depth: u32, scope: &HashMap<String, Toks>) -> (Toks, usize) {
+    fn invoke(
+        &mut self,
+        def: &MacroDefData,
+        toks: &[(SyntaxKind, String)],
+        depth: u32,
+        scope: &HashMap<String, Toks>,
+    ) -> (Toks, usize) {
         if depth > MAX_EXPANSION_DEPTH {
             self.errors.push(
-                Diagnostic::error(codes::MACRO_TOO_DEEP, format!("macro expansion of `@{}` nested too deeply", def.name))
-                    .with_primary(span(self.origin.0, self.origin.1), "expanded from here")
-                    .with_help("a macro probably invokes itself"),
+                Diagnostic::error(
+                    codes::MACRO_TOO_DEEP,
+                    format!("macro expansion of `@{}` nested too deeply", def.name),
+                )
+                .with_primary(span(self.origin.0, self.origin.1), "expanded from here")
+                .with_help("a macro probably invokes itself"),
             );
             return (Vec::new(), 1);
         }
@@ -932,9 +1055,16 @@ impl Expander<'_> {
         if !def.params.is_empty() {
             if toks.get(1).map(|t| t.0) != Some(L_PAREN) {
                 self.errors.push(
-                    Diagnostic::error(codes::MACRO_ARITY, format!("expected `(` in invocation of macro `@{}` taking {} parameter(s)", def.name, def.params.len()))
-                        .with_primary(span(self.origin.0, self.origin.1), "invoked here")
-                        .with_help("pass the arguments in parentheses"),
+                    Diagnostic::error(
+                        codes::MACRO_ARITY,
+                        format!(
+                            "expected `(` in invocation of macro `@{}` taking {} parameter(s)",
+                            def.name,
+                            def.params.len()
+                        ),
+                    )
+                    .with_primary(span(self.origin.0, self.origin.1), "invoked here")
+                    .with_help("pass the arguments in parentheses"),
                 );
                 return (Vec::new(), 1);
             }
@@ -965,19 +1095,36 @@ impl Expander<'_> {
             used = i;
             if !closed {
                 self.errors.push(
-                    Diagnostic::error(codes::MACRO_ARITY, format!("could not find the end of the invocation of `@{}`", def.name))
-                        .with_primary(span(self.origin.0, self.origin.1), "invoked here")
-                        .with_help("close the argument list with `)`"),
+                    Diagnostic::error(
+                        codes::MACRO_ARITY,
+                        format!(
+                            "could not find the end of the invocation of `@{}`",
+                            def.name
+                        ),
+                    )
+                    .with_primary(span(self.origin.0, self.origin.1), "invoked here")
+                    .with_help("close the argument list with `)`"),
                 );
                 return (Vec::new(), used);
             }
             if args.len() != def.params.len() {
-                let which = if args.len() > def.params.len() { "too many" } else { "too few" };
+                let which = if args.len() > def.params.len() {
+                    "too many"
+                } else {
+                    "too few"
+                };
                 self.errors.push(
-                    Diagnostic::error(codes::MACRO_ARITY, format!("{which} parameters for macro `@{}` (expected {})", def.name, def.params.len()))
-                        .with_primary(span(self.origin.0, self.origin.1), "invoked here")
-                        .with_secondary(span(def.range.0, def.range.1), "macro defined here")
-                        .with_help("pass one argument per parameter"),
+                    Diagnostic::error(
+                        codes::MACRO_ARITY,
+                        format!(
+                            "{which} parameters for macro `@{}` (expected {})",
+                            def.name,
+                            def.params.len()
+                        ),
+                    )
+                    .with_primary(span(self.origin.0, self.origin.1), "invoked here")
+                    .with_secondary(span(def.range.0, def.range.1), "macro defined here")
+                    .with_help("pass one argument per parameter"),
                 );
                 return (Vec::new(), used);
             }
@@ -1017,7 +1164,11 @@ impl Expander<'_> {
                     i += 1;
                     continue;
                 }
-                let def = self.local.get(name).or_else(|| self.library.get(name)).cloned();
+                let def = self
+                    .local
+                    .get(name)
+                    .or_else(|| self.library.get(name))
+                    .cloned();
                 match def {
                     Some(def) => {
                         let (ex, used) = self.invoke(&def, &toks[i..], depth, scope);

@@ -13,7 +13,10 @@ use crate::SyntaxNode;
 
 /// Print a parsed file canonically.
 pub fn pretty(file: &ast::SourceFile) -> String {
-    let mut p = Printer { out: String::new(), indent: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+    };
     for el in file.syntax().children() {
         match Item::cast(el.clone()) {
             // An item that does not parse cleanly on its own is printed as
@@ -31,7 +34,10 @@ pub fn pretty(file: &ast::SourceFile) -> String {
 
 /// A probe point as stap prints it, e.g. `kernel.function("f").return?`.
 pub fn probe_point_text(pp: &ast::ProbePoint) -> String {
-    let mut p = Printer { out: String::new(), indent: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        indent: 0,
+    };
     p.probe_point(pp);
     p.out
 }
@@ -169,7 +175,11 @@ impl Printer {
                     self.out.push_str(&entries.join(", "));
                 }
                 self.out.push(')');
-                if let Some(pr) = f.syntax().children().find(|n| n.kind() == FUNCTION_PRIORITY) {
+                if let Some(pr) = f
+                    .syntax()
+                    .children()
+                    .find(|n| n.kind() == FUNCTION_PRIORITY)
+                {
                     self.out.push(' ');
                     self.out.push_str(&compact(&pr));
                 }
@@ -190,7 +200,9 @@ impl Printer {
                 let mut parts = Vec::new();
                 for c in g.syntax().children() {
                     match c.kind() {
-                        GLOBAL_VAR => parts.push(global_var_text(&ast::GlobalVar::cast(c).unwrap())),
+                        GLOBAL_VAR => {
+                            parts.push(global_var_text(&ast::GlobalVar::cast(c).unwrap()))
+                        }
                         PP_COND => parts.push(compact(&c)),
                         _ => {}
                     }
@@ -459,32 +471,60 @@ fn list(exprs: &[Expr]) -> String {
 }
 
 fn opt_list(exprs: &[Option<Expr>]) -> String {
-    exprs.iter().map(|e| e.as_ref().map(expr_text).unwrap_or_else(|| "*".into())).collect::<Vec<_>>().join(", ")
+    exprs
+        .iter()
+        .map(|e| e.as_ref().map(expr_text).unwrap_or_else(|| "*".into()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An expression's canonical text.
 pub fn expr_text(e: &Expr) -> String {
     match e {
-        Expr::Literal(_) | Expr::NameRef(_) | Expr::TargetVar(_) | Expr::CmdlineArg(_) | Expr::Embedded(_) | Expr::Wildcard(_) => compact(e.syntax()),
+        Expr::Literal(_)
+        | Expr::NameRef(_)
+        | Expr::TargetVar(_)
+        | Expr::CmdlineArg(_)
+        | Expr::Embedded(_)
+        | Expr::Wildcard(_) => compact(e.syntax()),
         Expr::MacroCall(_) | Expr::Cond(_) | Expr::Soup(_) => compact(e.syntax()),
         Expr::Paren(p) => format!("({})", p.expr().map(|x| expr_text(&x)).unwrap_or_default()),
         Expr::Call(c) => format!("{}({})", c.name(), list(&c.args())),
         Expr::At(a) => format!("{}({})", a.op(), list(&a.args())),
-        Expr::Index(i) => format!("{}[{}]", i.base().map(|b| expr_text(&b)).unwrap_or_default(), opt_list(&i.indexes())),
-        Expr::Member(m) => format!("{}->{}", m.base().map(|b| expr_text(&b)).unwrap_or_default(), m.member().unwrap_or_default()),
-        Expr::Pretty(p) => format!("{} {}", p.base().map(|b| expr_text(&b)).unwrap_or_default(), p.suffix()),
+        Expr::Index(i) => format!(
+            "{}[{}]",
+            i.base().map(|b| expr_text(&b)).unwrap_or_default(),
+            opt_list(&i.indexes())
+        ),
+        Expr::Member(m) => format!(
+            "{}->{}",
+            m.base().map(|b| expr_text(&b)).unwrap_or_default(),
+            m.member().unwrap_or_default()
+        ),
+        Expr::Pretty(p) => format!(
+            "{} {}",
+            p.base().map(|b| expr_text(&b)).unwrap_or_default(),
+            p.suffix()
+        ),
         Expr::Prefix(p) => {
             let op = p.op().and_then(|k| k.text()).unwrap_or("");
             let operand = p.operand().map(|o| expr_text(&o)).unwrap_or_default();
             // `- -a` must not become `--a`.
             // `- -a` must not become `--a`, nor `! ~a` become `!~a`.
             let sep = match (op.chars().last(), operand.chars().next()) {
-                (Some('+'), Some('+' | '=')) | (Some('-'), Some('-' | '=' | '>')) | (Some('&'), Some('&' | '=')) | (Some('!'), Some('~' | '=')) => " ",
+                (Some('+'), Some('+' | '='))
+                | (Some('-'), Some('-' | '=' | '>'))
+                | (Some('&'), Some('&' | '='))
+                | (Some('!'), Some('~' | '=')) => " ",
                 _ => "",
             };
             format!("{op}{sep}{operand}")
         }
-        Expr::Postfix(p) => format!("{}{}", p.operand().map(|o| expr_text(&o)).unwrap_or_default(), p.op().and_then(|k| k.text()).unwrap_or("")),
+        Expr::Postfix(p) => format!(
+            "{}{}",
+            p.operand().map(|o| expr_text(&o)).unwrap_or_default(),
+            p.op().and_then(|k| k.text()).unwrap_or("")
+        ),
         Expr::Bin(b) => format!(
             "{} {} {}",
             b.lhs().map(|x| expr_text(&x)).unwrap_or_default(),
@@ -509,7 +549,11 @@ pub fn expr_text(e: &Expr) -> String {
                 Some(k) => expr_text(&k),
                 None => String::new(),
             };
-            format!("{} in {}", keys, i.array().map(|x| expr_text(&x)).unwrap_or_default())
+            format!(
+                "{} in {}",
+                keys,
+                i.array().map(|x| expr_text(&x)).unwrap_or_default()
+            )
         }
         Expr::Tuple(t) => format!("[{}]", opt_list(&t.elements())),
     }

@@ -57,32 +57,32 @@ pub enum SyntaxKind {
     TRY_KW,
     CATCH_KW,
     // Punctuation and operators, longest first where prefixes overlap.
-    SHL3,     // <<<
-    SHR3,     // >>>
-    SHLEQ,    // <<=
-    SHREQ,    // >>=
-    EQ2,      // ==
-    NEQ,      // !=
-    LTEQ,     // <=
-    GTEQ,     // >=
-    REGEX_EQ, // =~
-    REGEX_NE, // !~
-    PLUSEQ,   // +=
-    MINUSEQ,  // -=
-    STAREQ,   // *=
-    SLASHEQ,  // /=
-    PERCENTEQ,// %=
-    AMPEQ,    // &=
-    CARETEQ,  // ^=
-    PIPEEQ,   // |=
-    DOTEQ,    // .=
-    AMP2,     // &&
-    PIPE2,    // ||
-    PLUS2,    // ++
-    MINUS2,   // --
-    ARROW,    // ->
-    SHL,      // <<
-    SHR,      // >>
+    SHL3,      // <<<
+    SHR3,      // >>>
+    SHLEQ,     // <<=
+    SHREQ,     // >>=
+    EQ2,       // ==
+    NEQ,       // !=
+    LTEQ,      // <=
+    GTEQ,      // >=
+    REGEX_EQ,  // =~
+    REGEX_NE,  // !~
+    PLUSEQ,    // +=
+    MINUSEQ,   // -=
+    STAREQ,    // *=
+    SLASHEQ,   // /=
+    PERCENTEQ, // %=
+    AMPEQ,     // &=
+    CARETEQ,   // ^=
+    PIPEEQ,    // |=
+    DOTEQ,     // .=
+    AMP2,      // &&
+    PIPE2,     // ||
+    PLUS2,     // ++
+    MINUS2,    // --
+    ARROW,     // ->
+    SHL,       // <<
+    SHR,       // >>
     PLUS,
     MINUS,
     STAR,

@@ -29,7 +29,11 @@ fn range_span(n: &SyntaxNode) -> diag::Span {
 }
 
 /// Option-dependent checks of a parsed file.
-pub fn check_script(file: &ast::SourceFile, opts: &CheckOptions, library: &MacroTable) -> Vec<Diagnostic> {
+pub fn check_script(
+    file: &ast::SourceFile,
+    opts: &CheckOptions,
+    library: &MacroTable,
+) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let root = file.syntax();
     if opts.user_script && !opts.guru {
@@ -38,14 +42,22 @@ pub fn check_script(file: &ast::SourceFile, opts: &CheckOptions, library: &Macro
                 rowan::NodeOrToken::Token(t) if t.kind() == EMBEDDED_CODE => {
                     let r = t.text_range();
                     // Inside a macro body or an unparsed region it is not code yet.
-                    if t.parent_ancestors().any(|a| matches!(a.kind(), MACRO_BODY | TOKEN_SOUP | MACRO_ARG)) {
+                    if t.parent_ancestors()
+                        .any(|a| matches!(a.kind(), MACRO_BODY | TOKEN_SOUP | MACRO_ARG))
+                    {
                         continue;
                     }
-                    let what = if t.parent().is_some_and(|p| p.kind() == EMBEDDED_EXPR) { "embedded expression code" } else { "embedded code" };
+                    let what = if t.parent().is_some_and(|p| p.kind() == EMBEDDED_EXPR) {
+                        "embedded expression code"
+                    } else {
+                        "embedded code"
+                    };
                     (what.to_string(), span(r.start().into(), r.end().into()))
                 }
                 rowan::NodeOrToken::Node(n) if n.kind() == AT_EXPR => {
-                    let op = ast::AtExpr::cast(n.clone()).map(|a| a.op()).unwrap_or_default();
+                    let op = ast::AtExpr::cast(n.clone())
+                        .map(|a| a.op())
+                        .unwrap_or_default();
                     if !matches!(op.as_str(), "@const" | "@kregister" | "@kderef") {
                         continue;
                     }
@@ -54,16 +66,22 @@ pub fn check_script(file: &ast::SourceFile, opts: &CheckOptions, library: &Macro
                 _ => continue,
             };
             errors.push(
-                Diagnostic::error(codes::NEEDS_GURU, format!("{what} in an unprivileged script; need guru mode"))
-                    .with_primary(sp, "only allowed with `-g`")
-                    .with_help("run with `-g` (guru mode) if you trust this code"),
+                Diagnostic::error(
+                    codes::NEEDS_GURU,
+                    format!("{what} in an unprivileged script; need guru mode"),
+                )
+                .with_primary(sp, "only allowed with `-g`")
+                .with_help("run with `-g` (guru mode) if you trust this code"),
             );
         }
     }
     if opts.user_script && is_empty(root) {
         errors.push(
-            Diagnostic::error(codes::EMPTY_SCRIPT, "the script is empty after preprocessing")
-                .with_help("add a probe, e.g. `probe begin { println(\"hello\") exit() }`"),
+            Diagnostic::error(
+                codes::EMPTY_SCRIPT,
+                "the script is empty after preprocessing",
+            )
+            .with_help("add a probe, e.g. `probe begin { println(\"hello\") exit() }`"),
         );
     }
     errors.extend(check_macros(file, library));
@@ -74,7 +92,10 @@ pub fn check_script(file: &ast::SourceFile, opts: &CheckOptions, library: &Macro
 fn is_empty(n: &SyntaxNode) -> bool {
     n.children().all(|c| match c.kind() {
         MACRO_DEF | ERROR => true,
-        PP_COND => c.children().filter(|a| matches!(a.kind(), PP_THEN_ARM | PP_ELSE_ARM)).all(|a| is_empty(&a)),
+        PP_COND => c
+            .children()
+            .filter(|a| matches!(a.kind(), PP_THEN_ARM | PP_ELSE_ARM))
+            .all(|a| is_empty(&a)),
         _ => false,
     })
 }
@@ -86,7 +107,9 @@ pub fn check_macros(file: &ast::SourceFile, library: &MacroTable) -> Vec<Diagnos
     let local = collect_macros(file);
     let mut errors = Vec::new();
     for n in file.syntax().descendants() {
-        let Some(call) = ast::MacroCall::cast(n.clone()) else { continue };
+        let Some(call) = ast::MacroCall::cast(n.clone()) else {
+            continue;
+        };
         if n.ancestors().any(|a| a.kind() == MACRO_BODY) {
             continue;
         }
@@ -97,17 +120,30 @@ pub fn check_macros(file: &ast::SourceFile, library: &MacroTable) -> Vec<Diagnos
         }
         match local.get(&name).or_else(|| library.get(&name)) {
             None => errors.push(
-                Diagnostic::error(codes::MACRO_UNKNOWN, format!("unknown macro or operator `@{name}`"))
-                    .with_primary(range_span(&n), "not a built-in operator nor a defined macro")
-                    .with_help("define it with `@define`, or correct the operator's name"),
+                Diagnostic::error(
+                    codes::MACRO_UNKNOWN,
+                    format!("unknown macro or operator `@{name}`"),
+                )
+                .with_primary(
+                    range_span(&n),
+                    "not a built-in operator nor a defined macro",
+                )
+                .with_help("define it with `@define`, or correct the operator's name"),
             ),
             Some(def) => {
                 let nargs = call.args().len();
                 if !def.params.is_empty() && nargs != def.params.len() {
                     errors.push(
-                        Diagnostic::error(codes::MACRO_ARITY, format!("macro `@{name}` takes {} parameter(s), {} given", def.params.len(), nargs))
-                            .with_primary(range_span(&n), "invoked here")
-                            .with_help("pass one argument per parameter"),
+                        Diagnostic::error(
+                            codes::MACRO_ARITY,
+                            format!(
+                                "macro `@{name}` takes {} parameter(s), {} given",
+                                def.params.len(),
+                                nargs
+                            ),
+                        )
+                        .with_primary(range_span(&n), "invoked here")
+                        .with_help("pass one argument per parameter"),
                     );
                 }
             }
@@ -115,15 +151,24 @@ pub fn check_macros(file: &ast::SourceFile, library: &MacroTable) -> Vec<Diagnos
     }
     // Top-level soups start with an invocation too.
     for s in file.syntax().children().filter(|c| c.kind() == TOKEN_SOUP) {
-        let first = s.children_with_tokens().filter_map(|e| e.into_token()).find(|t| !t.kind().is_trivia());
+        let first = s
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| !t.kind().is_trivia());
         if let Some(t) = first.filter(|t| t.kind() == AT_IDENT) {
             let name = &t.text()[1..];
             if !local.contains_key(name) && !library.contains_key(name) {
                 let r = t.text_range();
                 errors.push(
-                    Diagnostic::error(codes::MACRO_UNKNOWN, format!("unknown macro or operator `@{name}`"))
-                        .with_primary(span(r.start().into(), r.end().into()), "not a defined macro")
-                        .with_help("define it with `@define`, or correct the name"),
+                    Diagnostic::error(
+                        codes::MACRO_UNKNOWN,
+                        format!("unknown macro or operator `@{name}`"),
+                    )
+                    .with_primary(
+                        span(r.start().into(), r.end().into()),
+                        "not a defined macro",
+                    )
+                    .with_help("define it with `@define`, or correct the name"),
                 );
             }
         }

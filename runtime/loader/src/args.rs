@@ -81,17 +81,18 @@ pub fn parse(argv: &[String]) -> Result<Parsed, Msg> {
                         rest
                     } else {
                         i += 1;
-                        argv.get(i).cloned().ok_or_else(|| usage_err(format!("option -{c} needs a value")))?
+                        argv.get(i)
+                            .cloned()
+                            .ok_or_else(|| usage_err(format!("option -{c} needs a value")))?
                     };
                     match c {
                         'o' => o.output = Some(val),
                         'c' => o.command = Some(val),
                         _ => {
-                            let pid: i32 = val
-                                .parse()
-                                .ok()
-                                .filter(|p| *p > 0)
-                                .ok_or_else(|| usage_err(format!("-x needs a process id, not `{val}`")))?;
+                            let pid: i32 =
+                                val.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                                    usage_err(format!("-x needs a process id, not `{val}`"))
+                                })?;
                             o.target_pid = Some(pid);
                         }
                     }
@@ -117,20 +118,33 @@ pub fn parse(argv: &[String]) -> Result<Parsed, Msg> {
             !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
         if !ok {
-            return Err(usage_err(format!("module parameter `{p}` is not of the form name=value")));
+            return Err(usage_err(format!(
+                "module parameter `{p}` is not of the form name=value"
+            )));
         }
         if p.starts_with("xs_target=") {
-            return Err(usage_err("xs_target is set by the loader; use -x PID or -c CMD"));
+            return Err(usage_err(
+                "xs_target is set by the loader; use -x PID or -c CMD",
+            ));
         }
     }
     if o.command.is_some() && o.target_pid.is_some() {
         return Err(usage_err("-c and -x cannot be used together"));
     }
-    if [o.detach, o.attach, o.delete].iter().filter(|b| **b).count() > 1 {
+    if [o.detach, o.attach, o.delete]
+        .iter()
+        .filter(|b| **b)
+        .count()
+        > 1
+    {
         return Err(usage_err("-L, -A and -d exclude each other"));
     }
-    if (o.attach || o.delete) && (o.command.is_some() || o.target_pid.is_some() || !o.params.is_empty()) {
-        return Err(usage_err("-A and -d take a module name only (the module is already loaded)"));
+    if (o.attach || o.delete)
+        && (o.command.is_some() || o.target_pid.is_some() || !o.params.is_empty())
+    {
+        return Err(usage_err(
+            "-A and -d take a module name only (the module is already loaded)",
+        ));
     }
     if o.detach && o.command.is_some() {
         return Err(usage_err("-L cannot wait for a -c command; use -x PID"));
@@ -149,24 +163,40 @@ mod tests {
 
     #[test]
     fn parses_staprun_forms() {
-        let Ok(Parsed::Run(o)) = p("-v -o out.txt -x 42 m.ko a=1 b_c=x") else { panic!() };
+        let Ok(Parsed::Run(o)) = p("-v -o out.txt -x 42 m.ko a=1 b_c=x") else {
+            panic!()
+        };
         assert_eq!(o.output.as_deref(), Some("out.txt"));
         assert_eq!(o.target_pid, Some(42));
         assert_eq!(o.module, "m.ko");
         assert_eq!(o.params, ["a=1", "b_c=x"]);
         assert_eq!(o.verbose, 1);
-        let Ok(Parsed::Run(o)) = p("-Lvv -x7 m.ko") else { panic!() };
+        let Ok(Parsed::Run(o)) = p("-Lvv -x7 m.ko") else {
+            panic!()
+        };
         assert!(o.detach);
         assert_eq!(o.verbose, 2);
         assert!(p("-x l7 m.ko").is_err());
-        let Ok(Parsed::Run(o)) = p("-ofile -A name") else { panic!() };
+        let Ok(Parsed::Run(o)) = p("-ofile -A name") else {
+            panic!()
+        };
         assert!(o.attach && o.output.as_deref() == Some("file") && o.module == "name");
         assert_eq!(p("-h").unwrap(), Parsed::Help);
     }
 
     #[test]
     fn rejects_bad_command_lines() {
-        for bad in ["", "-q m.ko", "-o", "-x 0 m.ko", "m.ko novalue", "m.ko xs_target=3", "-L -A m", "-A m a=1", "-c ls -x 3 m.ko"] {
+        for bad in [
+            "",
+            "-q m.ko",
+            "-o",
+            "-x 0 m.ko",
+            "m.ko novalue",
+            "m.ko xs_target=3",
+            "-L -A m",
+            "-A m a=1",
+            "-c ls -x 3 m.ko",
+        ] {
             let e = p(bad).expect_err(bad);
             assert_eq!(e.code, codes::USAGE, "{bad}");
         }

@@ -22,7 +22,9 @@ pub struct KoInfo {
 impl KoInfo {
     /// The kernel release the module was built for: the first word of vermagic.
     pub fn release(&self) -> Option<&str> {
-        self.vermagic.as_deref().and_then(|v| v.split_whitespace().next())
+        self.vermagic
+            .as_deref()
+            .and_then(|v| v.split_whitespace().next())
     }
 }
 
@@ -69,9 +71,11 @@ pub fn machine_matches(m: u16, uname_m: &str) -> bool {
 
 /// The ELF machine a kernel with this `uname -m` expects, if known.
 pub fn machine_of_uname(uname_m: &str) -> Option<u16> {
-    [EM_X86_64, EM_AARCH64, EM_386, EM_ARM, EM_RISCV, EM_PPC64, EM_S390, 8, 258]
-        .into_iter()
-        .find(|m| machine_matches(*m, uname_m))
+    [
+        EM_X86_64, EM_AARCH64, EM_386, EM_ARM, EM_RISCV, EM_PPC64, EM_S390, 8, 258,
+    ]
+    .into_iter()
+    .find(|m| machine_matches(*m, uname_m))
 }
 
 struct Reader<'a> {
@@ -86,15 +90,27 @@ impl Reader<'_> {
     }
     fn u16(&self, off: u64) -> Option<u16> {
         let a = self.bytes::<2>(off)?;
-        Some(if self.le { u16::from_le_bytes(a) } else { u16::from_be_bytes(a) })
+        Some(if self.le {
+            u16::from_le_bytes(a)
+        } else {
+            u16::from_be_bytes(a)
+        })
     }
     fn u32(&self, off: u64) -> Option<u32> {
         let a = self.bytes::<4>(off)?;
-        Some(if self.le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) })
+        Some(if self.le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        })
     }
     fn u64(&self, off: u64) -> Option<u64> {
         let a = self.bytes::<8>(off)?;
-        Some(if self.le { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) })
+        Some(if self.le {
+            u64::from_le_bytes(a)
+        } else {
+            u64::from_be_bytes(a)
+        })
     }
 }
 
@@ -107,23 +123,43 @@ fn not_a_module(path: &str, why: impl Into<String>) -> Msg {
 /// Check `bytes` (the content of the file at `path`) as a kernel module.
 pub fn inspect(path: &str, bytes: &[u8]) -> Result<KoInfo, Msg> {
     if bytes.len() < 4 || &bytes[..4] != b"\x7fELF" {
-        let what = if bytes.is_empty() { "the file is empty".to_string() } else { "it does not start with the ELF magic bytes 7f 45 4c 46".to_string() };
+        let what = if bytes.is_empty() {
+            "the file is empty".to_string()
+        } else {
+            "it does not start with the ELF magic bytes 7f 45 4c 46".to_string()
+        };
         return Err(not_a_module(path, what));
     }
     let is64 = match bytes.get(4) {
         Some(1) => false,
         Some(2) => true,
-        _ => return Err(not_a_module(path, "the ELF header is cut short or has an unknown class")),
+        _ => {
+            return Err(not_a_module(
+                path,
+                "the ELF header is cut short or has an unknown class",
+            ))
+        }
     };
     let le = match bytes.get(5) {
         Some(1) => true,
         Some(2) => false,
-        _ => return Err(not_a_module(path, "the ELF header is cut short or has an unknown byte order")),
+        _ => {
+            return Err(not_a_module(
+                path,
+                "the ELF header is cut short or has an unknown byte order",
+            ))
+        }
     };
     let r = Reader { b: bytes, le };
     let ehsize: u64 = if is64 { 64 } else { 52 };
     if (bytes.len() as u64) < ehsize {
-        return Err(not_a_module(path, format!("the file is truncated: {} bytes, shorter than an ELF header", bytes.len())));
+        return Err(not_a_module(
+            path,
+            format!(
+                "the file is truncated: {} bytes, shorter than an ELF header",
+                bytes.len()
+            ),
+        ));
     }
     let e_type = r.u16(16).unwrap_or(0);
     let machine = r.u16(18).unwrap_or(0);
@@ -131,9 +167,19 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<KoInfo, Msg> {
         return Err(not_a_module(path, format!("it is an ELF file of type {e_type} ({}), a module is a relocatable object (type 1)", match e_type { 2 => "an executable", 3 => "a shared object or PIE", 4 => "a core dump", _ => "unknown" })));
     }
     let (shoff, shentsize, shnum, shstrndx) = if is64 {
-        (r.u64(0x28).unwrap_or(0), r.u16(0x3a).unwrap_or(0), r.u16(0x3c).unwrap_or(0), r.u16(0x3e).unwrap_or(0))
+        (
+            r.u64(0x28).unwrap_or(0),
+            r.u16(0x3a).unwrap_or(0),
+            r.u16(0x3c).unwrap_or(0),
+            r.u16(0x3e).unwrap_or(0),
+        )
     } else {
-        (r.u32(0x20).unwrap_or(0) as u64, r.u16(0x2e).unwrap_or(0), r.u16(0x30).unwrap_or(0), r.u16(0x32).unwrap_or(0))
+        (
+            r.u32(0x20).unwrap_or(0) as u64,
+            r.u16(0x2e).unwrap_or(0),
+            r.u16(0x30).unwrap_or(0),
+            r.u16(0x32).unwrap_or(0),
+        )
     };
     let len = bytes.len() as u64;
     let need_ent: u16 = if is64 { 64 } else { 40 };
@@ -154,17 +200,35 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<KoInfo, Msg> {
     for i in 0..shnum as u64 {
         let h = shoff + i * shentsize as u64;
         let s = if is64 {
-            Sec { name: r.u32(h).unwrap_or(0), kind: r.u32(h + 4).unwrap_or(0), off: r.u64(h + 0x18).unwrap_or(0), size: r.u64(h + 0x20).unwrap_or(0) }
+            Sec {
+                name: r.u32(h).unwrap_or(0),
+                kind: r.u32(h + 4).unwrap_or(0),
+                off: r.u64(h + 0x18).unwrap_or(0),
+                size: r.u64(h + 0x20).unwrap_or(0),
+            }
         } else {
-            Sec { name: r.u32(h).unwrap_or(0), kind: r.u32(h + 4).unwrap_or(0), off: r.u32(h + 0x10).unwrap_or(0) as u64, size: r.u32(h + 0x14).unwrap_or(0) as u64 }
+            Sec {
+                name: r.u32(h).unwrap_or(0),
+                kind: r.u32(h + 4).unwrap_or(0),
+                off: r.u32(h + 0x10).unwrap_or(0) as u64,
+                size: r.u32(h + 0x14).unwrap_or(0) as u64,
+            }
         };
         const SHT_NOBITS: u32 = 8;
         if s.kind != SHT_NOBITS && s.kind != 0 && s.off.saturating_add(s.size) > len {
-            return Err(not_a_module(path, format!("the file is truncated: it has {len} bytes, section {i} ends at byte {}", s.off.saturating_add(s.size))));
+            return Err(not_a_module(
+                path,
+                format!(
+                    "the file is truncated: it has {len} bytes, section {i} ends at byte {}",
+                    s.off.saturating_add(s.size)
+                ),
+            ));
         }
         secs.push(s);
     }
-    let strtab = secs.get(shstrndx as usize).ok_or_else(|| not_a_module(path, "its section-name table index is out of range"))?;
+    let strtab = secs
+        .get(shstrndx as usize)
+        .ok_or_else(|| not_a_module(path, "its section-name table index is out of range"))?;
     let (str_off, str_size) = (strtab.off, strtab.size);
     let sec_name = |s: &Sec| -> &[u8] {
         let start = str_off.saturating_add(s.name as u64);
@@ -176,15 +240,30 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<KoInfo, Msg> {
     };
     let find = |n: &[u8]| secs.iter().find(|s| sec_name(s) == n);
     let Some(modinfo) = find(b".modinfo") else {
-        return Err(not_a_module(path, "it has no .modinfo section (an object file, not a linked .ko?)"));
+        return Err(not_a_module(
+            path,
+            "it has no .modinfo section (an object file, not a linked .ko?)",
+        ));
     };
     if find(b".gnu.linkonce.this_module").is_none() {
-        return Err(not_a_module(path, "it has no .gnu.linkonce.this_module section (an object file, not a linked .ko?)"));
+        return Err(not_a_module(
+            path,
+            "it has no .gnu.linkonce.this_module section (an object file, not a linked .ko?)",
+        ));
     }
     let data = &bytes[modinfo.off as usize..(modinfo.off + modinfo.size) as usize];
-    let mut info = KoInfo { machine, is64, little_endian: le, name: None, vermagic: None, modinfo: Vec::new() };
+    let mut info = KoInfo {
+        machine,
+        is64,
+        little_endian: le,
+        name: None,
+        vermagic: None,
+        modinfo: Vec::new(),
+    };
     for entry in data.split(|c| *c == 0) {
-        let Ok(text) = std::str::from_utf8(entry) else { continue };
+        let Ok(text) = std::str::from_utf8(entry) else {
+            continue;
+        };
         if let Some((k, v)) = text.split_once('=') {
             match k {
                 "name" => info.name = Some(v.to_string()),
@@ -195,7 +274,10 @@ pub fn inspect(path: &str, bytes: &[u8]) -> Result<KoInfo, Msg> {
         }
     }
     if info.vermagic.is_none() {
-        return Err(not_a_module(path, "its .modinfo has no vermagic= entry (it was not built by kbuild)"));
+        return Err(not_a_module(
+            path,
+            "its .modinfo has no vermagic= entry (it was not built by kbuild)",
+        ));
     }
     Ok(info)
 }
@@ -266,12 +348,22 @@ pub(crate) mod tests {
 
     pub fn good_ko(machine: u16, vermagic: &str) -> Vec<u8> {
         let modinfo = format!("license=GPL\0name=xs_test\0vermagic={vermagic}\0");
-        make_ko(machine, &[(".text", b"\xc3"), (".modinfo", modinfo.as_bytes()), (".gnu.linkonce.this_module", &[0u8; 32])])
+        make_ko(
+            machine,
+            &[
+                (".text", b"\xc3"),
+                (".modinfo", modinfo.as_bytes()),
+                (".gnu.linkonce.this_module", &[0u8; 32]),
+            ],
+        )
     }
 
     #[test]
     fn reads_modinfo() {
-        let ko = good_ko(EM_AARCH64, "6.1.0-56-arm64 SMP mod_unload modversions aarch64");
+        let ko = good_ko(
+            EM_AARCH64,
+            "6.1.0-56-arm64 SMP mod_unload modversions aarch64",
+        );
         let i = inspect("x.ko", &ko).unwrap();
         assert_eq!(i.machine, EM_AARCH64);
         assert_eq!(i.release(), Some("6.1.0-56-arm64"));
@@ -281,7 +373,10 @@ pub(crate) mod tests {
 
     #[test]
     fn every_truncation_is_an_error_not_a_panic() {
-        let ko = good_ko(EM_X86_64, "6.1.0-56-amd64 SMP preempt mod_unload modversions ");
+        let ko = good_ko(
+            EM_X86_64,
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions ",
+        );
         for cut in 0..ko.len() {
             let e = inspect("x.ko", &ko[..cut]).expect_err("truncated file accepted");
             assert_eq!(e.code, codes::NOT_A_MODULE);

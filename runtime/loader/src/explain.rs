@@ -21,7 +21,10 @@ pub struct Facts {
 }
 
 fn rebuild_help(f: &Facts) -> String {
-    format!("rebuild the module for this kernel on the build host: `xstap -r {} -m {} SCRIPT -p4`", f.release, f.name)
+    format!(
+        "rebuild the module for this kernel on the build host: `xstap -r {} -m {} SCRIPT -p4`",
+        f.release, f.name
+    )
 }
 
 /// Checks before loading: refuse a module for another arch or kernel.
@@ -29,9 +32,17 @@ pub fn precheck(info: &KoInfo, f: &Facts) -> Result<(), Msg> {
     if !crate::elf::machine_matches(info.machine, &f.machine) {
         return Err(Msg::error(
             codes::WRONG_ARCH,
-            format!("`{}` was built for {}, but this machine is {}", f.path, machine_name(info.machine), f.machine),
+            format!(
+                "`{}` was built for {}, but this machine is {}",
+                f.path,
+                machine_name(info.machine),
+                f.machine
+            ),
         )
-        .note(format!("the module was built for kernel {}", info.release().unwrap_or("?")))
+        .note(format!(
+            "the module was built for kernel {}",
+            info.release().unwrap_or("?")
+        ))
         .help(rebuild_help(f)));
     }
     let built = info.release().unwrap_or("");
@@ -222,7 +233,10 @@ mod tests {
 
     #[test]
     fn prechecks() {
-        let ko = crate::elf::tests::good_ko(crate::elf::EM_AARCH64, "6.1.0-56-arm64 SMP mod_unload modversions aarch64");
+        let ko = crate::elf::tests::good_ko(
+            crate::elf::EM_AARCH64,
+            "6.1.0-56-arm64 SMP mod_unload modversions aarch64",
+        );
         let info = crate::elf::inspect("m.ko", &ko).unwrap();
         let e = precheck(&info, &facts(&[])).unwrap_err();
         assert_eq!(e.code, codes::WRONG_ARCH);
@@ -230,7 +244,11 @@ mod tests {
         f.machine = "aarch64".into();
         let e = precheck(&info, &f).unwrap_err();
         assert_eq!(e.code, codes::WRONG_KERNEL);
-        assert!(e.to_string().contains("built for kernel 6.1.0-56-arm64, but this kernel is 6.1.0-56-amd64"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("built for kernel 6.1.0-56-arm64, but this kernel is 6.1.0-56-amd64"),
+            "{e}"
+        );
         assert!(e.to_string().contains("xstap -r 6.1.0-56-amd64"), "{e}");
         f.release = "6.1.0-56-arm64".into();
         assert_eq!(precheck(&info, &f), Ok(()));

@@ -21,10 +21,19 @@ pub struct Msg {
 
 impl Msg {
     pub fn error(code: &'static str, message: impl Into<String>) -> Msg {
-        Msg { code, severity: Severity::Error, message: message.into(), notes: Vec::new(), help: None }
+        Msg {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            notes: Vec::new(),
+            help: None,
+        }
     }
     pub fn warning(code: &'static str, message: impl Into<String>) -> Msg {
-        Msg { severity: Severity::Warning, ..Msg::error(code, message) }
+        Msg {
+            severity: Severity::Warning,
+            ..Msg::error(code, message)
+        }
     }
     pub fn note(mut self, note: impl Into<String>) -> Msg {
         self.notes.push(note.into());

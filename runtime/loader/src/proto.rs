@@ -47,10 +47,18 @@ pub fn parse_status(line: &str) -> Result<Status, StatusError> {
     if version != VERSION {
         return Err(StatusError::Version(version));
     }
-    let mut st = Status { version, state: State::Loaded, exit_requested: false, dropped: 0, start_rc: 0 };
+    let mut st = Status {
+        version,
+        state: State::Loaded,
+        exit_requested: false,
+        dropped: 0,
+        start_rc: 0,
+    };
     let mut have_state = false;
     for w in words {
-        let Some((k, v)) = w.split_once('=') else { continue };
+        let Some((k, v)) = w.split_once('=') else {
+            continue;
+        };
         match k {
             "state" => {
                 st.state = match v {
@@ -90,13 +98,22 @@ pub fn parse_records(buf: &[u8]) -> Result<Vec<Record<'_>>, usize> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < buf.len() {
-        let Some(h) = buf.get(at..at + REC_HDR) else { return Err(at) };
+        let Some(h) = buf.get(at..at + REC_HDR) else {
+            return Err(at);
+        };
         let len = u32::from_ne_bytes(h[0..4].try_into().unwrap()) as usize;
         let kind = u16::from_ne_bytes(h[4..6].try_into().unwrap());
         let cpu = u16::from_ne_bytes(h[6..8].try_into().unwrap());
         let seq = u64::from_ne_bytes(h[8..16].try_into().unwrap());
-        let Some(payload) = buf.get(at + REC_HDR..at + REC_HDR + len) else { return Err(at) };
-        out.push(Record { kind, cpu, seq, payload });
+        let Some(payload) = buf.get(at + REC_HDR..at + REC_HDR + len) else {
+            return Err(at);
+        };
+        out.push(Record {
+            kind,
+            cpu,
+            seq,
+            payload,
+        });
         at += REC_HDR + len;
     }
     Ok(out)
@@ -130,7 +147,8 @@ impl LineCounter {
             } else if self.prefix == b"WARNING:" {
                 self.warnings += 1;
                 self.decided = true;
-            } else if !b"ERROR:".starts_with(&self.prefix) && !b"WARNING:".starts_with(&self.prefix) {
+            } else if !b"ERROR:".starts_with(&self.prefix) && !b"WARNING:".starts_with(&self.prefix)
+            {
                 self.decided = true;
             }
         }
@@ -143,14 +161,32 @@ mod tests {
 
     #[test]
     fn status_lines() {
-        let s = parse_status("XSTAP1 state=running exit=1 dropped=7 start_rc=0 bufsize=1048576 cpus=2 future=x\n").unwrap();
-        assert_eq!((s.state, s.exit_requested, s.dropped), (State::Running, true, 7));
+        let s = parse_status(
+            "XSTAP1 state=running exit=1 dropped=7 start_rc=0 bufsize=1048576 cpus=2 future=x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.state, s.exit_requested, s.dropped),
+            (State::Running, true, 7)
+        );
         let s = parse_status("XSTAP1 state=failed exit=0 dropped=0 start_rc=-22").unwrap();
         assert_eq!((s.state, s.start_rc), (State::Failed, -22));
-        assert_eq!(parse_status("XSTAP2 state=running"), Err(StatusError::Version(2)));
-        assert!(matches!(parse_status("hello"), Err(StatusError::Garbled(_))));
-        assert!(matches!(parse_status("XSTAP1 exit=0"), Err(StatusError::Garbled(_))));
-        assert!(matches!(parse_status("XSTAP1 state=weird"), Err(StatusError::Garbled(_))));
+        assert_eq!(
+            parse_status("XSTAP2 state=running"),
+            Err(StatusError::Version(2))
+        );
+        assert!(matches!(
+            parse_status("hello"),
+            Err(StatusError::Garbled(_))
+        ));
+        assert!(matches!(
+            parse_status("XSTAP1 exit=0"),
+            Err(StatusError::Garbled(_))
+        ));
+        assert!(matches!(
+            parse_status("XSTAP1 state=weird"),
+            Err(StatusError::Garbled(_))
+        ));
     }
 
     fn rec(kind: u16, seq: u64, text: &str) -> Vec<u8> {
@@ -170,15 +206,29 @@ mod tests {
         buf.extend(rec(REC_STDOUT, 3, ""));
         let r = parse_records(&buf).unwrap();
         assert_eq!(r.len(), 3);
-        assert_eq!((r[1].kind, r[1].cpu, r[1].seq, r[1].payload), (REC_STDERR, 3, 2, &b"ERROR: x\n"[..]));
-        assert_eq!(parse_records(&buf[..buf.len() - 1]), Err(buf.len() - REC_HDR));
+        assert_eq!(
+            (r[1].kind, r[1].cpu, r[1].seq, r[1].payload),
+            (REC_STDERR, 3, 2, &b"ERROR: x\n"[..])
+        );
+        assert_eq!(
+            parse_records(&buf[..buf.len() - 1]),
+            Err(buf.len() - REC_HDR)
+        );
         assert_eq!(parse_records(&buf[..5]), Err(0));
     }
 
     #[test]
     fn counts_error_lines_across_records() {
         let mut c = LineCounter::default();
-        for chunk in ["ERR", "OR: division by zero\nWARNING: x\nnot an ERROR: line\n", "E", "RROR", ":", " y\nERRORS\n", "WARN"] {
+        for chunk in [
+            "ERR",
+            "OR: division by zero\nWARNING: x\nnot an ERROR: line\n",
+            "E",
+            "RROR",
+            ":",
+            " y\nERRORS\n",
+            "WARN",
+        ] {
             c.feed(chunk.as_bytes());
         }
         assert_eq!((c.errors, c.warnings), (2, 1));

@@ -38,7 +38,11 @@ impl Ui {
 pub fn run(o: &Opts) -> i32 {
     sys::install_signal_handlers();
     let ui = Ui { verbose: o.verbose };
-    let result = if o.attach || o.delete { attach(o, &ui) } else { load_and_run(o, &ui) };
+    let result = if o.attach || o.delete {
+        attach(o, &ui)
+    } else {
+        load_and_run(o, &ui)
+    };
     match result {
         Ok(code) => code,
         Err(m) => {
@@ -51,10 +55,15 @@ pub fn run(o: &Opts) -> i32 {
 fn open_output(o: &Opts) -> Result<Box<dyn Write>, Msg> {
     match &o.output {
         None => Ok(Box::new(std::io::stdout())),
-        Some(p) => File::create(p).map(|f| Box::new(f) as Box<dyn Write>).map_err(|e| {
-            Msg::error(codes::OUTPUT, format!("cannot write the output file `{p}`: {e}"))
+        Some(p) => File::create(p)
+            .map(|f| Box::new(f) as Box<dyn Write>)
+            .map_err(|e| {
+                Msg::error(
+                    codes::OUTPUT,
+                    format!("cannot write the output file `{p}`: {e}"),
+                )
                 .help("give -o a path in a writable directory")
-        }),
+            }),
     }
 }
 
@@ -77,7 +86,13 @@ fn load_and_run(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
         kernel_log: Vec::new(),
     };
     explain::precheck(&info, &facts)?;
-    ui.v(format!("module `{name}` built for {} ({}), this kernel {} ({})", info.release().unwrap_or("?"), elf::machine_name(info.machine), facts.release, facts.machine));
+    ui.v(format!(
+        "module `{name}` built for {} ({}), this kernel {} ({})",
+        info.release().unwrap_or("?"),
+        elf::machine_name(info.machine),
+        facts.release,
+        facts.machine
+    ));
     let mut out = open_output(o)?;
 
     // The target process: -x PID, or the -c child, held before its exec.
@@ -85,13 +100,22 @@ fn load_and_run(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
     let mut params: Vec<String> = Vec::new();
     if let Some(pid) = o.target_pid {
         if !sys::process_exists(pid) {
-            return Err(Msg::error(codes::COMMAND, format!("-x {pid}: no such process")).help("give the pid of a running process"));
+            return Err(
+                Msg::error(codes::COMMAND, format!("-x {pid}: no such process"))
+                    .help("give the pid of a running process"),
+            );
         }
         params.push(format!("xs_target={pid}"));
     }
     if let Some(cmd) = &o.command {
         let c = sys::Child::spawn(cmd).map_err(|e| {
-            Msg::error(codes::COMMAND, format!("cannot start `{cmd}`: {}", std::io::Error::from_raw_os_error(e)))
+            Msg::error(
+                codes::COMMAND,
+                format!(
+                    "cannot start `{cmd}`: {}",
+                    std::io::Error::from_raw_os_error(e)
+                ),
+            )
         })?;
         params.push(format!("xs_target={}", c.pid));
         child = Some(c);
@@ -99,7 +123,8 @@ fn load_and_run(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
     params.extend(o.params.iter().map(|p| quote_param(p)));
     let params = params.join(" ");
 
-    let file = File::open(path).map_err(|e| Msg::error(codes::READ_KO, format!("cannot open `{path}`: {e}")))?;
+    let file = File::open(path)
+        .map_err(|e| Msg::error(codes::READ_KO, format!("cannot open `{path}`: {e}")))?;
     let mut klog = sys::KernelLog::open();
     ui.v(format!("finit_module({path}, \"{params}\")"));
     if let Err(e) = sys::finit_module(&file, &params) {
@@ -133,7 +158,11 @@ fn load_and_run(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
     let unload = unload(&name, ui);
     let late = relevant_log(klog.new_lines(), &name);
     if let Err(m) = unload {
-        ui.msg(&if late.is_empty() { m } else { m.note(format!("the kernel said:\n{}", late.join("\n"))) });
+        ui.msg(&if late.is_empty() {
+            m
+        } else {
+            m.note(format!("the kernel said:\n{}", late.join("\n")))
+        });
         return Ok(1);
     }
     Ok(code)
@@ -141,9 +170,19 @@ fn load_and_run(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
 
 /// -A (stream a running module, then stop and unload) and -d (stop and unload).
 fn attach(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
-    let name = o.module.trim_end_matches(".ko").rsplit('/').next().unwrap_or("").replace('-', "_");
+    let name = o
+        .module
+        .trim_end_matches(".ko")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .replace('-', "_");
     if !Path::new("/sys/module").join(&name).exists() {
-        return Err(Msg::error(codes::NO_TRANSPORT, format!("no module named `{name}` is loaded")).help("load it with `xstap-run -L MODULE.ko` first"));
+        return Err(Msg::error(
+            codes::NO_TRANSPORT,
+            format!("no module named `{name}` is loaded"),
+        )
+        .help("load it with `xstap-run -L MODULE.ko` first"));
     }
     let mut out = open_output(o)?;
     let t = Transport::find(&name, ui)?;
@@ -171,7 +210,11 @@ fn attach(o: &Opts, ui: &Ui) -> Result<i32, Msg> {
 fn relevant_log(lines: Vec<String>, _name: &str) -> Vec<String> {
     let mut v: Vec<String> = lines
         .into_iter()
-        .filter(|l| !l.contains("taints kernel") && !l.contains("module verification failed") && !l.contains("kernel tainted"))
+        .filter(|l| {
+            !l.contains("taints kernel")
+                && !l.contains("module verification failed")
+                && !l.contains("kernel tainted")
+        })
         .collect();
     v.dedup();
     if v.len() > 12 {
@@ -233,7 +276,10 @@ impl Transport {
                     ui.v("mounted debugfs on /sys/kernel/debug");
                     dbg = Some("/sys/kernel/debug".into());
                 }
-                Err(e) => ui.v(format!("cannot mount debugfs: {}", std::io::Error::from_raw_os_error(e))),
+                Err(e) => ui.v(format!(
+                    "cannot mount debugfs: {}",
+                    std::io::Error::from_raw_os_error(e)
+                )),
             }
         }
         let mut dirs = Vec::new();
@@ -248,18 +294,37 @@ impl Transport {
                 continue;
             }
             let open = |p: &Path, write: bool| {
-                std::fs::OpenOptions::new().read(true).write(write).open(p).map_err(|e| {
-                    Msg::error(codes::NO_TRANSPORT, format!("cannot open `{}`: {e}", p.display())).help("run xstap-run as root")
-                })
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(write)
+                    .open(p)
+                    .map_err(|e| {
+                        Msg::error(
+                            codes::NO_TRANSPORT,
+                            format!("cannot open `{}`: {e}", p.display()),
+                        )
+                        .help("run xstap-run as root")
+                    })
             };
-            let t = Transport { ctl: open(&ctl, true)?, data: open(&dir.join("data"), false)?, dir: dir.clone() };
+            let t = Transport {
+                ctl: open(&ctl, true)?,
+                data: open(&dir.join("data"), false)?,
+                dir: dir.clone(),
+            };
             ui.v(format!("transport: {}", dir.display()));
             return Ok(t);
         }
-        Err(Msg::error(codes::NO_TRANSPORT, format!("module `{name}` has no xstap transport files"))
-            .note(format!("looked for: {}", looked.join(", ")))
-            .note(if dbg.is_none() { "debugfs is not mounted and could not be mounted" } else { "debugfs is mounted" })
-            .help("only modules built by xstap can be run by xstap-run; use insmod for other modules"))
+        Err(Msg::error(
+            codes::NO_TRANSPORT,
+            format!("module `{name}` has no xstap transport files"),
+        )
+        .note(format!("looked for: {}", looked.join(", ")))
+        .note(if dbg.is_none() {
+            "debugfs is not mounted and could not be mounted"
+        } else {
+            "debugfs is mounted"
+        })
+        .help("only modules built by xstap can be run by xstap-run; use insmod for other modules"))
     }
 
     fn status(&self) -> Result<proto::Status, Msg> {
@@ -267,20 +332,40 @@ impl Transport {
         let n = retry(|| self.ctl.read_at(&mut buf, 0)).map_err(|e| self.io_err("read", e))?;
         let line = String::from_utf8_lossy(&buf[..n]);
         proto::parse_status(&line).map_err(|e| match e {
-            StatusError::Version(v) => Msg::error(codes::PROTOCOL, format!("the module speaks transport version {v}, this xstap-run speaks version {}", proto::VERSION))
-                .help("use the xstap-run of the same xstap release as the compiler that built the module"),
-            StatusError::Garbled(l) => Msg::error(codes::PROTOCOL, format!("`{}` does not hold an xstap status line", self.dir.join("ctl").display()))
-                .note(format!("it reads: `{l}`"))
-                .help("the module is not an xstap module, or it is broken"),
+            StatusError::Version(v) => Msg::error(
+                codes::PROTOCOL,
+                format!(
+                    "the module speaks transport version {v}, this xstap-run speaks version {}",
+                    proto::VERSION
+                ),
+            )
+            .help(
+                "use the xstap-run of the same xstap release as the compiler that built the module",
+            ),
+            StatusError::Garbled(l) => Msg::error(
+                codes::PROTOCOL,
+                format!(
+                    "`{}` does not hold an xstap status line",
+                    self.dir.join("ctl").display()
+                ),
+            )
+            .note(format!("it reads: `{l}`"))
+            .help("the module is not an xstap module, or it is broken"),
         })
     }
 
     fn command(&self, cmd: &str) -> Result<(), Msg> {
-        retry(|| self.ctl.write_at(cmd.as_bytes(), 0)).map(|_| ()).map_err(|e| self.io_err(&format!("write \"{cmd}\" to"), e))
+        retry(|| self.ctl.write_at(cmd.as_bytes(), 0))
+            .map(|_| ())
+            .map_err(|e| self.io_err(&format!("write \"{cmd}\" to"), e))
     }
 
     fn io_err(&self, what: &str, e: std::io::Error) -> Msg {
-        Msg::error(codes::IO, format!("cannot {what} `{}`: {e}", self.dir.display())).help("the module may have been unloaded by someone else")
+        Msg::error(
+            codes::IO,
+            format!("cannot {what} `{}`: {e}", self.dir.display()),
+        )
+        .help("the module may have been unloaded by someone else")
     }
 }
 
@@ -303,7 +388,13 @@ enum Outcome {
 /// Drain the records available now, at most `max_reads` reads (so that a
 /// script printing without pause cannot keep the loader from looking at
 /// the status and at signals); returns the number of bytes read.
-fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCounter, max_reads: usize) -> Result<usize, Msg> {
+fn drain(
+    t: &Transport,
+    buf: &mut [u8],
+    out: &mut dyn Write,
+    errs: &mut LineCounter,
+    max_reads: usize,
+) -> Result<usize, Msg> {
     use std::io::Read;
     let mut total = 0;
     for _ in 0..max_reads {
@@ -313,8 +404,14 @@ fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCoun
         }
         total += n;
         let recs = proto::parse_records(&buf[..n]).map_err(|at| {
-            Msg::error(codes::PROTOCOL, format!("a record in `{}` is cut at byte {at} of a {n}-byte read", t.dir.join("data").display()))
-                .help("this is a bug in the xstap runtime; please report it")
+            Msg::error(
+                codes::PROTOCOL,
+                format!(
+                    "a record in `{}` is cut at byte {at} of a {n}-byte read",
+                    t.dir.join("data").display()
+                ),
+            )
+            .help("this is a bug in the xstap runtime; please report it")
         })?;
         for r in recs {
             match r.kind {
@@ -325,7 +422,10 @@ fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCoun
                 }
                 _ => {
                     if let Err(e) = out.write_all(r.payload) {
-                        return Err(Msg::error(codes::OUTPUT, format!("cannot write the script's output: {e}")));
+                        return Err(Msg::error(
+                            codes::OUTPUT,
+                            format!("cannot write the script's output: {e}"),
+                        ));
                     }
                 }
             }
@@ -335,7 +435,13 @@ fn drain(t: &Transport, buf: &mut [u8], out: &mut dyn Write, errs: &mut LineCoun
     Ok(total)
 }
 
-fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sys::Child>, detach: bool) -> Result<Outcome, Msg> {
+fn stream(
+    t: &Transport,
+    ui: &Ui,
+    out: &mut dyn Write,
+    mut child: Option<&mut sys::Child>,
+    detach: bool,
+) -> Result<Outcome, Msg> {
     let mut buf = vec![0u8; proto::READ_SIZE];
     let mut errs = LineCounter::default();
     let mut st = t.status()?;
@@ -367,7 +473,13 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
         let sigs = sys::signals();
         let child_done = released && child.as_deref_mut().is_some_and(|c| c.exited());
         if !stop_sent && (st.exit_requested || sigs > 0 || child_done) {
-            let why = if sigs > 0 { "signal" } else if child_done { "the -c command ended" } else { "the script asked to exit" };
+            let why = if sigs > 0 {
+                "signal"
+            } else if child_done {
+                "the -c command ended"
+            } else {
+                "the script asked to exit"
+            };
             ui.v(format!("stop ({why})"));
             t.command("stop")?;
             stop_sent = true;
@@ -375,7 +487,9 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
         }
         if stop_sent && sigs >= 2 {
             // A second Ctrl-C: stop waiting; unloading still runs the end probes.
-            eprintln!("xstap-run: interrupted again: unloading without waiting for the end of the script");
+            eprintln!(
+                "xstap-run: interrupted again: unloading without waiting for the end of the script"
+            );
             hurried = true;
             break;
         }
@@ -389,8 +503,13 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
     let _ = out.flush();
     let mut failed = false;
     if st.state == State::Failed {
-        ui.msg(&Msg::error(codes::START_FAILED, format!("the script failed to start ({})", explain_rc(st.start_rc)))
-            .help("see the script's error message above"));
+        ui.msg(
+            &Msg::error(
+                codes::START_FAILED,
+                format!("the script failed to start ({})", explain_rc(st.start_rc)),
+            )
+            .help("see the script's error message above"),
+        );
         failed = true;
     }
     if st.dropped > 0 {
@@ -399,11 +518,18 @@ fn stream(t: &Transport, ui: &Ui, out: &mut dyn Write, mut child: Option<&mut sy
             .help("print less, or give the module bigger buffers: `xstap-run MODULE.ko xs_bufsize_kb=8192`"));
     }
     if errs.errors > 0 {
-        ui.msg(&Msg::error(codes::SCRIPT_ERRORS, format!("the script reported {} error(s)", errs.errors))
-            .help("see the ERROR lines above; each names the script location"));
+        ui.msg(
+            &Msg::error(
+                codes::SCRIPT_ERRORS,
+                format!("the script reported {} error(s)", errs.errors),
+            )
+            .help("see the ERROR lines above; each names the script location"),
+        );
         failed = true;
     }
-    Ok(Outcome::Finished { failed: failed || hurried && errs.errors > 0 })
+    Ok(Outcome::Finished {
+        failed: failed || hurried && errs.errors > 0,
+    })
 }
 
 fn explain_rc(rc: i64) -> String {
@@ -425,7 +551,13 @@ mod tests {
             "m: disagrees about version of symbol module_layout".to_string(),
             "Lockdown: xstap-run: unsigned module loading is restricted".to_string(),
         ];
-        assert_eq!(relevant_log(lines, "m"), ["m: disagrees about version of symbol module_layout", "Lockdown: xstap-run: unsigned module loading is restricted"]);
+        assert_eq!(
+            relevant_log(lines, "m"),
+            [
+                "m: disagrees about version of symbol module_layout",
+                "Lockdown: xstap-run: unsigned module loading is restricted"
+            ]
+        );
         assert_eq!(quote_param("msg=a b"), "msg=\"a b\"");
         assert_eq!(quote_param("n=1"), "n=1");
     }

@@ -34,7 +34,11 @@ pub fn delete_module(name: &str) -> Result<(), i32> {
 pub fn uname() -> (String, String) {
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     unsafe { libc::uname(&mut u) };
-    let s = |f: &[libc::c_char]| unsafe { CStr::from_ptr(f.as_ptr()) }.to_string_lossy().into_owned();
+    let s = |f: &[libc::c_char]| {
+        unsafe { CStr::from_ptr(f.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    };
     (s(&u.release[..]), s(&u.machine[..]))
 }
 
@@ -42,14 +46,24 @@ const DEBUGFS_MAGIC: i64 = 0x6462_6720;
 
 /// Whether `dir` is a mounted debugfs.
 pub fn is_debugfs(dir: &str) -> bool {
-    let Ok(c) = CString::new(dir) else { return false };
+    let Ok(c) = CString::new(dir) else {
+        return false;
+    };
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     (unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0) && st.f_type as i64 == DEBUGFS_MAGIC
 }
 
 pub fn mount_debugfs(dir: &str) -> Result<(), i32> {
     let d = CString::new(dir).unwrap();
-    let r = unsafe { libc::mount(c"debugfs".as_ptr(), d.as_ptr(), c"debugfs".as_ptr(), 0, std::ptr::null()) };
+    let r = unsafe {
+        libc::mount(
+            c"debugfs".as_ptr(),
+            d.as_ptr(),
+            c"debugfs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
+    };
     if r == 0 {
         Ok(())
     } else {
@@ -95,7 +109,11 @@ pub struct KernelLog(Option<std::fs::File>);
 impl KernelLog {
     pub fn open() -> KernelLog {
         use std::os::unix::fs::OpenOptionsExt;
-        let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("/dev/kmsg").ok();
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open("/dev/kmsg")
+            .ok();
         if let Some(f) = &f {
             unsafe { libc::lseek(f.as_raw_fd(), 0, libc::SEEK_END) };
         }
@@ -154,14 +172,23 @@ impl Child {
                 if n != 1 || b != b'g' {
                     libc::_exit(127);
                 }
-                let argv = [c"/bin/sh".as_ptr(), c"-c".as_ptr(), c_cmd.as_ptr(), std::ptr::null()];
+                let argv = [
+                    c"/bin/sh".as_ptr(),
+                    c"-c".as_ptr(),
+                    c_cmd.as_ptr(),
+                    std::ptr::null(),
+                ];
                 libc::signal(libc::SIGPIPE, libc::SIG_DFL);
                 libc::execv(c"/bin/sh".as_ptr(), argv.as_ptr());
                 libc::_exit(127);
             }
         }
         unsafe { libc::close(fds[0]) };
-        Ok(Child { pid, gate: fds[1], status: None })
+        Ok(Child {
+            pid,
+            gate: fds[1],
+            status: None,
+        })
     }
 
     /// Let the child exec its command.

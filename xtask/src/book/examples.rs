@@ -45,8 +45,14 @@ pub fn extract(file: &Path, text: &str) -> (Vec<Example>, Vec<String>) {
     let mut lines = text.lines().enumerate();
     while let Some((i, line)) = lines.next() {
         let t = line.trim_start();
-        let Some(info) = t.strip_prefix("```") else { continue };
-        let attrs: Vec<&str> = info.split([',', ' ']).map(str::trim).filter(|a| !a.is_empty()).collect();
+        let Some(info) = t.strip_prefix("```") else {
+            continue;
+        };
+        let attrs: Vec<&str> = info
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .collect();
         let mut code = String::new();
         let mut closed = false;
         for (_, l) in lines.by_ref() {
@@ -76,7 +82,9 @@ pub fn extract(file: &Path, text: &str) -> (Vec<Example>, Vec<String>) {
             match *a {
                 "should-fail" => match expected_code(&ex.code) {
                     Some(c) => ex.expect = Expect::Fail(c),
-                    None => errors.push(format!("{at}: a should-fail example needs a `# error: E0000` line")),
+                    None => errors.push(format!(
+                        "{at}: a should-fail example needs a `# error: E0000` line"
+                    )),
                 },
                 "guru" => ex.guru = true,
                 "p1" => ex.parse_only = true,
@@ -95,21 +103,24 @@ fn expected_code(code: &str) -> Option<String> {
         let rest = t.strip_prefix('#').or_else(|| t.strip_prefix("//"))?.trim();
         let c = rest.strip_prefix("error:")?.trim();
         let c: String = c.chars().take(5).collect();
-        (c.len() == 5 && c.starts_with('E') && c[1..].chars().all(|d| d.is_ascii_digit())).then_some(c)
+        (c.len() == 5 && c.starts_with('E') && c[1..].chars().all(|d| d.is_ascii_digit()))
+            .then_some(c)
     })
 }
 
 /// Every chapter under `src`, as (path relative to `src`, text), sorted.
 pub fn chapters(src: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<(), String> {
-        let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let rd =
+            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
         let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
                 walk(root, &p, out)?;
             } else if p.extension().is_some_and(|e| e == "md") {
-                let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
                 out.push((p.strip_prefix(root).unwrap_or(&p).to_path_buf(), text));
             }
         }
@@ -132,6 +143,9 @@ mod tests {
         assert_eq!(ex[0].expect, Expect::Compile);
         assert_eq!(ex[0].line, 2);
         assert_eq!(ex[1].expect, Expect::Fail("E0110".into()));
-        assert_eq!(errs, vec!["t.md:12: unknown example attribute `bogus`".to_string()]);
+        assert_eq!(
+            errs,
+            vec!["t.md:12: unknown example attribute `bogus`".to_string()]
+        );
     }
 }

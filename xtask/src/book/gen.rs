@@ -69,10 +69,22 @@ pub fn diagnostics_md(codes: &[CodeDoc]) -> String {
     let mut out = String::from(DIAGNOSTICS_HEADER);
     out.push_str("\n## Summary\n\n| Code | Title |\n|---|---|\n");
     for c in codes {
-        let _ = writeln!(out, "| [{}](#{}) | {} |", c.code, c.code.to_ascii_lowercase(), escape_cell(&c.title));
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | {} |",
+            c.code,
+            c.code.to_ascii_lowercase(),
+            escape_cell(&c.title)
+        );
     }
     for c in codes {
-        let _ = write!(out, "\n## {}\n\n**{}**\n\n{}\n", c.code, c.title.trim(), demote_headings(c.explanation.trim()));
+        let _ = write!(
+            out,
+            "\n## {}\n\n**{}**\n\n{}\n",
+            c.code,
+            c.title.trim(),
+            demote_headings(c.explanation.trim())
+        );
     }
     out
 }
@@ -172,11 +184,17 @@ pub fn tapset_items(file: &str, text: &str) -> Vec<TapsetItem> {
             continue;
         }
         if let Some((kind, name, signature)) = declaration(t) {
-            let doc = pending.take().filter(|d| d.name.as_deref().is_none_or(|n| names_match(n, &name)));
+            let doc = pending
+                .take()
+                .filter(|d| d.name.as_deref().is_none_or(|n| names_match(n, &name)));
             if !name.starts_with('_') && !name.starts_with("__") {
                 let doc = doc.unwrap_or_default();
                 let (name, signature) = match kind {
-                    ItemKind::Global => globals(t).into_iter().map(|g| (g.clone(), format!("global {g}"))).next().unwrap_or((name, signature)),
+                    ItemKind::Global => globals(t)
+                        .into_iter()
+                        .map(|g| (g.clone(), format!("global {g}")))
+                        .next()
+                        .unwrap_or((name, signature)),
                     _ => (name, signature),
                 };
                 items.push(TapsetItem {
@@ -190,7 +208,11 @@ pub fn tapset_items(file: &str, text: &str) -> Vec<TapsetItem> {
                     line: i + 1,
                 });
                 if kind == ItemKind::Global {
-                    for g in globals(t).into_iter().skip(1).filter(|g| !g.starts_with('_')) {
+                    for g in globals(t)
+                        .into_iter()
+                        .skip(1)
+                        .filter(|g| !g.starts_with('_'))
+                    {
                         items.push(TapsetItem {
                             kind,
                             signature: format!("global {g}"),
@@ -280,7 +302,11 @@ fn fill_body(doc: &mut Doc, lines: &[String]) {
         let t = l.trim();
         if let Some(p) = t.strip_prefix('@') {
             if let Some((name, text)) = p.split_once(':') {
-                if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                {
                     doc.params.push((name.to_string(), text.trim().to_string()));
                     in_param = true;
                     continue;
@@ -300,7 +326,10 @@ fn fill_body(doc: &mut Doc, lines: &[String]) {
             continue;
         }
         if let Some((word, text)) = t.split_once(':') {
-            if !word.is_empty() && !word.contains(' ') && word.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+            if !word.is_empty()
+                && !word.contains(' ')
+                && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            {
                 let _ = writeln!(body, "*{word}:* {}", text.trim());
                 continue;
             }
@@ -332,15 +361,24 @@ fn squeeze_blank_lines(s: &str) -> String {
 /// Recognises a top-level declaration line; returns its kind, name and
 /// signature (the text before the body's `{` or `%{`).
 fn declaration(t: &str) -> Option<(ItemKind, String, String)> {
-    if !(t.starts_with("function") || t.starts_with("probe") || t.starts_with("global") || t.starts_with("private")) {
+    if !(t.starts_with("function")
+        || t.starts_with("probe")
+        || t.starts_with("global")
+        || t.starts_with("private"))
+    {
         return None;
     }
-    let word_end = t.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let word_end = t
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(t.len());
     let kw = &t[..word_end];
     let rest = t[word_end..].trim_start();
     match kw {
         "function" => {
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             if name.is_empty() {
                 return None;
             }
@@ -369,14 +407,24 @@ fn declaration(t: &str) -> Option<(ItemKind, String, String)> {
 }
 
 fn signature_before_body(t: &str) -> String {
-    let end = [t.find("%{"), t.find('{')].into_iter().flatten().min().unwrap_or(t.len());
+    let end = [t.find("%{"), t.find('{')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(t.len());
     t[..end].trim().to_string()
 }
 
 /// The names a `global a, b[100], c = 1` line declares.
 fn globals(t: &str) -> Vec<String> {
     let rest = t.strip_prefix("global").unwrap_or("");
-    let rest = rest.split("//").next().unwrap_or("").split('#').next().unwrap_or("");
+    let rest = rest
+        .split("//")
+        .next()
+        .unwrap_or("")
+        .split('#')
+        .next()
+        .unwrap_or("");
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut cur = String::new();
@@ -394,7 +442,12 @@ fn globals(t: &str) -> Vec<String> {
     }
     out.push(cur);
     out.into_iter()
-        .map(|g| g.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>())
+        .map(|g| {
+            g.trim()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
         .filter(|g| !g.is_empty())
         .collect()
 }
@@ -437,7 +490,13 @@ pub fn tapsets_md(files: &[(String, String)]) -> String {
         };
         let _ = write!(out, "\n## {title}\n\n| Name | Summary |\n|---|---|\n");
         for it in list {
-            let _ = writeln!(out, "| [`{}`](#{}) | {} |", it.name, item_anchor(it), escape_cell(&it.summary));
+            let _ = writeln!(
+                out,
+                "| [`{}`](#{}) | {} |",
+                it.name,
+                item_anchor(it),
+                escape_cell(&it.summary)
+            );
         }
         for it in list {
             let _ = write!(out, "\n### {}\n\n", heading_text(it));
@@ -446,7 +505,11 @@ pub fn tapsets_md(files: &[(String, String)]) -> String {
                 let _ = write!(out, "{}\n\n", ensure_period(&it.summary));
             }
             if !it.params.is_empty() {
-                let what = if it.kind == ItemKind::Probe { "Variables" } else { "Parameters" };
+                let what = if it.kind == ItemKind::Probe {
+                    "Variables"
+                } else {
+                    "Parameters"
+                };
                 let _ = write!(out, "{what}:\n\n");
                 for (n, t) in expand_var_lists(&it.params) {
                     if t.is_empty() {
@@ -479,7 +542,9 @@ fn expand_var_lists(params: &[(String, String)]) -> Vec<(String, String)> {
             continue;
         }
         for part in t.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let end = part.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(part.len());
+            let end = part
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(part.len());
             let (name, rest) = part.split_at(end);
             let rest = rest.trim_start().trim_start_matches(':').trim();
             out.push((name.to_string(), rest.to_string()));
@@ -556,15 +621,22 @@ fn strip_inline_markup(text: &str) -> String {
 /// Every `*.stp` under `dir`, as (path relative to `dir`, text), sorted.
 pub fn tapset_files(dir: &Path) -> Result<Vec<(String, String)>, String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), String> {
-        let Ok(rd) = std::fs::read_dir(dir) else { return Ok(()) };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
         let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
                 walk(root, &p, out)?;
             } else if p.extension().is_some_and(|e| e == "stp") {
-                let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-                let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .into_owned();
                 out.push((rel, text));
             }
         }
@@ -587,15 +659,23 @@ mod tests {
         assert_eq!(items[0].name, "execname");
         assert_eq!(items[0].signature, "function execname:string ()");
         assert_eq!(items[0].summary, "the name of the process");
-        assert_eq!(items[0].params, vec![("x".to_string(), "a value continued".to_string())]);
+        assert_eq!(
+            items[0].params,
+            vec![("x".to_string(), "a value continued".to_string())]
+        );
         assert_eq!(items[0].body, "*Description:* more text.");
     }
 
     #[test]
     fn var_lists_split() {
-        let p = vec![("var".to_string(), "name \"read\"; file: the file; buf".to_string())];
-        let want: Vec<(String, String)> =
-            [("name", "\"read\""), ("file", "the file"), ("buf", "")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let p = vec![(
+            "var".to_string(),
+            "name \"read\"; file: the file; buf".to_string(),
+        )];
+        let want: Vec<(String, String)> = [("name", "\"read\""), ("file", "the file"), ("buf", "")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         assert_eq!(expand_var_lists(&p), want);
     }
 
@@ -604,9 +684,19 @@ mod tests {
         let src = "/// Reads.\nprobe vfs.read = kernel.function(\"vfs_read\") { }\nprobe begin { }\nglobal a, _b, c[10]\n";
         let items = tapset_items("a.stp", src);
         let names: Vec<_> = items.iter().map(|i| (i.kind, i.name.as_str())).collect();
-        assert_eq!(names, vec![(ItemKind::Probe, "vfs.read"), (ItemKind::Global, "a"), (ItemKind::Global, "c")]);
+        assert_eq!(
+            names,
+            vec![
+                (ItemKind::Probe, "vfs.read"),
+                (ItemKind::Global, "a"),
+                (ItemKind::Global, "c")
+            ]
+        );
         assert_eq!(items[0].summary, "Reads.");
-        assert_eq!(items[0].signature, "probe vfs.read = kernel.function(\"vfs_read\")");
+        assert_eq!(
+            items[0].signature,
+            "probe vfs.read = kernel.function(\"vfs_read\")"
+        );
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub fn check(src: &Path) -> Result<Vec<Problem>, String> {
 /// Checks Markdown texts keyed by their path relative to `src`; `others`
 /// are the other files of `src` (images), which links may name too.
 pub fn check_files(files: &BTreeMap<PathBuf, String>, others: &BTreeSet<PathBuf>) -> Vec<Problem> {
-    let ids: BTreeMap<&PathBuf, BTreeSet<String>> = files.iter().map(|(p, t)| (p, anchors(t))).collect();
+    let ids: BTreeMap<&PathBuf, BTreeSet<String>> =
+        files.iter().map(|(p, t)| (p, anchors(t))).collect();
     let mut problems = Vec::new();
     for (path, text) in files {
         for link in links(text) {
@@ -59,24 +60,34 @@ pub fn check_files(files: &BTreeMap<PathBuf, String>, others: &BTreeSet<PathBuf>
                 match normalize(&joined) {
                     Some(p) => p,
                     None => {
-                        problems.push(format!("{at}: `{t}` points outside the book's src/ directory"));
+                        problems.push(format!(
+                            "{at}: `{t}` points outside the book's src/ directory"
+                        ));
                         continue;
                     }
                 }
             };
             if target.extension().is_some_and(|e| e == "html") {
-                problems.push(format!("{at}: `{t}` links a rendered page; link the `.md` file instead"));
+                problems.push(format!(
+                    "{at}: `{t}` links a rendered page; link the `.md` file instead"
+                ));
                 continue;
             }
             let is_md = target.extension().is_some_and(|e| e == "md");
             if is_md {
                 let Some(target_ids) = ids.get(&target) else {
-                    problems.push(format!("{at}: `{t}`: no such chapter `{}`", target.display()));
+                    problems.push(format!(
+                        "{at}: `{t}`: no such chapter `{}`",
+                        target.display()
+                    ));
                     continue;
                 };
                 if let Some(a) = anchor {
                     if !target_ids.contains(a) {
-                        problems.push(format!("{at}: `{t}`: no heading with the id `{a}` in {}", target.display()));
+                        problems.push(format!(
+                            "{at}: `{t}`: no heading with the id `{a}` in {}",
+                            target.display()
+                        ));
                     }
                 }
             } else if !file_part.is_empty() && !others.contains(&target) {
@@ -85,10 +96,16 @@ pub fn check_files(files: &BTreeMap<PathBuf, String>, others: &BTreeSet<PathBuf>
         }
     }
     if let Some(summary) = files.get(Path::new("SUMMARY.md")) {
-        let listed: BTreeSet<PathBuf> = links(summary).into_iter().filter_map(|l| normalize(Path::new(&l.target))).collect();
+        let listed: BTreeSet<PathBuf> = links(summary)
+            .into_iter()
+            .filter_map(|l| normalize(Path::new(&l.target)))
+            .collect();
         for p in files.keys() {
             if p != Path::new("SUMMARY.md") && !listed.contains(p) {
-                problems.push(format!("{}: chapter is not listed in SUMMARY.md", p.display()));
+                problems.push(format!(
+                    "{}: chapter is not listed in SUMMARY.md",
+                    p.display()
+                ));
             }
         }
     } else {
@@ -110,7 +127,8 @@ fn collect(
         if p.is_dir() {
             collect(root, &p, out, others)?;
         } else if p.extension().is_some_and(|e| e == "md") {
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             out.insert(p.strip_prefix(root).unwrap_or(&p).to_path_buf(), text);
         } else {
             others.insert(p.strip_prefix(root).unwrap_or(&p).to_path_buf());
@@ -151,7 +169,11 @@ fn prose_lines(text: &str) -> Vec<(usize, &str)> {
     for (i, line) in text.lines().enumerate() {
         let t = line.trim_start();
         if let Some(f) = fence {
-            if t.starts_with(f) && t.trim_start_matches(f.chars().next().unwrap_or('`')).trim().is_empty() {
+            if t.starts_with(f)
+                && t.trim_start_matches(f.chars().next().unwrap_or('`'))
+                    .trim()
+                    .is_empty()
+            {
                 fence = None;
             }
             continue;
@@ -194,7 +216,10 @@ pub fn links(text: &str) -> Vec<Link> {
         if t.starts_with('[') {
             if let Some(close) = t.find("]:") {
                 let target = t[close + 2..].split_whitespace().next().unwrap_or("");
-                out.push(Link { line: n, target: target.trim_matches(['<', '>']).to_string() });
+                out.push(Link {
+                    line: n,
+                    target: target.trim_matches(['<', '>']).to_string(),
+                });
                 continue;
             }
         }
@@ -220,8 +245,15 @@ pub fn links(text: &str) -> Vec<Link> {
                 }
                 let inner = &line[start..j.min(line.len())];
                 // `[text](target "title")`: the target is the first word.
-                let target = inner.split_whitespace().next().unwrap_or("").trim_matches(['<', '>']);
-                out.push(Link { line: n, target: target.to_string() });
+                let target = inner
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches(['<', '>']);
+                out.push(Link {
+                    line: n,
+                    target: target.to_string(),
+                });
                 i = j;
             }
             i += 1;
@@ -243,7 +275,11 @@ pub fn anchors(text: &str) -> BTreeSet<String> {
                 let mut body = body.trim().trim_end_matches('#').trim().to_string();
                 if let Some(open) = body.rfind("{#") {
                     if body.ends_with('}') {
-                        let id = body[open + 2..body.len() - 1].split_whitespace().next().unwrap_or("").to_string();
+                        let id = body[open + 2..body.len() - 1]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string();
                         ids.insert(id);
                         body.truncate(open);
                         continue;
@@ -251,7 +287,11 @@ pub fn anchors(text: &str) -> BTreeSet<String> {
                 }
                 let id = heading_id(body.trim());
                 let n = counts.entry(id.clone()).or_insert(0);
-                let unique = if *n == 0 { id.clone() } else { format!("{id}-{n}") };
+                let unique = if *n == 0 {
+                    id.clone()
+                } else {
+                    format!("{id}-{n}")
+                };
                 *n += 1;
                 ids.insert(unique);
             }
@@ -277,7 +317,10 @@ mod tests {
     use super::*;
 
     fn book(pages: &[(&str, &str)]) -> BTreeMap<PathBuf, String> {
-        pages.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect()
+        pages
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+            .collect()
     }
 
     #[test]
@@ -298,6 +341,8 @@ mod tests {
     #[test]
     fn duplicate_headings_get_suffixes() {
         let ids = anchors("# A\n# A\n## B {#custom}\n<a id=\"x\"></a>\n");
-        assert!(ids.contains("a") && ids.contains("a-1") && ids.contains("custom") && ids.contains("x"));
+        assert!(
+            ids.contains("a") && ids.contains("a-1") && ids.contains("custom") && ids.contains("x")
+        );
     }
 }

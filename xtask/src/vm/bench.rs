@@ -27,7 +27,9 @@ fn timed(label: &str, cmd: &str) -> String {
 }
 
 fn secs(console: &str, label: &str) -> Option<f64> {
-    let l = console.lines().find(|l| l.starts_with(&format!("BENCH {label} ")))?;
+    let l = console
+        .lines()
+        .find(|l| l.starts_with(&format!("BENCH {label} ")))?;
     let mut w = l.split_whitespace().skip(2);
     let t0: f64 = w.next()?.parse().ok()?;
     let t1: f64 = w.next()?.parse().ok()?;
@@ -39,7 +41,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--kernel" | "-k" => kernels.push(it.next().cloned().ok_or("--kernel needs a release")?),
+            "--kernel" | "-k" => {
+                kernels.push(it.next().cloned().ok_or("--kernel needs a release")?)
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -63,7 +67,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
         v.file(&ko, "xs_test.ko")?;
         // An xstap module with an empty handler, when the compiler builds modules.
         let xs_note = match std::process::Command::new(&xstap)
-            .args(["-u", "-r", release, "-e", "probe kernel.function(\"vfs_read\") {}", "-m", "bench_empty", "-p4"])
+            .args([
+                "-u",
+                "-r",
+                release,
+                "-e",
+                "probe kernel.function(\"vfs_read\") {}",
+                "-m",
+                "bench_empty",
+                "-p4",
+            ])
             .env("XSTAP_HOME", assets::test_home())
             .current_dir(&work)
             .output()
@@ -72,7 +85,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 v.file(&work.join("bench_empty.ko"), "bench_empty.ko")?;
                 None
             }
-            Ok(o) => Some(String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("failed").to_string()),
+            Ok(o) => Some(
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("failed")
+                    .to_string(),
+            ),
             Err(e) => Some(format!("no xstap binary ({e})")),
         };
         let dd = format!("dd if=/dev/zero of=/dev/null bs=1 count={READS} 2>/dev/null");
@@ -98,14 +117,29 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let t = Instant::now();
         let b = v.run(&s)?;
         let c = &b.console;
-        let best = |p: &str| (0..3).filter_map(|i| secs(c, &format!("{p}{i}"))).fold(f64::INFINITY, f64::min);
+        let best = |p: &str| {
+            (0..3)
+                .filter_map(|i| secs(c, &format!("{p}{i}")))
+                .fold(f64::INFINITY, f64::min)
+        };
         let base = best("base");
         let hand = best("hand");
-        println!("== {release} ({:?}, bench boot {:.1}s)", k.arch, t.elapsed().as_secs_f64());
-        println!("boot, empty snippet: wall {:.2}s, guest uptime at /init {:?}s", b0.wall.as_secs_f64(), b0.uptime_at_init);
+        println!(
+            "== {release} ({:?}, bench boot {:.1}s)",
+            k.arch,
+            t.elapsed().as_secs_f64()
+        );
+        println!(
+            "boot, empty snippet: wall {:.2}s, guest uptime at /init {:?}s",
+            b0.wall.as_secs_f64(),
+            b0.uptime_at_init
+        );
         println!("{READS} one-byte reads (dd), best of 3: no probe {base:.2}s");
         let per_hit = |t: f64| (t - base) * 1e9 / READS as f64;
-        println!("  hand-written kprobe module:    {hand:.2}s -> {:.0} ns/hit", per_hit(hand));
+        println!(
+            "  hand-written kprobe module:    {hand:.2}s -> {:.0} ns/hit",
+            per_hit(hand)
+        );
         match &xs_note {
             None => {
                 let x = best("xstap");
@@ -117,13 +151,37 @@ pub fn run(args: &[String]) -> Result<(), String> {
             println!("  ({})", l.trim());
         }
         let flood = secs(c, "flood").unwrap_or(f64::NAN);
-        let fl = c.lines().find(|l| l.starts_with("FLOOD ")).unwrap_or("FLOOD ?");
-        println!("transport: {FLOOD} records drained in {flood:.2}s -> {:.0} records/s ({fl})", FLOOD as f64 / flood);
-        let fd = c.lines().find(|l| l.starts_with("FLOOD-DEFAULT")).unwrap_or("?");
+        let fl = c
+            .lines()
+            .find(|l| l.starts_with("FLOOD "))
+            .unwrap_or("FLOOD ?");
+        println!(
+            "transport: {FLOOD} records drained in {flood:.2}s -> {:.0} records/s ({fl})",
+            FLOOD as f64 / flood
+        );
+        let fd = c
+            .lines()
+            .find(|l| l.starts_with("FLOOD-DEFAULT"))
+            .unwrap_or("?");
         println!("transport, default buffers, {FLOOD} records printed at once: {fd}");
         if b.outcome != vm::Outcome::Ok {
-            println!("(boot outcome {:?}, first oops line: {:?})", b.outcome, b.oops_line());
-            for l in b.console.lines().filter(|l| l.contains("RIP:") || l.contains("BUG") || l.contains("Oops") || l.contains("Call Trace") || l.contains("xs_")).take(20) {
+            println!(
+                "(boot outcome {:?}, first oops line: {:?})",
+                b.outcome,
+                b.oops_line()
+            );
+            for l in b
+                .console
+                .lines()
+                .filter(|l| {
+                    l.contains("RIP:")
+                        || l.contains("BUG")
+                        || l.contains("Oops")
+                        || l.contains("Call Trace")
+                        || l.contains("xs_")
+                })
+                .take(20)
+            {
                 println!("  {l}");
             }
         }

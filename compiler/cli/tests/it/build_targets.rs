@@ -28,12 +28,19 @@ fn test_home() -> PathBuf {
 /// `None` (after saying so) when one is missing outside CI.
 fn home_with(kernels: &[&str]) -> Option<PathBuf> {
     let home = test_home();
-    let missing: Vec<&&str> = kernels.iter().filter(|k| !home.join("targets").join(k).is_dir()).collect();
+    let missing: Vec<&&str> = kernels
+        .iter()
+        .filter(|k| !home.join("targets").join(k).is_dir())
+        .collect();
     if missing.is_empty() {
         return Some(home);
     }
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    assert!(!ci, "under CI the kernels {missing:?} must be fetched into {} (cargo xtask test does)", home.display());
+    assert!(
+        !ci,
+        "under CI the kernels {missing:?} must be fetched into {} (cargo xtask test does)",
+        home.display()
+    );
     eprintln!("build_targets: skipped, no profile of {missing:?} in {} (run `cargo xtask test` or fetch them)", home.display());
     None
 }
@@ -55,13 +62,24 @@ fn xstap_build(home: &Path, out: &Path, script: &str, targets: &[&str], path: Op
     xstap_build_with(home, out, script, targets, path, &[])
 }
 
-fn xstap_build_with(home: &Path, out: &Path, script: &str, targets: &[&str], path: Option<&str>, extra: &[&str]) -> Out {
+fn xstap_build_with(
+    home: &Path,
+    out: &Path,
+    script: &str,
+    targets: &[&str],
+    path: Option<&str>,
+    extra: &[&str],
+) -> Out {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xstap"));
-    cmd.args(["build", "-e", script, "-m", "bt_mod", "-o"]).arg(out).args(extra);
+    cmd.args(["build", "-e", script, "-m", "bt_mod", "-o"])
+        .arg(out)
+        .args(extra);
     for t in targets {
         cmd.args(["--target", t]);
     }
-    cmd.env("XSTAP_HOME", home).env_remove("SYSTEMTAP_TAPSET").env("NO_COLOR", "1");
+    cmd.env("XSTAP_HOME", home)
+        .env_remove("SYSTEMTAP_TAPSET")
+        .env("NO_COLOR", "1");
     if let Some(p) = path {
         cmd.env("PATH", p);
     }
@@ -75,7 +93,10 @@ fn xstap_build_with(home: &Path, out: &Path, script: &str, targets: &[&str], pat
 
 /// The summary-table row of `target`.
 fn row<'a>(o: &'a Out, target: &str) -> &'a str {
-    o.stdout.lines().find(|l| l.split_whitespace().next() == Some(target)).unwrap_or_else(|| panic!("no row for {target} in:\n{}", o.stdout))
+    o.stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(target))
+        .unwrap_or_else(|| panic!("no row for {target} in:\n{}", o.stdout))
 }
 
 /// Every file under `dir`, relative to it.
@@ -98,10 +119,24 @@ fn files(dir: &Path) -> Vec<String> {
 
 #[test]
 fn unknown_target_among_real_ones_fails_alone() {
-    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else { return };
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
+        return;
+    };
     let out = scratch("unknown");
-    let o = xstap_build(&home, &out, "probe vfs.read { exit() }", &[K61_AMD64, "9.9.9-no-such-kernel", K61_ARM64], None);
-    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let o = xstap_build(
+        &home,
+        &out,
+        "probe vfs.read { exit() }",
+        &[K61_AMD64, "9.9.9-no-such-kernel", K61_ARM64],
+        None,
+    );
+    assert_eq!(
+        o.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
     let bad = row(&o, "9.9.9-no-such-kernel");
     assert!(bad.contains("failed") && bad.contains("E0304"), "{bad}");
     for k in [K61_AMD64, K61_ARM64] {
@@ -109,13 +144,24 @@ fn unknown_target_among_real_ones_fails_alone() {
         assert!(r.contains("built") || r.contains("cached"), "{r}");
     }
     assert!(o.stdout.contains("2/3 targets built"), "{}", o.stdout);
-    assert!(o.stderr.contains("error[E0304]") && o.stderr.contains("for target 9.9.9-no-such-kernel"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("error[E0304]") && o.stderr.contains("for target 9.9.9-no-such-kernel"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(
         files(&out),
-        [format!("{K61_AMD64}/bt_mod.ko"), format!("{K61_ARM64}/bt_mod.ko"), "manifest.json".to_string()]
+        [
+            format!("{K61_AMD64}/bt_mod.ko"),
+            format!("{K61_ARM64}/bt_mod.ko"),
+            "manifest.json".to_string()
+        ]
     );
     let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
-    assert!(manifest.contains("9.9.9-no-such-kernel") && manifest.contains("\"failed\""), "{manifest}");
+    assert!(
+        manifest.contains("9.9.9-no-such-kernel") && manifest.contains("\"failed\""),
+        "{manifest}"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -123,21 +169,61 @@ fn unknown_target_among_real_ones_fails_alone() {
 fn a_variable_only_one_kernel_has_is_reported_once_for_the_other() {
     // `vfs_mkdir` takes `struct user_namespace *mnt_userns` on 6.1 and
     // `struct mnt_idmap *idmap` since 6.3 (`xstap -L` on both profiles).
-    let Some(home) = home_with(&[K61_AMD64, K612_AMD64]) else { return };
+    let Some(home) = home_with(&[K61_AMD64, K612_AMD64]) else {
+        return;
+    };
     let out = scratch("var");
-    let o = xstap_build(&home, &out, "probe kernel.function(\"vfs_mkdir\") { println($mnt_userns != 0) }", &[K61_AMD64, K612_AMD64], None);
-    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let o = xstap_build(
+        &home,
+        &out,
+        "probe kernel.function(\"vfs_mkdir\") { println($mnt_userns != 0) }",
+        &[K61_AMD64, K612_AMD64],
+        None,
+    );
+    assert_eq!(
+        o.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
     assert!(row(&o, K612_AMD64).contains("E0409"), "{}", o.stdout);
     assert!(!row(&o, K61_AMD64).contains("failed"), "{}", o.stdout);
     assert_eq!(o.stderr.matches("error[E0409]").count(), 1, "{}", o.stderr);
-    assert!(o.stderr.contains(&format!("note: for target {K612_AMD64}")), "{}", o.stderr);
-    assert!(o.stderr.contains("$idmap"), "the help lists the 6.12 parameters: {}", o.stderr);
-    assert_eq!(files(&out), [format!("{K61_AMD64}/bt_mod.ko"), "manifest.json".to_string()]);
+    assert!(
+        o.stderr.contains(&format!("note: for target {K612_AMD64}")),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("$idmap"),
+        "the help lists the 6.12 parameters: {}",
+        o.stderr
+    );
+    assert_eq!(
+        files(&out),
+        [
+            format!("{K61_AMD64}/bt_mod.ko"),
+            "manifest.json".to_string()
+        ]
+    );
 
     // A variable every kernel has builds everywhere, with no diagnostic.
     let out2 = scratch("var-ok");
-    let o = xstap_build(&home, &out2, "probe kernel.function(\"vfs_read\") { println($count) exit() }", &[K61_AMD64, K612_AMD64], None);
-    assert_eq!(o.code, Some(0), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let o = xstap_build(
+        &home,
+        &out2,
+        "probe kernel.function(\"vfs_read\") { println($count) exit() }",
+        &[K61_AMD64, K612_AMD64],
+        None,
+    );
+    assert_eq!(
+        o.code,
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
     assert!(o.stdout.contains("2/2 targets built"), "{}", o.stdout);
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&out2);
@@ -145,7 +231,9 @@ fn a_variable_only_one_kernel_has_is_reported_once_for_the_other() {
 
 #[test]
 fn a_missing_cross_compiler_fails_only_the_foreign_target() {
-    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else { return };
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
+        return;
+    };
     if !cfg!(target_arch = "x86_64") {
         eprintln!("build_targets: the cross-compiler test is written for an x86_64 host");
         return;
@@ -160,29 +248,61 @@ fn a_missing_cross_compiler_fails_only_the_foreign_target() {
     }
     let out = scratch("cross");
     // A script no other test builds, so the arm64 module is not in the cache.
-    let script = format!("probe vfs.read {{ printf(\"cross test %d\\n\", {}) exit() }}", std::process::id());
-    let o = xstap_build(&home, &out, &script, &[K61_AMD64, K61_ARM64], Some(&bin.display().to_string()));
-    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let script = format!(
+        "probe vfs.read {{ printf(\"cross test %d\\n\", {}) exit() }}",
+        std::process::id()
+    );
+    let o = xstap_build(
+        &home,
+        &out,
+        &script,
+        &[K61_AMD64, K61_ARM64],
+        Some(&bin.display().to_string()),
+    );
+    assert_eq!(
+        o.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
     let arm = row(&o, K61_ARM64);
     assert!(arm.contains("failed"), "{arm}");
-    assert!(o.stderr.contains("aarch64-linux-gnu-"), "the diagnostic names the cross compiler: {}", o.stderr);
+    assert!(
+        o.stderr.contains("aarch64-linux-gnu-"),
+        "the diagnostic names the cross compiler: {}",
+        o.stderr
+    );
     assert!(!row(&o, K61_AMD64).contains("failed"), "{}", o.stdout);
-    assert_eq!(files(&out), [format!("{K61_AMD64}/bt_mod.ko"), "manifest.json".to_string()]);
+    assert_eq!(
+        files(&out),
+        [
+            format!("{K61_AMD64}/bt_mod.ko"),
+            "manifest.json".to_string()
+        ]
+    );
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&bin);
 }
 
 #[test]
 fn broken_profiles_fail_alone_and_leave_nothing_half_written() {
-    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else { return };
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
+        return;
+    };
     // A home of its own (its cache starts empty): the amd64 profile as
     // fetched, the arm64 one pointing at a build tree that is gone, and a
     // truncated profile under a third name.
     let h = scratch("broken-home");
+    // The profiles name their trees relative to the home: share its kernels.
+    std::os::unix::fs::symlink(home.join("kernels"), h.join("kernels")).expect("symlink kernels");
     let copy = |from: &str, to: &str| {
         let dst = h.join("targets").join(to);
         std::fs::create_dir_all(&dst).expect("profile dir");
-        for e in std::fs::read_dir(home.join("targets").join(from)).expect("profile").flatten() {
+        for e in std::fs::read_dir(home.join("targets").join(from))
+            .expect("profile")
+            .flatten()
+        {
             std::fs::copy(e.path(), dst.join(e.file_name())).expect("copy profile");
         }
         dst.join("profile.json")
@@ -192,24 +312,62 @@ fn broken_profiles_fail_alone_and_leave_nothing_half_written() {
     let text = std::fs::read_to_string(&arm).expect("profile.json");
     let broken: String = text
         .lines()
-        .map(|l| if l.trim_start().starts_with("\"build_tree\"") { "  \"build_tree\": \"/nonexistent/build\",".to_string() } else { l.to_string() })
+        .map(|l| {
+            if l.trim_start().starts_with("\"build_tree\"") {
+                "  \"build_tree\": \"/nonexistent/build\",".to_string()
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     assert_ne!(broken, text, "the profile names its build tree");
     std::fs::write(&arm, broken).expect("write profile");
-    std::fs::write(copy(K61_AMD64, "6.1.0-56-cloud-amd64"), "{\"format\": 1, \"release\": \"6.1").expect("truncate");
+    std::fs::write(
+        copy(K61_AMD64, "6.1.0-56-cloud-amd64"),
+        "{\"format\": 1, \"release\": \"6.1",
+    )
+    .expect("truncate");
 
     let out = h.join("out");
-    let o = xstap_build(&h, &out, "probe vfs.read { exit() }", &[K61_AMD64, K61_ARM64, "6.1.0-56-cloud-amd64"], None);
-    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    let o = xstap_build(
+        &h,
+        &out,
+        "probe vfs.read { exit() }",
+        &[K61_AMD64, K61_ARM64, "6.1.0-56-cloud-amd64"],
+        None,
+    );
+    assert_eq!(
+        o.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
     assert!(row(&o, K61_ARM64).contains("E0702"), "{}", o.stdout);
-    assert!(row(&o, "6.1.0-56-cloud-amd64").contains("E0310"), "{}", o.stdout);
+    assert!(
+        row(&o, "6.1.0-56-cloud-amd64").contains("E0310"),
+        "{}",
+        o.stdout
+    );
     assert!(!row(&o, K61_AMD64).contains("failed"), "{}", o.stdout);
     assert!(o.stdout.contains("1/3 targets built"), "{}", o.stdout);
-    assert_eq!(files(&out), [format!("{K61_AMD64}/bt_mod.ko"), "manifest.json".to_string()]);
+    assert_eq!(
+        files(&out),
+        [
+            format!("{K61_AMD64}/bt_mod.ko"),
+            "manifest.json".to_string()
+        ]
+    );
     let cache = files(&h.join("cache"));
-    assert!(cache.iter().any(|f| f.ends_with(".xko")), "the built module is cached: {cache:?}");
-    assert!(!cache.iter().any(|f| f.contains(".xstap-tmp-")), "no temporary file is left in the cache: {cache:?}");
+    assert!(
+        cache.iter().any(|f| f.ends_with(".xko")),
+        "the built module is cached: {cache:?}"
+    );
+    assert!(
+        !cache.iter().any(|f| f.contains(".xstap-tmp-")),
+        "no temporary file is left in the cache: {cache:?}"
+    );
     let _ = std::fs::remove_dir_all(&h);
 }
 
@@ -225,10 +383,15 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_disk_fails_the_job_that_hits_it_and_leaves_no_partial_module() {
-    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else { return };
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
+        return;
+    };
     // An output directory with room for one module (~800 kB) but not two.
     let dir = scratch("full");
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"]).arg(&dir).output();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"])
+        .arg(&dir)
+        .output();
     if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
         assert!(!ci, "under CI (root) a tmpfs can be mounted: {mounted:?}");
@@ -239,14 +402,38 @@ fn a_full_disk_fails_the_job_that_hits_it_and_leaves_no_partial_module() {
     let out = fs.0.join("out");
     // One job at a time and no cache, so the two modules are written one
     // after the other: the second finds the disk full.
-    let o = xstap_build_with(&home, &out, "probe vfs.read { exit() }", &[K61_AMD64, K61_ARM64], None, &["-j", "1", "--disable-cache"]);
-    assert_eq!(o.code, Some(1), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
-    let failed: Vec<&str> = [K61_AMD64, K61_ARM64].into_iter().filter(|k| row(&o, k).contains("failed")).collect();
+    let o = xstap_build_with(
+        &home,
+        &out,
+        "probe vfs.read { exit() }",
+        &[K61_AMD64, K61_ARM64],
+        None,
+        &["-j", "1", "--disable-cache"],
+    );
+    assert_eq!(
+        o.code,
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        o.stdout,
+        o.stderr
+    );
+    let failed: Vec<&str> = [K61_AMD64, K61_ARM64]
+        .into_iter()
+        .filter(|k| row(&o, k).contains("failed"))
+        .collect();
     assert_eq!(failed.len(), 1, "{}", o.stdout);
-    assert!(row(&o, failed[0]).contains("E0712") && o.stderr.contains("No space left"), "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        row(&o, failed[0]).contains("E0712") && o.stderr.contains("No space left"),
+        "{}\n{}",
+        o.stdout,
+        o.stderr
+    );
     let written = files(&out);
     let kos: Vec<&String> = written.iter().filter(|f| f.ends_with(".ko")).collect();
     assert_eq!(kos.len(), 1, "{written:?}");
     assert!(!kos[0].starts_with(failed[0]), "{written:?}");
-    assert!(!written.iter().any(|f| f.contains(".xstap-tmp-")), "{written:?}");
+    assert!(
+        !written.iter().any(|f| f.contains(".xstap-tmp-")),
+        "{written:?}"
+    );
 }

@@ -21,7 +21,10 @@ fn cases() -> Vec<PathBuf> {
 }
 
 fn relative(p: &Path) -> String {
-    p.strip_prefix(crate_dir()).unwrap_or(p).display().to_string()
+    p.strip_prefix(crate_dir())
+        .unwrap_or(p)
+        .display()
+        .to_string()
 }
 
 /// The command line of a case.
@@ -39,7 +42,10 @@ fn describe(run: &Run) -> String {
         (None, Some(s)) => format!("signal {s}"),
         _ => "unknown".into(),
     };
-    format!("status: {status}\n--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr)
+    format!(
+        "status: {status}\n--- stdout\n{}--- stderr\n{}",
+        run.stdout, run.stderr
+    )
 }
 
 #[test]
@@ -50,7 +56,11 @@ fn test_data_cases() {
     assert!(cases.len() >= 10, "test_data/ lost its cases");
     for case in &cases {
         let args = args_of(case);
-        let stdin = if args.iter().any(|a| a == "-") { read(&case.with_extension("stp")) } else { Vec::new() };
+        let stdin = if args.iter().any(|a| a == "-") {
+            read(&case.with_extension("stp"))
+        } else {
+            Vec::new()
+        };
         let actual = describe(&xstap(&args, &stdin));
         let expected_path = case.with_extension("expected");
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
@@ -82,20 +92,40 @@ fn p1_output_parses_back_to_itself() {
         if !script.exists() || !args.iter().any(|a| a.starts_with("-") && a.contains("p1")) {
             continue;
         }
-        let stdin = if args.iter().any(|a| a == "-") { read(&script) } else { Vec::new() };
+        let stdin = if args.iter().any(|a| a == "-") {
+            read(&script)
+        } else {
+            Vec::new()
+        };
         let first = xstap(&args, &stdin);
         if first.status != Some(0) {
             continue;
         }
-        let guru = args.iter().any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('g'));
+        let guru = args
+            .iter()
+            .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('g'));
         let mut again: Vec<String> = if guru { vec!["-g".into()] } else { Vec::new() };
         again.extend(["-p1".into(), "-".into()]);
         let second = xstap(&again, first.stdout.as_bytes());
-        assert_eq!(second.status, Some(0), "{}: the -p1 output does not parse:\n{}", relative(&script), second.stderr);
-        assert_eq!(first.stdout, second.stdout, "{}: -p1 output changes when parsed again", relative(&script));
+        assert_eq!(
+            second.status,
+            Some(0),
+            "{}: the -p1 output does not parse:\n{}",
+            relative(&script),
+            second.stderr
+        );
+        assert_eq!(
+            first.stdout,
+            second.stdout,
+            "{}: -p1 output changes when parsed again",
+            relative(&script)
+        );
         checked += 1;
     }
-    assert!(checked >= 5, "too few scripts parse to check the round trip ({checked})");
+    assert!(
+        checked >= 5,
+        "too few scripts parse to check the round trip ({checked})"
+    );
 }
 
 /// SystemTap's shell-driven tests call `stap` by name: through a symlink
@@ -108,8 +138,18 @@ fn invoked_as_stap_behaves_the_same() {
     let link = dir.join("stap");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_xstap"), &link).expect("symlink");
-    for args in [&["-p1", "-e", "probe begin { exit() }"][..], &["-p1", "-e", "probe begin {"][..], &["-V"][..]] {
-        let run = |exe: &Path| Command::new(exe).args(args).env("SYSTEMTAP_TAPSET", crate::empty_tapsets()).output().expect("run");
+    for args in [
+        &["-p1", "-e", "probe begin { exit() }"][..],
+        &["-p1", "-e", "probe begin {"][..],
+        &["-V"][..],
+    ] {
+        let run = |exe: &Path| {
+            Command::new(exe)
+                .args(args)
+                .env("SYSTEMTAP_TAPSET", crate::empty_tapsets())
+                .output()
+                .expect("run")
+        };
         let (a, b) = (run(Path::new(env!("CARGO_BIN_EXE_xstap"))), run(&link));
         assert_eq!(a.status.code(), b.status.code(), "{args:?}");
         assert_eq!(a.stdout, b.stdout, "{args:?}");

@@ -33,7 +33,10 @@ pub fn crate_dir() -> PathBuf {
 /// An empty tapset directory, so that the workspace's tapsets (written
 /// elsewhere) do not change these tests' output.
 pub fn empty_tapsets() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("xstap-cli-tests-empty-tapsets-{}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "xstap-cli-tests-empty-tapsets-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
@@ -78,8 +81,18 @@ pub fn xstap(args: &[String], stdin: &[u8]) -> Run {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait for xstap") {
             break s;

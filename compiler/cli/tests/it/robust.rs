@@ -8,15 +8,31 @@ use crate::{xstap, Run};
 
 /// Checks the invariants of any run and returns whether it succeeded.
 fn check_sane(what: &str, run: &Run) -> bool {
-    assert_eq!(run.signal, None, "{what}: killed by a signal; stderr:\n{}", head(&run.stderr));
-    assert!(!run.stderr.contains("E0901"), "{what}: internal error:\n{}", head(&run.stderr));
+    assert_eq!(
+        run.signal,
+        None,
+        "{what}: killed by a signal; stderr:\n{}",
+        head(&run.stderr)
+    );
+    assert!(
+        !run.stderr.contains("E0901"),
+        "{what}: internal error:\n{}",
+        head(&run.stderr)
+    );
     match run.status {
         Some(0) => true,
         Some(1) => {
-            assert!(run.stderr.contains("[E"), "{what}: exit 1 without a coded diagnostic:\n{}", head(&run.stderr));
+            assert!(
+                run.stderr.contains("[E"),
+                "{what}: exit 1 without a coded diagnostic:\n{}",
+                head(&run.stderr)
+            );
             false
         }
-        other => panic!("{what}: exit status {other:?}; stderr:\n{}", head(&run.stderr)),
+        other => panic!(
+            "{what}: exit status {other:?}; stderr:\n{}",
+            head(&run.stderr)
+        ),
     }
 }
 
@@ -30,7 +46,10 @@ fn p1_stdin(input: &[u8]) -> Run {
 
 fn must_fail(what: &str, input: &[u8]) {
     let run = p1_stdin(input);
-    assert!(!check_sane(what, &run), "{what}: accepted, expected a diagnostic");
+    assert!(
+        !check_sane(what, &run),
+        "{what}: accepted, expected a diagnostic"
+    );
 }
 
 #[test]
@@ -82,7 +101,9 @@ fn unterminated_constructs_at_end_of_input() {
 
 #[test]
 fn binary_input() {
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     must_fail("binary garbage", &garbage);
     must_fail("NUL bytes", &[0u8; 100]);
     must_fail("lone 0xff", &[b'p', 0xff, b'x']);
@@ -92,7 +113,11 @@ fn binary_input() {
 fn missing_and_unreadable_inputs() {
     let run = xstap(&["-p1".into(), "test_data/does-not-exist.stp".into()], b"");
     assert!(!check_sane("missing file", &run));
-    assert!(run.stderr.contains("E0004") && run.stderr.contains("help:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("E0004") && run.stderr.contains("help:"),
+        "{}",
+        run.stderr
+    );
     let run = xstap(&["-p1".into(), "test_data".into()], b"");
     assert!(!check_sane("a directory", &run));
     assert!(run.stderr.contains("E0004"), "{}", run.stderr);
@@ -100,12 +125,87 @@ fn missing_and_unreadable_inputs() {
 
 /// Fragments of SystemTap syntax, to make random inputs that get past the lexer.
 const TOKENS: &[&str] = &[
-    "probe", "begin", "end", "kernel.function(\"*\")", "function", "global", "private", "if", "else", "for",
-    "foreach", "while", "in", "limit", "delete", "next", "break", "continue", "return", "try", "catch", "@define",
-    "@entry", "@cast", "@var", "@defined", "@count", "@sum", "@hist_log", "$1", "@1", "$#", "@#", "$var", "$$vars",
-    "%(", "%?", "%:", "%)", "%{", "%}", "{", "}", "(", ")", "[", "]", ",", ";", ":", "=", "==", "+=", "<<<", "?", ".",
-    "->", "!", "~", "++", "--", "*", "/", "%", "+", "-", "&&", "||", "x", "y", "42", "0x1f", "\"s\"", "'c'",
-    "kernel_v", "arch", "#", "//", "/*", "*/", "\n",
+    "probe",
+    "begin",
+    "end",
+    "kernel.function(\"*\")",
+    "function",
+    "global",
+    "private",
+    "if",
+    "else",
+    "for",
+    "foreach",
+    "while",
+    "in",
+    "limit",
+    "delete",
+    "next",
+    "break",
+    "continue",
+    "return",
+    "try",
+    "catch",
+    "@define",
+    "@entry",
+    "@cast",
+    "@var",
+    "@defined",
+    "@count",
+    "@sum",
+    "@hist_log",
+    "$1",
+    "@1",
+    "$#",
+    "@#",
+    "$var",
+    "$$vars",
+    "%(",
+    "%?",
+    "%:",
+    "%)",
+    "%{",
+    "%}",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ";",
+    ":",
+    "=",
+    "==",
+    "+=",
+    "<<<",
+    "?",
+    ".",
+    "->",
+    "!",
+    "~",
+    "++",
+    "--",
+    "*",
+    "/",
+    "%",
+    "+",
+    "-",
+    "&&",
+    "||",
+    "x",
+    "y",
+    "42",
+    "0x1f",
+    "\"s\"",
+    "'c'",
+    "kernel_v",
+    "arch",
+    "#",
+    "//",
+    "/*",
+    "*/",
+    "\n",
 ];
 
 proptest! {
@@ -126,7 +226,10 @@ proptest! {
 #[test]
 fn a_panic_becomes_an_internal_error_diagnostic() {
     use std::process::Command;
-    for (args, json) in [(&["-p1", "-e", "probe begin {}"][..], false), (&["--diagnostics=json", "-V"][..], true)] {
+    for (args, json) in [
+        (&["-p1", "-e", "probe begin {}"][..], false),
+        (&["--diagnostics=json", "-V"][..], true),
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_xstap"))
             .args(args)
             .env("XSTAP_TEST_PANIC", "1")
@@ -135,11 +238,15 @@ fn a_panic_becomes_an_internal_error_diagnostic() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         if json {
-            let v: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap_or("")).expect("one JSON line");
+            let v: serde_json::Value =
+                serde_json::from_str(stderr.lines().next().unwrap_or("")).expect("one JSON line");
             assert_eq!(v["code"], "E0901");
             assert_eq!(v["severity"], "bug");
         } else {
-            assert!(stderr.contains("bug[E0901]: internal error, please report"), "{stderr}");
+            assert!(
+                stderr.contains("bug[E0901]: internal error, please report"),
+                "{stderr}"
+            );
             assert!(stderr.contains("help: this is a bug in xstap"), "{stderr}");
         }
     }

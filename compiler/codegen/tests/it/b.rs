@@ -8,7 +8,11 @@ pub fn loc(line: u32, col: u32) -> Loc {
 }
 
 pub fn e(kind: ExprKind, ty: Type) -> Expr {
-    Expr { kind, ty, loc: loc(1, 1) }
+    Expr {
+        kind,
+        ty,
+        loc: loc(1, 1),
+    }
 }
 pub fn at(mut x: Expr, line: u32, col: u32) -> Expr {
     x.loc = loc(line, col);
@@ -27,29 +31,71 @@ pub fn gv(i: u32, ty: Type) -> Expr {
     e(ExprKind::Global(GlobalId(i)), ty)
 }
 pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
-    e(ExprKind::Binary { op, lhs: Box::new(a), rhs: Box::new(b) }, Type::Long)
+    e(
+        ExprKind::Binary {
+            op,
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        },
+        Type::Long,
+    )
 }
 pub fn cmp(op: CmpOp, a: Expr, b: Expr) -> Expr {
-    e(ExprKind::Compare { op, lhs: Box::new(a), rhs: Box::new(b) }, Type::Long)
+    e(
+        ExprKind::Compare {
+            op,
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        },
+        Type::Long,
+    )
 }
 pub fn cat(a: Expr, b: Expr) -> Expr {
-    e(ExprKind::Concat { lhs: Box::new(a), rhs: Box::new(b) }, Type::String)
+    e(
+        ExprKind::Concat {
+            lhs: Box::new(a),
+            rhs: Box::new(b),
+        },
+        Type::String,
+    )
 }
 pub fn assign(t: LValue, op: AssignOp, v: Expr) -> Expr {
     let ty = v.ty;
-    e(ExprKind::Assign { target: t, op, value: Box::new(v) }, ty)
+    e(
+        ExprKind::Assign {
+            target: t,
+            op,
+            value: Box::new(v),
+        },
+        ty,
+    )
 }
 pub fn set_local(i: u32, v: Expr) -> Stmt {
     ex(assign(LValue::Local(LocalId(i)), AssignOp::Set, v))
 }
 pub fn elem(g: u32, keys: Vec<Expr>, ty: Type) -> Expr {
-    e(ExprKind::Element { array: GlobalId(g), keys }, ty)
+    e(
+        ExprKind::Element {
+            array: GlobalId(g),
+            keys,
+        },
+        ty,
+    )
 }
 pub fn lelem(g: u32, keys: Vec<Expr>) -> LValue {
-    LValue::Element { array: GlobalId(g), keys }
+    LValue::Element {
+        array: GlobalId(g),
+        keys,
+    }
 }
 pub fn agg(t: LValue, v: Expr) -> Stmt {
-    ex(e(ExprKind::Aggregate { target: t, value: Box::new(v) }, Type::Long))
+    ex(e(
+        ExprKind::Aggregate {
+            target: t,
+            value: Box::new(v),
+        },
+        Type::Long,
+    ))
 }
 pub fn stat(op: StatOp, of: LValue) -> Expr {
     e(ExprKind::StatQuery { op, of }, Type::Long)
@@ -58,13 +104,22 @@ pub fn hist(kind: HistKind, of: LValue) -> Expr {
     e(ExprKind::Hist { kind, of }, Type::Void)
 }
 pub fn call(f: u32, args: Vec<Expr>, ty: Type) -> Expr {
-    e(ExprKind::Call { func: FuncId(f), args }, ty)
+    e(
+        ExprKind::Call {
+            func: FuncId(f),
+            args,
+        },
+        ty,
+    )
 }
 pub fn ex(x: Expr) -> Stmt {
     st(StmtKind::Expr(x))
 }
 pub fn st(kind: StmtKind) -> Stmt {
-    Stmt { kind, loc: loc(1, 1) }
+    Stmt {
+        kind,
+        loc: loc(1, 1),
+    }
 }
 pub fn block(stmts: Vec<Stmt>) -> Block {
     Block { stmts }
@@ -100,7 +155,11 @@ pub fn fmt(f: &str) -> Vec<FormatPiece> {
             while *i < cs.len() && cs[*i].is_ascii_digit() {
                 *i += 1;
             }
-            if *i > st { Some(cs[st..*i].iter().collect::<String>().parse().unwrap()) } else { None }
+            if *i > st {
+                Some(cs[st..*i].iter().collect::<String>().parse().unwrap())
+            } else {
+                None
+            }
         };
         let width = num(&mut i);
         let precision = if i < cs.len() && cs[i] == '.' {
@@ -111,7 +170,12 @@ pub fn fmt(f: &str) -> Vec<FormatPiece> {
         };
         let conv = cs[i];
         i += 1;
-        out.push(FormatPiece::Conv(FormatSpec { flags, width, precision, conv }));
+        out.push(FormatPiece::Conv(FormatSpec {
+            flags,
+            width,
+            precision,
+            conv,
+        }));
     }
     if !text.is_empty() {
         out.push(FormatPiece::Text(text));
@@ -119,43 +183,96 @@ pub fn fmt(f: &str) -> Vec<FormatPiece> {
     out
 }
 pub fn printf(f: &str, args: Vec<Expr>) -> Stmt {
-    ex(e(ExprKind::Print { kind: PrintKind::Print, format: PrintFormat::Format(fmt(f)), args }, Type::Void))
+    ex(e(
+        ExprKind::Print {
+            kind: PrintKind::Print,
+            format: PrintFormat::Format(fmt(f)),
+            args,
+        },
+        Type::Void,
+    ))
 }
 pub fn sprintf(f: &str, args: Vec<Expr>) -> Expr {
-    e(ExprKind::Print { kind: PrintKind::Sprint, format: PrintFormat::Format(fmt(f)), args }, Type::String)
+    e(
+        ExprKind::Print {
+            kind: PrintKind::Sprint,
+            format: PrintFormat::Format(fmt(f)),
+            args,
+        },
+        Type::String,
+    )
 }
 pub fn print(args: Vec<Expr>) -> Stmt {
-    ex(e(ExprKind::Print { kind: PrintKind::Print, format: PrintFormat::Plain { newline: false }, args }, Type::Void))
+    ex(e(
+        ExprKind::Print {
+            kind: PrintKind::Print,
+            format: PrintFormat::Plain { newline: false },
+            args,
+        },
+        Type::Void,
+    ))
 }
 pub fn println(args: Vec<Expr>) -> Stmt {
-    ex(e(ExprKind::Print { kind: PrintKind::Print, format: PrintFormat::Plain { newline: true }, args }, Type::Void))
+    ex(e(
+        ExprKind::Print {
+            kind: PrintKind::Print,
+            format: PrintFormat::Plain { newline: true },
+            args,
+        },
+        Type::Void,
+    ))
 }
 
 pub fn point(pp: &str, kind: PointKind) -> ProbePoint {
-    ProbePoint { pp: pp.into(), kind, condition: None, optional: false }
+    ProbePoint {
+        pp: pp.into(),
+        kind,
+        condition: None,
+        optional: false,
+    }
 }
 pub fn probe(points: Vec<ProbePoint>, locals: Vec<(&str, Type)>, stmts: Vec<Stmt>) -> Probe {
     Probe {
         points,
-        locals: locals.into_iter().map(|(n, ty)| Local { name: n.into(), ty }).collect(),
+        locals: locals
+            .into_iter()
+            .map(|(n, ty)| Local { name: n.into(), ty })
+            .collect(),
         body: block(stmts),
         loc: loc(1, 1),
     }
 }
 pub fn begin(locals: Vec<(&str, Type)>, stmts: Vec<Stmt>) -> Probe {
-    probe(vec![point("begin", PointKind::Begin { seq: 0 })], locals, stmts)
+    probe(
+        vec![point("begin", PointKind::Begin { seq: 0 })],
+        locals,
+        stmts,
+    )
 }
 pub fn end(locals: Vec<(&str, Type)>, stmts: Vec<Stmt>) -> Probe {
     probe(vec![point("end", PointKind::End { seq: 0 })], locals, stmts)
 }
 pub fn global(name: &str, kind: GlobalKind) -> Global {
-    Global { name: name.into(), kind, loc: loc(1, 1), dump_at_end: false }
+    Global {
+        name: name.into(),
+        kind,
+        loc: loc(1, 1),
+        dump_at_end: false,
+    }
 }
 pub fn scalar(name: &str, ty: Type) -> Global {
     global(name, GlobalKind::Scalar { ty, init: None })
 }
 pub fn array(name: &str, keys: Vec<Type>, value: Type) -> Global {
-    global(name, GlobalKind::Array { keys, value, size: None, wrap: false })
+    global(
+        name,
+        GlobalKind::Array {
+            keys,
+            value,
+            size: None,
+            wrap: false,
+        },
+    )
 }
 
 /// The `exit()` tapset function as embedded C (function 0 by convention).
@@ -165,7 +282,10 @@ pub fn exit_fn() -> Function {
         params: 0,
         locals: vec![],
         ret: Type::Void,
-        body: FuncBody::EmbeddedC { code: "\txs_exit();".into(), pure: false },
+        body: FuncBody::EmbeddedC {
+            code: "\txs_exit();".into(),
+            pure: false,
+        },
         loc: loc(1, 1),
     }
 }
@@ -178,7 +298,10 @@ pub fn program(name: &str, file: &str) -> Program {
         name: name.into(),
         files: vec![file.into()],
         functions: vec![exit_fn()],
-        target: TargetInfo { release: "6.1.0-56-amd64".into(), arch: "x86".into() },
+        target: TargetInfo {
+            release: "6.1.0-56-amd64".into(),
+            arch: "x86".into(),
+        },
         ..Default::default()
     }
 }

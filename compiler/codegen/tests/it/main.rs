@@ -12,12 +12,18 @@ use std::process::Command;
 use codegen::{generate, shim_units, CModule, RUNTIME};
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test_data")
+        .join(rel)
 }
 
 fn gen(case: &progs::Case) -> CModule {
     let (m, diags) = generate(&case.program);
-    assert!(diags.iter().all(|d| !d.is_error()), "{}: {diags:#?}", case.name);
+    assert!(
+        diags.iter().all(|d| !d.is_error()),
+        "{}: {diags:#?}",
+        case.name
+    );
     m.unwrap_or_else(|| panic!("{}: no module", case.name))
 }
 
@@ -33,7 +39,9 @@ fn write_units(dir: &Path, units: &[codegen::CUnit]) {
 }
 
 fn scratch(what: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("codegen").join(what);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("codegen")
+        .join(what);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -48,10 +56,16 @@ fn generated_c_matches_expectations() {
             if runtime.contains(&u.file_name.as_str()) {
                 continue;
             }
-            text.push_str(&format!("/* ==== {} (compile: {}) ==== */\n", u.file_name, u.compile));
+            text.push_str(&format!(
+                "/* ==== {} (compile: {}) ==== */\n",
+                u.file_name, u.compile
+            ));
             text.push_str(&u.contents);
         }
-        text.push_str(&format!("/* ==== required symbols ====\n{}\n*/\n", m.required_symbols.join("\n")));
+        text.push_str(&format!(
+            "/* ==== required symbols ====\n{}\n*/\n",
+            m.required_symbols.join("\n")
+        ));
         expect_test::expect_file![data(&format!("{}.c", case.name))].assert_eq(&text);
     }
 }
@@ -63,8 +77,15 @@ fn generation_is_deterministic_and_probe_edits_touch_one_unit() {
     let a = gen(case);
     assert_eq!(a, gen(case));
     let mut edited = case.program.clone();
-    edited.probes[2].body.stmts.push(b::println(vec![b::s("edited")]));
-    let bm = gen(&progs::Case { name: "edited", program: edited, userspace: true });
+    edited.probes[2]
+        .body
+        .stmts
+        .push(b::println(vec![b::s("edited")]));
+    let bm = gen(&progs::Case {
+        name: "edited",
+        program: edited,
+        userspace: true,
+    });
     let changed: Vec<&str> = a
         .units
         .iter()
@@ -80,7 +101,10 @@ fn kbuild_list_names_every_compiled_unit() {
     let m = gen(&progs::cases().remove(0));
     let kb = m.kbuild("hello");
     assert!(kb.contains("obj-m := hello.o"), "{kb}");
-    assert!(kb.contains("transport.o") && kb.contains("xs_glue.o") && kb.contains("xs_probe_1.o"), "{kb}");
+    assert!(
+        kb.contains("transport.o") && kb.contains("xs_glue.o") && kb.contains("xs_probe_1.o"),
+        "{kb}"
+    );
     assert!(!kb.contains(".h"), "{kb}");
 }
 
@@ -90,12 +114,24 @@ fn run_shim(case: &progs::Case) -> String {
     write_units(&dir, &m.units);
     write_units(&dir, &shim_units());
     let mut cmd = Command::new("gcc");
-    cmd.args(["-DXS_USERSPACE", "-O1", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare"])
-        .args(["-Wno-missing-field-initializers", "-Wdeclaration-after-statement", "-Werror"])
-        .arg("-I")
-        .arg(&dir)
-        .arg("-o")
-        .arg(dir.join("prog"));
+    cmd.args([
+        "-DXS_USERSPACE",
+        "-O1",
+        "-g",
+        "-Wall",
+        "-Wextra",
+        "-Wno-unused-parameter",
+        "-Wno-sign-compare",
+    ])
+    .args([
+        "-Wno-missing-field-initializers",
+        "-Wdeclaration-after-statement",
+        "-Werror",
+    ])
+    .arg("-I")
+    .arg(&dir)
+    .arg("-o")
+    .arg(dir.join("prog"));
     for u in m.units.iter().chain(shim_units().iter()) {
         if u.compile && u.file_name != "transport.c" {
             cmd.arg(dir.join(&u.file_name));
@@ -136,12 +172,19 @@ const HEADERS: &str = "/var/tmp/testbed/headers";
 /// `$XSTAP_TEST_HOME/kernels` (what CI uses), else the test-bed's.
 fn kdir(kver: &str) -> PathBuf {
     if let Some(home) = std::env::var_os("XSTAP_TEST_HOME").filter(|h| !h.is_empty()) {
-        let d = Path::new(&home).join("kernels").join(kver).join("root/usr/src").join(format!("linux-headers-{kver}"));
+        let d = Path::new(&home)
+            .join("kernels")
+            .join(kver)
+            .join("root/usr/src")
+            .join(format!("linux-headers-{kver}"));
         if d.join("Makefile").exists() {
             return d;
         }
     }
-    Path::new(HEADERS).join(kver).join("usr/src").join(format!("linux-headers-{kver}"))
+    Path::new(HEADERS)
+        .join(kver)
+        .join("usr/src")
+        .join(format!("linux-headers-{kver}"))
 }
 
 /// Under CI the kernels of `XSTAP_TEST_KVERS` must be there: a missing one
@@ -160,18 +203,32 @@ fn kbuild_all(kver: &str, arch: &str, cross: &str) {
 fn kbuild_some(kver: &str, arch: &str, cross: &str, only: &[&str]) {
     let kd = kdir(kver);
     if !kd.join("Makefile").exists() {
-        assert!(!required(kver), "{} absent under CI: `cargo xtask test` fetches {kver}", kd.display());
-        eprintln!("note: {} absent; kbuild test for {kver} skipped", kd.display());
+        assert!(
+            !required(kver),
+            "{} absent under CI: `cargo xtask test` fetches {kver}",
+            kd.display()
+        );
+        eprintln!(
+            "note: {} absent; kbuild test for {kver} skipped",
+            kd.display()
+        );
         return;
     }
-    if !cross.is_empty() && Command::new(format!("{cross}gcc")).arg("--version").output().is_err() {
+    if !cross.is_empty()
+        && Command::new(format!("{cross}gcc"))
+            .arg("--version")
+            .output()
+            .is_err()
+    {
         eprintln!("note: {cross}gcc absent; kbuild test for {kver} skipped");
         return;
     }
     let dir = scratch(&format!("kbuild/{kver}"));
     let mut top = String::new();
-    let cases: Vec<progs::Case> =
-        progs::cases().into_iter().filter(|c| only.is_empty() || only.contains(&c.name)).collect();
+    let cases: Vec<progs::Case> = progs::cases()
+        .into_iter()
+        .filter(|c| only.is_empty() || only.contains(&c.name))
+        .collect();
     for case in &cases {
         let m = gen(case);
         let sub = dir.join(case.name);
@@ -194,7 +251,11 @@ fn kbuild_some(kver: &str, arch: &str, cross: &str, only: &[&str]) {
         .arg("modules")
         .output()
         .expect("make runs");
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "kbuild for {kver} failed:\n{log}");
     let warnings: Vec<&str> = log
         .lines()
@@ -228,7 +289,12 @@ fn kernel_modules_build_with_kbuild_for_6_12_amd64() {
 
 #[test]
 fn kernel_modules_build_with_kbuild_for_6_12_arm64() {
-    kbuild_some("6.12.117+deb12-arm64", "arm64", "aarch64-linux-gnu-", KERNEL_CASES);
+    kbuild_some(
+        "6.12.117+deb12-arm64",
+        "arm64",
+        "aarch64-linux-gnu-",
+        KERNEL_CASES,
+    );
 }
 
 #[test]
@@ -241,11 +307,18 @@ fn required_symbols_are_exported_by_6_1_and_6_12() {
     for ent in rd.flatten() {
         let kver = ent.file_name().to_string_lossy().to_string();
         let symvers = kdir(&kver).join("Module.symvers");
-        let Ok(text) = std::fs::read_to_string(&symvers) else { continue };
-        let exported: std::collections::HashSet<&str> = text.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+        let Ok(text) = std::fs::read_to_string(&symvers) else {
+            continue;
+        };
+        let exported: std::collections::HashSet<&str> =
+            text.lines().filter_map(|l| l.split('\t').nth(1)).collect();
         for case in progs::cases() {
             for s in gen(&case).required_symbols {
-                assert!(exported.contains(s.as_str()), "{s} (needed by {}) not exported by {kver}", case.name);
+                assert!(
+                    exported.contains(s.as_str()),
+                    "{s} (needed by {}) not exported by {kver}",
+                    case.name
+                );
             }
         }
         checked += 1;
@@ -260,10 +333,15 @@ fn unsupported_constructs_are_diagnosed_not_generated() {
     use ir::*;
     let mut p = b::program("bad", "bad.stp");
     let re = b::e(
-        ExprKind::Regex { subject: Box::new(b::s("abc")), regex: "(a.c".into(), negate: false },
+        ExprKind::Regex {
+            subject: Box::new(b::s("abc")),
+            regex: "(a.c".into(),
+            negate: false,
+        },
         Type::Long,
     );
-    p.probes.push(b::begin(vec![], vec![b::println(vec![b::at(re, 3, 9)])]));
+    p.probes
+        .push(b::begin(vec![], vec![b::println(vec![b::at(re, 3, 9)])]));
     p.defines.push(("MAX ACTION".into(), "5".into()));
     let (m, diags) = generate(&p);
     assert!(m.is_none());
@@ -271,7 +349,11 @@ fn unsupported_constructs_are_diagnosed_not_generated() {
     assert_eq!(codes, vec!["E0603", "E0605"], "{diags:#?}");
     assert_eq!(diags[1].notes, vec!["at bad.stp:3:9".to_string()]);
     for d in &diags {
-        assert!(diag::codes::lookup(d.code).is_some(), "{} is not registered", d.code);
+        assert!(
+            diag::codes::lookup(d.code).is_some(),
+            "{} is not registered",
+            d.code
+        );
         assert!(d.help.is_some());
     }
 }
@@ -280,10 +362,16 @@ fn unsupported_constructs_are_diagnosed_not_generated() {
 fn out_of_range_ids_are_bugs_not_panics() {
     use ir::*;
     let mut p = b::program("bad", "bad.stp");
-    p.probes.push(b::begin(vec![], vec![b::ex(b::call(42, vec![], Type::Long))]));
+    p.probes.push(b::begin(
+        vec![],
+        vec![b::ex(b::call(42, vec![], Type::Long))],
+    ));
     let (m, diags) = generate(&p);
     assert!(m.is_none());
-    assert!(diags.iter().any(|d| d.severity == diag::Severity::Bug), "{diags:#?}");
+    assert!(
+        diags.iter().any(|d| d.severity == diag::Severity::Bug),
+        "{diags:#?}"
+    );
 }
 
 #[test]
@@ -297,13 +385,29 @@ fn gcc_errors_in_embedded_c_point_at_the_script() {
     p.functions.push(Function {
         name: "broken".into(),
         params: 1,
-        locals: vec![Local { name: "x".into(), ty: Type::Long }],
+        locals: vec![Local {
+            name: "x".into(),
+            ty: Type::Long,
+        }],
         ret: Type::Long,
-        body: FuncBody::EmbeddedC { code: "\tSTAP_RETURN(STAP_ARG_x + undefined_thing);".into(), pure: true },
+        body: FuncBody::EmbeddedC {
+            code: "\tSTAP_RETURN(STAP_ARG_x + undefined_thing);".into(),
+            pure: true,
+        },
         loc: b::loc(7, 1),
     });
-    p.probes.push(b::begin(vec![], vec![b::println(vec![b::call(1, vec![b::n(1)], Type::Long)]), b::exit()]));
-    let m = gen(&progs::Case { name: "emb", program: p, userspace: true });
+    p.probes.push(b::begin(
+        vec![],
+        vec![
+            b::println(vec![b::call(1, vec![b::n(1)], Type::Long)]),
+            b::exit(),
+        ],
+    ));
+    let m = gen(&progs::Case {
+        name: "emb",
+        program: p,
+        userspace: true,
+    });
     let dir = scratch("emb");
     write_units(&dir, &m.units);
     write_units(&dir, &shim_units());
@@ -315,14 +419,21 @@ fn gcc_errors_in_embedded_c_point_at_the_script() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("emb.stp:7:"), "gcc should name the script line:\n{err}");
+    assert!(
+        err.contains("emb.stp:7:"),
+        "gcc should name the script line:\n{err}"
+    );
 }
 
 /// Benchmark (printed, never asserted): lowering time of a program with
 /// many probes, and the bytes of C produced.
 #[test]
 fn bench_generate_many_probes() {
-    let mut p = progs::cases().into_iter().find(|c| c.name == "maps").unwrap().program;
+    let mut p = progs::cases()
+        .into_iter()
+        .find(|c| c.name == "maps")
+        .unwrap()
+        .program;
     let body = p.probes[0].clone();
     for _ in 0..200 {
         p.probes.push(body.clone());

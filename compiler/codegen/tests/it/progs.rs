@@ -18,7 +18,10 @@ fn execname_fn() -> Function {
         params: 0,
         locals: vec![],
         ret: Type::String,
-        body: FuncBody::EmbeddedC { code: "\txs_strlcpy(STAP_RETVALUE, current->comm);".into(), pure: true },
+        body: FuncBody::EmbeddedC {
+            code: "\txs_strlcpy(STAP_RETVALUE, current->comm);".into(),
+            pure: true,
+        },
         loc: loc(1, 1),
     }
 }
@@ -26,7 +29,8 @@ fn execname_fn() -> Function {
 /// probe begin { printf("hello world\n") exit() }  probe end { println("bye") }
 fn hello() -> Program {
     let mut p = program("hello", "hello.stp");
-    p.probes.push(begin(vec![], vec![printf("hello world\n", vec![]), exit()]));
+    p.probes
+        .push(begin(vec![], vec![printf("hello world\n", vec![]), exit()]));
     p.probes.push(end(vec![], vec![println(vec![s("bye")])]));
     p
 }
@@ -40,12 +44,18 @@ fn hello() -> Program {
 fn vfs_read_count() -> Program {
     let mut p = program("vfsread", "vfsread.stp");
     p.functions.push(execname_fn());
-    p.globals.push(array("reads", vec![Type::String], Type::Stats));
+    p.globals
+        .push(array("reads", vec![Type::String], Type::Stats));
     let count = e(
         ExprKind::Target(Box::new(TargetExpr {
             base: TargetBase::Param(2),
             path: vec![],
-            ty: CType { spelling: "size_t".into(), size: 8, signed: false, kind: CTypeKind::Integer },
+            ty: CType {
+                spelling: "size_t".into(),
+                size: 8,
+                signed: false,
+                kind: CTypeKind::Integer,
+            },
             convert: TargetConvert::Long,
         })),
         Type::Long,
@@ -53,7 +63,10 @@ fn vfs_read_count() -> Program {
     p.probes.push(probe(
         vec![point(
             "kernel.function(\"vfs_read@fs/read_write.c:450\")",
-            PointKind::Kprobe { symbol: "vfs_read".into(), offset: 0 },
+            PointKind::Kprobe {
+                symbol: "vfs_read".into(),
+                offset: 0,
+            },
         )],
         vec![],
         vec![agg(lelem(0, vec![call(1, vec![], Type::String)]), count)],
@@ -67,14 +80,24 @@ fn vfs_read_count() -> Program {
         ],
     );
     p.probes.push(probe(
-        vec![point("timer.s(1)", PointKind::Timer { unit: TimerUnit::S, interval: 1, randomize: 0 })],
+        vec![point(
+            "timer.s(1)",
+            PointKind::Timer {
+                unit: TimerUnit::S,
+                interval: 1,
+                randomize: 0,
+            },
+        )],
         vec![("n", Type::String)],
         vec![
             st(StmtKind::Foreach(Box::new(Foreach {
                 array: GlobalId(0),
                 keys: vec![LocalId(0)],
                 value: None,
-                sort: Some(ForeachSort { by: SortBy::Value(None), descending: true }),
+                sort: Some(ForeachSort {
+                    by: SortBy::Value(None),
+                    descending: true,
+                }),
                 limit: Some(n(5)),
                 slice: None,
                 body: Box::new(body),
@@ -89,7 +112,12 @@ fn vfs_read_count() -> Program {
 /// probe kernel.function("vfs_read").return { printf("%d %d\n", $return, @entry($count)) }
 fn target_vars() -> Program {
     let mut p = program("targetvars", "tv.stp");
-    let sz = CType { spelling: "size_t".into(), size: 8, signed: false, kind: CTypeKind::Integer };
+    let sz = CType {
+        spelling: "size_t".into(),
+        size: 8,
+        signed: false,
+        kind: CTypeKind::Integer,
+    };
     let count = || {
         e(
             ExprKind::Target(Box::new(TargetExpr {
@@ -109,13 +137,24 @@ fn target_vars() -> Program {
                 TargetStep::Offset { offset: 8 },
                 TargetStep::Deref { offset: 40 },
             ],
-            ty: CType { spelling: "const unsigned char *".into(), size: 8, signed: false, kind: CTypeKind::CharPointer },
+            ty: CType {
+                spelling: "const unsigned char *".into(),
+                size: 8,
+                signed: false,
+                kind: CTypeKind::CharPointer,
+            },
             convert: TargetConvert::String,
         })),
         Type::String,
     );
     p.probes.push(probe(
-        vec![point("kernel.function(\"vfs_read\")", PointKind::Kprobe { symbol: "vfs_read".into(), offset: 0 })],
+        vec![point(
+            "kernel.function(\"vfs_read\")",
+            PointKind::Kprobe {
+                symbol: "vfs_read".into(),
+                offset: 0,
+            },
+        )],
         vec![],
         vec![printf("%d %s\n", vec![count(), name]), exit()],
     ));
@@ -123,7 +162,12 @@ fn target_vars() -> Program {
         ExprKind::Target(Box::new(TargetExpr {
             base: TargetBase::Return,
             path: vec![],
-            ty: CType { spelling: "ssize_t".into(), size: 8, signed: true, kind: CTypeKind::Integer },
+            ty: CType {
+                spelling: "ssize_t".into(),
+                size: 8,
+                signed: true,
+                kind: CTypeKind::Integer,
+            },
             convert: TargetConvert::Long,
         })),
         Type::Long,
@@ -131,10 +175,16 @@ fn target_vars() -> Program {
     p.probes.push(probe(
         vec![point(
             "kernel.function(\"vfs_read\").return",
-            PointKind::Kretprobe { symbol: "vfs_read".into(), maxactive: None },
+            PointKind::Kretprobe {
+                symbol: "vfs_read".into(),
+                maxactive: None,
+            },
         )],
         vec![],
-        vec![printf("%d %d\n", vec![ret, e(ExprKind::Entry(Box::new(count())), Type::Long)])],
+        vec![printf(
+            "%d %d\n",
+            vec![ret, e(ExprKind::Entry(Box::new(count())), Type::Long)],
+        )],
     ));
     p
 }
@@ -149,19 +199,28 @@ fn divzero() -> Program {
         vec![("x", Type::Long)],
         vec![
             set_local(0, n(0)),
-            printf("%d\n", vec![at(bin(BinOp::Div, n(10), lv(0, Type::Long)), 1, 37)]),
+            printf(
+                "%d\n",
+                vec![at(bin(BinOp::Div, n(10), lv(0, Type::Long)), 1, 37)],
+            ),
         ],
     ));
     p.probes.push(probe(
         vec![point("begin(-1)", PointKind::Begin { seq: -1 })],
         vec![("x", Type::Long), ("y", Type::Long), ("msg", Type::String)],
         vec![st(StmtKind::Try {
-            body: block(vec![set_local(1, at(bin(BinOp::Mod, n(1), lv(0, Type::Long)), 2, 27))]),
+            body: block(vec![set_local(
+                1,
+                at(bin(BinOp::Mod, n(1), lv(0, Type::Long)), 2, 27),
+            )]),
             catch_var: Some(LocalId(2)),
             handler: block(vec![println(vec![s("caught: "), lv(2, Type::String)])]),
         })],
     ));
-    p.probes.push(end(vec![], vec![println(vec![s("end probe must not run")])]));
+    p.probes.push(end(
+        vec![],
+        vec![println(vec![s("end probe must not run")])],
+    ));
     p.probes.push(probe(
         vec![point("error", PointKind::Error { seq: 0 })],
         vec![],
@@ -192,19 +251,37 @@ fn hist_log() -> Program {
                 init: Some(assign(LValue::Local(LocalId(0)), AssignOp::Set, n(0))),
                 cond: Some(cmp(CmpOp::Lt, i(), n(1000))),
                 step: Some(e(
-                    ExprKind::IncDec { target: LValue::Local(LocalId(0)), increment: true, prefix: false },
+                    ExprKind::IncDec {
+                        target: LValue::Local(LocalId(0)),
+                        increment: true,
+                        prefix: false,
+                    },
                     Type::Long,
                 )),
                 body: Box::new(body),
             }),
             print(vec![hist(HistKind::Log, LValue::Global(GlobalId(0)))]),
-            print(vec![hist(HistKind::Linear { low: 0, high: 200, width: 25 }, LValue::Global(GlobalId(1)))]),
+            print(vec![hist(
+                HistKind::Linear {
+                    low: 0,
+                    high: 200,
+                    width: 25,
+                },
+                LValue::Global(GlobalId(1)),
+            )]),
             printf(
                 "%d %d %d %d %d %d\n",
-                [StatOp::Count, StatOp::Sum, StatOp::Min, StatOp::Max, StatOp::Avg, StatOp::Variance(0)]
-                    .into_iter()
-                    .map(|op| stat(op, LValue::Global(GlobalId(0))))
-                    .collect(),
+                [
+                    StatOp::Count,
+                    StatOp::Sum,
+                    StatOp::Min,
+                    StatOp::Max,
+                    StatOp::Avg,
+                    StatOp::Variance(0),
+                ]
+                .into_iter()
+                .map(|op| stat(op, LValue::Global(GlobalId(0))))
+                .collect(),
             ),
             exit(),
         ],
@@ -219,30 +296,58 @@ fn hist_log() -> Program {
 fn sched_switch() -> Program {
     let mut p = program("schedsw", "sched.stp");
     p.globals.push(scalar("n", Type::Long));
-    let ptr = |sp: &str| CType { spelling: sp.into(), size: 8, signed: false, kind: CTypeKind::Pointer };
+    let ptr = |sp: &str| CType {
+        spelling: sp.into(),
+        size: 8,
+        signed: false,
+        kind: CTypeKind::Pointer,
+    };
     let args = vec![
-        CType { spelling: "bool".into(), size: 1, signed: false, kind: CTypeKind::Bool },
+        CType {
+            spelling: "bool".into(),
+            size: 1,
+            signed: false,
+            kind: CTypeKind::Bool,
+        },
         ptr("struct task_struct *"),
         ptr("struct task_struct *"),
-        CType { spelling: "unsigned int".into(), size: 4, signed: false, kind: CTypeKind::Integer },
+        CType {
+            spelling: "unsigned int".into(),
+            size: 4,
+            signed: false,
+            kind: CTypeKind::Integer,
+        },
     ];
     let pid = e(
         ExprKind::Target(Box::new(TargetExpr {
             base: TargetBase::TracepointArg(2),
             path: vec![TargetStep::Deref { offset: 2456 }],
-            ty: CType { spelling: "pid_t".into(), size: 4, signed: true, kind: CTypeKind::Integer },
+            ty: CType {
+                spelling: "pid_t".into(),
+                size: 4,
+                signed: true,
+                kind: CTypeKind::Integer,
+            },
             convert: TargetConvert::Long,
         })),
         Type::Long,
     );
     let inc = e(
-        ExprKind::IncDec { target: LValue::Global(GlobalId(0)), increment: true, prefix: true },
+        ExprKind::IncDec {
+            target: LValue::Global(GlobalId(0)),
+            increment: true,
+            prefix: true,
+        },
         Type::Long,
     );
     p.probes.push(probe(
         vec![point(
             "kernel.trace(\"sched:sched_switch\")",
-            PointKind::Tracepoint { system: "sched".into(), name: "sched_switch".into(), args },
+            PointKind::Tracepoint {
+                system: "sched".into(),
+                name: "sched_switch".into(),
+                args,
+            },
         )],
         vec![("pid", Type::Long)],
         vec![
@@ -260,46 +365,97 @@ fn sched_switch() -> Program {
         vec![point("timer.profile", PointKind::Profile)],
         vec![],
         vec![ex(e(
-            ExprKind::IncDec { target: LValue::Global(GlobalId(1)), increment: true, prefix: false },
+            ExprKind::IncDec {
+                target: LValue::Global(GlobalId(1)),
+                increment: true,
+                prefix: false,
+            },
             Type::Long,
         ))],
     ));
     p.probes.push(probe(
-        vec![point("timer.ms(500).randomize(100)", PointKind::Timer { unit: TimerUnit::Ms, interval: 500, randomize: 100 })],
+        vec![point(
+            "timer.ms(500).randomize(100)",
+            PointKind::Timer {
+                unit: TimerUnit::Ms,
+                interval: 500,
+                randomize: 100,
+            },
+        )],
         vec![],
         vec![printf("%d ticks\n", vec![gv(1, Type::Long)])],
     ));
-    p.probes.push(end(vec![], vec![printf("%d switches\n", vec![gv(0, Type::Long)])]));
+    p.probes.push(end(
+        vec![],
+        vec![printf("%d switches\n", vec![gv(0, Type::Long)])],
+    ));
     p
 }
 
 fn re(subject: &str, regex: &str, negate: bool) -> Expr {
-    e(ExprKind::Regex { subject: Box::new(s(subject)), regex: regex.into(), negate }, Type::Long)
+    e(
+        ExprKind::Regex {
+            subject: Box::new(s(subject)),
+            regex: regex.into(),
+            negate,
+        },
+        Type::Long,
+    )
 }
 
 /// A shim-only program over printf conversions, strings and `=~`.
 fn formats() -> Program {
     let mut p = program("formats", "formats.stp");
     let mut stmts = vec![
-        printf("%d|%5d|%-5d|%05d|%+d|% d|%x|%X|%#x|%#o|%o|%u\n", vec![
-            n(42), n(42), n(42), n(42), n(42), n(42), n(255), n(255), n(255), n(8), n(8), n(-1),
-        ]),
-        printf("%s|%10s|%-10s|%.2s|%*d|%-*d|%.*s\n", vec![
-            s("abc"), s("abc"), s("abc"), s("abc"), n(6), n(7), n(6), n(7), n(3), s("abcdef"),
-        ]),
-        printf("%p|%20pX|%-20pX|%8p|%c%c|%%|%i\n", vec![
-            n(0x1234), n(1), n(1), n(0), n(111), n(107), n(-7),
-        ]),
+        printf(
+            "%d|%5d|%-5d|%05d|%+d|% d|%x|%X|%#x|%#o|%o|%u\n",
+            vec![
+                n(42),
+                n(42),
+                n(42),
+                n(42),
+                n(42),
+                n(42),
+                n(255),
+                n(255),
+                n(255),
+                n(8),
+                n(8),
+                n(-1),
+            ],
+        ),
+        printf(
+            "%s|%10s|%-10s|%.2s|%*d|%-*d|%.*s\n",
+            vec![
+                s("abc"),
+                s("abc"),
+                s("abc"),
+                s("abc"),
+                n(6),
+                n(7),
+                n(6),
+                n(7),
+                n(3),
+                s("abcdef"),
+            ],
+        ),
+        printf(
+            "%p|%20pX|%-20pX|%8p|%c%c|%%|%i\n",
+            vec![n(0x1234), n(1), n(1), n(0), n(111), n(107), n(-7)],
+        ),
         printf("%d %d %d\n", vec![n(i64::MIN), n(i64::MAX), n(-1)]),
         println(vec![cat(s("con"), cat(s("cat"), s("enated")))]),
         print(vec![sprintf("[%s=%d]", vec![s("k"), n(5)])]),
         println(vec![s("")]),
-        printf("%d %d %d %d\n", vec![
-            re("hello world", "o w", false),
-            re("hello", "^e", false),
-            re("abc", "z", true),
-            re("tel 123-45", "[[:digit:]]{3}-[0-9]{2,}$", false),
-        ]),
+        printf(
+            "%d %d %d %d\n",
+            vec![
+                re("hello world", "o w", false),
+                re("hello", "^e", false),
+                re("abc", "z", true),
+                re("tel 123-45", "[[:digit:]]{3}-[0-9]{2,}$", false),
+            ],
+        ),
     ];
     stmts.push(exit());
     p.probes.push(begin(vec![], stmts));
@@ -318,7 +474,8 @@ fn formats() -> Program {
 fn maps() -> Program {
     let mut p = program("maps", "maps.stp");
     p.globals.push(array("a", vec![Type::String], Type::Long));
-    p.globals.push(array("s", vec![Type::Long, Type::String], Type::Stats));
+    p.globals
+        .push(array("s", vec![Type::Long, Type::String], Type::Stats));
     let mut w = array("w", vec![Type::Long], Type::Long);
     if let GlobalKind::Array { size, wrap, .. } = &mut w.kind {
         *size = Some(3);
@@ -352,17 +509,50 @@ fn maps() -> Program {
         seta("w", 2),
         each(None, None),
         println(vec![s("")]),
-        each(Some(ForeachSort { by: SortBy::Value(None), descending: false }), None),
+        each(
+            Some(ForeachSort {
+                by: SortBy::Value(None),
+                descending: false,
+            }),
+            None,
+        ),
         println(vec![s("")]),
-        each(Some(ForeachSort { by: SortBy::Key(0), descending: true }), None),
+        each(
+            Some(ForeachSort {
+                by: SortBy::Key(0),
+                descending: true,
+            }),
+            None,
+        ),
         println(vec![s("")]),
-        each(Some(ForeachSort { by: SortBy::Value(None), descending: true }), Some(n(2))),
+        each(
+            Some(ForeachSort {
+                by: SortBy::Value(None),
+                descending: true,
+            }),
+            Some(n(2)),
+        ),
         println(vec![s("")]),
-        st(StmtKind::Delete(DeleteTarget::Element { array: GlobalId(0), keys: vec![Some(s("x"))] })),
+        st(StmtKind::Delete(DeleteTarget::Element {
+            array: GlobalId(0),
+            keys: vec![Some(s("x"))],
+        })),
         println(vec![
-            e(ExprKind::In { array: GlobalId(0), keys: vec![Some(s("x"))] }, Type::Long),
+            e(
+                ExprKind::In {
+                    array: GlobalId(0),
+                    keys: vec![Some(s("x"))],
+                },
+                Type::Long,
+            ),
             s(" "),
-            e(ExprKind::In { array: GlobalId(0), keys: vec![Some(s("z"))] }, Type::Long),
+            e(
+                ExprKind::In {
+                    array: GlobalId(0),
+                    keys: vec![Some(s("z"))],
+                },
+                Type::Long,
+            ),
             s(" "),
             elem(0, vec![s("nope")], Type::Long),
         ]),
@@ -373,7 +563,10 @@ fn maps() -> Program {
             array: GlobalId(1),
             keys: vec![LocalId(2), LocalId(3)],
             value: None,
-            sort: Some(ForeachSort { by: SortBy::Key(0), descending: false }),
+            sort: Some(ForeachSort {
+                by: SortBy::Key(0),
+                descending: false,
+            }),
             limit: None,
             slice: None,
             body: Box::new(printf(
@@ -396,7 +589,12 @@ fn maps() -> Program {
     stmts.push(ex(assign(LValue::Global(GlobalId(3)), AssignOp::Set, n(1))));
     stmts.push(exit());
     p.probes.push(begin(
-        vec![("k", Type::String), ("v", Type::Long), ("i", Type::Long), ("j", Type::String)],
+        vec![
+            ("k", Type::String),
+            ("v", Type::Long),
+            ("i", Type::Long),
+            ("j", Type::String),
+        ],
         stmts,
     ));
     p
@@ -418,7 +616,10 @@ fn funcs_timers() -> Program {
     p.functions.push(Function {
         name: "fib".into(),
         params: 1,
-        locals: vec![Local { name: "n".into(), ty: Type::Long }],
+        locals: vec![Local {
+            name: "n".into(),
+            ty: Type::Long,
+        }],
         ret: Type::Long,
         body: FuncBody::Script(block(vec![
             st(StmtKind::If {
@@ -437,7 +638,10 @@ fn funcs_timers() -> Program {
     p.functions.push(Function {
         name: "deep".into(),
         params: 1,
-        locals: vec![Local { name: "n".into(), ty: Type::Long }],
+        locals: vec![Local {
+            name: "n".into(),
+            ty: Type::Long,
+        }],
         ret: Type::Long,
         body: FuncBody::Script(block(vec![st(StmtKind::Return(Some(call(
             2,
@@ -447,11 +651,22 @@ fn funcs_timers() -> Program {
         loc: loc(2, 1),
     });
     let inc = e(
-        ExprKind::IncDec { target: LValue::Global(GlobalId(0)), increment: true, prefix: true },
+        ExprKind::IncDec {
+            target: LValue::Global(GlobalId(0)),
+            increment: true,
+            prefix: true,
+        },
         Type::Long,
     );
     p.probes.push(probe(
-        vec![point("timer.ms(100)", PointKind::Timer { unit: TimerUnit::Ms, interval: 100, randomize: 0 })],
+        vec![point(
+            "timer.ms(100)",
+            PointKind::Timer {
+                unit: TimerUnit::Ms,
+                interval: 100,
+                randomize: 0,
+            },
+        )],
         vec![],
         vec![st(StmtKind::If {
             cond: cmp(CmpOp::Eq, inc, n(3)),
@@ -463,11 +678,21 @@ fn funcs_timers() -> Program {
         })],
     ));
     p.probes.push(probe(
-        vec![point("timer.s(1)", PointKind::Timer { unit: TimerUnit::S, interval: 1, randomize: 0 })],
+        vec![point(
+            "timer.s(1)",
+            PointKind::Timer {
+                unit: TimerUnit::S,
+                interval: 1,
+                randomize: 0,
+            },
+        )],
         vec![],
         vec![exit()],
     ));
-    p.probes.push(end(vec![], vec![println(vec![s("ticks "), gv(0, Type::Long)])]));
+    p.probes.push(end(
+        vec![],
+        vec![println(vec![s("ticks "), gv(0, Type::Long)])],
+    ));
     p.defines.push(("MAXACTION".into(), "100000".into()));
     p.defines.push(("MAXERRORS".into(), "5".into()));
     p
@@ -475,14 +700,50 @@ fn funcs_timers() -> Program {
 
 pub fn cases() -> Vec<Case> {
     vec![
-        Case { name: "hello", program: hello(), userspace: true },
-        Case { name: "vfs_read_count", program: vfs_read_count(), userspace: false },
-        Case { name: "target_vars", program: target_vars(), userspace: false },
-        Case { name: "divzero", program: divzero(), userspace: true },
-        Case { name: "hist_log", program: hist_log(), userspace: true },
-        Case { name: "sched_switch", program: sched_switch(), userspace: false },
-        Case { name: "formats", program: formats(), userspace: true },
-        Case { name: "maps", program: maps(), userspace: true },
-        Case { name: "funcs_timers", program: funcs_timers(), userspace: true },
+        Case {
+            name: "hello",
+            program: hello(),
+            userspace: true,
+        },
+        Case {
+            name: "vfs_read_count",
+            program: vfs_read_count(),
+            userspace: false,
+        },
+        Case {
+            name: "target_vars",
+            program: target_vars(),
+            userspace: false,
+        },
+        Case {
+            name: "divzero",
+            program: divzero(),
+            userspace: true,
+        },
+        Case {
+            name: "hist_log",
+            program: hist_log(),
+            userspace: true,
+        },
+        Case {
+            name: "sched_switch",
+            program: sched_switch(),
+            userspace: false,
+        },
+        Case {
+            name: "formats",
+            program: formats(),
+            userspace: true,
+        },
+        Case {
+            name: "maps",
+            program: maps(),
+            userspace: true,
+        },
+        Case {
+            name: "funcs_timers",
+            program: funcs_timers(),
+            userspace: true,
+        },
     ]
 }

@@ -28,7 +28,11 @@ fn check_files() {
         for (i, line) in text.lines().enumerate() {
             for marker in ["# error: ", "# warning: "] {
                 if let Some(pos) = line.find(marker) {
-                    let code = line[pos + marker.len()..].split_whitespace().next().unwrap_or("").to_string();
+                    let code = line[pos + marker.len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
                     expected.push((i + 1, code));
                 }
             }
@@ -37,7 +41,10 @@ fn check_files() {
         for d in &diags {
             if let Some(l) = &d.primary {
                 if l.span.file == diag::FileId(0) {
-                    let line = text[..(l.span.start as usize).min(text.len())].matches('\n').count() + 1;
+                    let line = text[..(l.span.start as usize).min(text.len())]
+                        .matches('\n')
+                        .count()
+                        + 1;
                     got.push((line, d.code.to_string(), d.is_error()));
                     continue;
                 }
@@ -56,10 +63,18 @@ fn check_files() {
             }
         }
         if expected.iter().all(|(_, c)| c.is_empty()) && name.starts_with("ok_") {
-            assert!(program.is_some(), "{name} must elaborate:\n{}", render(&s, &diags));
+            assert!(
+                program.is_some(),
+                "{name} must elaborate:\n{}",
+                render(&s, &diags)
+            );
         }
         let out = format!("{}--- p2\n{}", render(&s, &diags), s.dump_p2());
         expect_test::expect_file![path.with_extension("out")].assert_eq(&out);
     }
-    assert!(failures.is_empty(), "check failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "check failures:\n{}",
+        failures.join("\n")
+    );
 }

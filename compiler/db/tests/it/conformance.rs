@@ -29,13 +29,18 @@ pub fn real_profile() -> Option<kernel::Profile> {
     if let Ok(p) = store.load("6.1.0-56-amd64") {
         return Some(p);
     }
-    let np = kernel::tree::read(Path::new(KDIR), Some(Path::new(IMAGE))).ok()?.profile;
+    let np = kernel::tree::read(Path::new(KDIR), Some(Path::new(IMAGE)))
+        .ok()?
+        .profile;
     store.save(&np).ok()
 }
 
 /// Files that probe functions the kernel inlines: BTF lists only
 /// out-of-line functions, DWARF also has the inline instances.
-const INLINED: &[(&str, &str)] = &[("thirtynine.stp", "context_switch is always inlined; only DWARF sees inline instances")];
+const INLINED: &[(&str, &str)] = &[(
+    "thirtynine.stp",
+    "context_switch is always inlined; only DWARF sees inline instances",
+)];
 
 /// Why a file cannot pass with BTF alone, if it cannot.
 fn dwarf_only(name: &str, text: &str) -> Option<&'static str> {
@@ -45,7 +50,11 @@ fn dwarf_only(name: &str, text: &str) -> Option<&'static str> {
     if text.contains(".statement(") || text.contains(".label(") {
         return Some("statement/label probes need DWARF line information");
     }
-    if text.split("function(\"").skip(1).any(|s| s.split('"').next().is_some_and(|a| a.contains('@') && a.split('@').next().is_some_and(|n| n.contains(['*', '?'])))) {
+    if text.split("function(\"").skip(1).any(|s| {
+        s.split('"').next().is_some_and(|a| {
+            a.contains('@') && a.split('@').next().is_some_and(|n| n.contains(['*', '?']))
+        })
+    }) {
         return Some("selecting functions by source file (`*@file.c`) needs DWARF");
     }
     if text.contains("@var(") {
@@ -67,15 +76,30 @@ struct Outcome {
 }
 
 fn run_dir(session: &mut Session, dir: &str, must_pass: bool) -> Outcome {
-    let mut out = Outcome { pass: 0, fail: Vec::new(), skip: Vec::new() };
-    let Ok(rd) = std::fs::read_dir(Path::new(CORPUS).join(dir)) else { return out };
-    let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "stp")).collect();
+    let mut out = Outcome {
+        pass: 0,
+        fail: Vec::new(),
+        skip: Vec::new(),
+    };
+    let Ok(rd) = std::fs::read_dir(Path::new(CORPUS).join(dir)) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "stp"))
+        .collect();
     files.sort();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         let first = text.lines().next().unwrap_or("");
-        let Some(args) = first.strip_prefix("#!").map(str::trim).and_then(|r| r.strip_prefix("stap")) else {
+        let Some(args) = first
+            .strip_prefix("#!")
+            .map(str::trim)
+            .and_then(|r| r.strip_prefix("stap"))
+        else {
             out.skip.push(format!("{name}: a shell script"));
             continue;
         };
@@ -107,10 +131,15 @@ fn run_dir(session: &mut Session, dir: &str, must_pass: bool) -> Outcome {
                 if ok == must_pass {
                     out.pass += 1;
                 } else if must_pass {
-                    let first_err = diags.iter().find(|d| d.is_error()).map(|d| render(session, std::slice::from_ref(d))).unwrap_or_default();
+                    let first_err = diags
+                        .iter()
+                        .find(|d| d.is_error())
+                        .map(|d| render(session, std::slice::from_ref(d)))
+                        .unwrap_or_default();
                     out.fail.push(format!("{name}: {}", first_err.trim()));
                 } else {
-                    out.fail.push(format!("{name}: elaborated without an error"));
+                    out.fail
+                        .push(format!("{name}: elaborated without an error"));
                 }
             }
         }
@@ -129,7 +158,12 @@ fn semok_and_semko_rates() {
         None => (kernel::fixtures::tiny_x86(), "the tiny fixture"),
     };
     if let Ok(t) = profile.tables() {
-        eprintln!("profile: {} functions, {} tracepoints, {} types", t.functions.len(), t.tracepoints.len(), t.types.types.len());
+        eprintln!(
+            "profile: {} functions, {} tracepoints, {} types",
+            t.functions.len(),
+            t.tracepoints.len(),
+            t.types.types.len()
+        );
     }
     let mut s = Session::new();
     let d = s.set_target(&profile);
@@ -153,7 +187,13 @@ fn semok_and_semko_rates() {
             eprintln!("  skip {f}");
         }
     }
-    assert!(ok.fail.iter().chain(ko.fail.iter()).all(|f| !f.ends_with("PANIC")), "elaboration panicked");
+    assert!(
+        ok.fail
+            .iter()
+            .chain(ko.fail.iter())
+            .all(|f| !f.ends_with("PANIC")),
+        "elaboration panicked"
+    );
     // Floors measured when this test was written; raise them as coverage grows.
     assert!(ok.pass >= 43, "semok regressed: {} passes", ok.pass);
     assert!(ko.pass >= 116, "semko regressed: {} passes", ko.pass);
@@ -172,14 +212,24 @@ fn no_corpus_file_panics() {
     s.set_tapset_roots(vec![tapset_dir()]);
     let mut count = 0;
     let mut panics = Vec::new();
-    let mut dirs: Vec<PathBuf> = dirs.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = dirs
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for d in dirs {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "stp")).collect();
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "stp"))
+            .collect();
         files.sort();
         for f in files {
-            let Ok(text) = std::fs::read_to_string(&f) else { continue };
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
             s.set_script("corpus.stp", &text);
             count += 1;
             if std::panic::catch_unwind(AssertUnwindSafe(|| {

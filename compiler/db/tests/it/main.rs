@@ -36,14 +36,20 @@ pub fn render(s: &Session, diags: &[diag::Diagnostic]) -> String {
                     let pre = &text[..(l.span.start as usize).min(text.len())];
                     let line = pre.matches('\n').count() + 1;
                     let col = pre.len() - pre.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-                    let name = std::path::Path::new(&path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or(path);
+                    let name = std::path::Path::new(&path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or(path);
                     format!("{name}:{line}:{col}")
                 }
                 None => "?".into(),
             },
             None => "-".into(),
         };
-        out.push_str(&format!("{:?} {} {} {}\n", d.severity, d.code, pos, d.message));
+        out.push_str(&format!(
+            "{:?} {} {} {}\n",
+            d.severity, d.code, pos, d.message
+        ));
         for n in &d.notes {
             out.push_str(&format!("  note: {n}\n"));
         }

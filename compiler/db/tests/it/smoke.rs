@@ -38,12 +38,18 @@ fn hello_world_elaborates() {
 #[test]
 fn a_broken_tapset_never_hides_the_users_errors() {
     let mut s = session("probe begin { helper(); nosuch() }\n");
-    s.add_tapset_text("/virtual/broken.stp", "function helper() { println(\"h\") }\nfunction broken( { \n");
+    s.add_tapset_text(
+        "/virtual/broken.stp",
+        "function helper() { println(\"h\") }\nfunction broken( { \n",
+    );
     let (p, diags) = s.elaborate();
     assert!(p.is_none());
     let text = render(&s, &diags);
     // The user's own error is there, and so is the tapset's parse error.
-    assert!(text.contains("E0401 test.stp:1:25 unknown function `nosuch`"), "{text}");
+    assert!(
+        text.contains("E0401 test.stp:1:25 unknown function `nosuch`"),
+        "{text}"
+    );
     assert!(text.contains("broken.stp:2:"), "{text}");
 }
 
@@ -55,7 +61,15 @@ fn list_expands_aliases_and_types_parameters() {
     // Like stap, `*` is one component and `**` any number of them.
     assert_eq!(lines, ["vfs.read", "vfs.write"]);
     let (lines, _) = s.list("vfs.**", false);
-    assert_eq!(lines, ["vfs.read", "vfs.read.return", "vfs.write", "vfs.write.return"]);
+    assert_eq!(
+        lines,
+        [
+            "vfs.read",
+            "vfs.read.return",
+            "vfs.write",
+            "vfs.write.return"
+        ]
+    );
     let (lines, _) = s.list("kernel.function(\"vfs_*\").return", true);
     expect_test::expect![[r#"
         kernel.function("vfs_read").return $return:ssize_t $file:struct file* $buf:char* $count:size_t $pos:loff_t*
@@ -70,16 +84,30 @@ fn list_expands_aliases_and_types_parameters() {
 #[test]
 fn bad_input_gives_diagnostics_never_a_panic() {
     for text in [
-        "", "probe", "probe begin {", "function f(", "global", "probe begin { x = }", "%( arch == %? %)",
-        "probe a = a { } probe a { }", "probe begin { $$$ }", "probe begin { @cast(1, \"\")->x }",
+        "",
+        "probe",
+        "probe begin {",
+        "function f(",
+        "global",
+        "probe begin { x = }",
+        "%( arch == %? %)",
+        "probe a = a { } probe a { }",
+        "probe begin { $$$ }",
+        "probe begin { @cast(1, \"\")->x }",
         "probe kernel.function(\"*\").return { println($return->x->y) }",
-        "probe begin { foreach ([a,b,c] in x) {} }", "global x[0]", "probe timer.ms(0) {}",
-        "probe begin { printf(\"%\") }", "probe begin { printf(\"%q\", 1) }",
+        "probe begin { foreach ([a,b,c] in x) {} }",
+        "global x[0]",
+        "probe timer.ms(0) {}",
+        "probe begin { printf(\"%\") }",
+        "probe begin { printf(\"%q\", 1) }",
     ] {
         let s = session(text);
         let (_, diags) = s.elaborate();
         let _ = s.dump_p2();
-        assert!(diags.iter().all(|d| d.severity != diag::Severity::Bug), "{text}: {diags:?}");
+        assert!(
+            diags.iter().all(|d| d.severity != diag::Severity::Bug),
+            "{text}: {diags:?}"
+        );
     }
 }
 
@@ -88,8 +116,18 @@ fn tapset_embedded_blocks_come_with_their_file() {
     let s = session("probe begin { println(uid()) }\n");
     let (p, d) = s.elaborate();
     let p = p.unwrap_or_else(|| panic!("{d:?}"));
-    assert!(p.embedded.iter().any(|e| e.contains("#include <linux/cred.h>")), "{:?}", p.embedded);
-    assert!(p.files.iter().any(|f| f.ends_with("context.stp")), "{:?}", p.files);
+    assert!(
+        p.embedded
+            .iter()
+            .any(|e| e.contains("#include <linux/cred.h>")),
+        "{:?}",
+        p.embedded
+    );
+    assert!(
+        p.files.iter().any(|f| f.ends_with("context.stp")),
+        "{:?}",
+        p.files
+    );
 }
 
 #[test]
@@ -101,7 +139,10 @@ fn every_code_the_db_emits_is_registered() {
         let text = std::fs::read_to_string(&path).expect("readable source");
         for (i, _) in text.match_indices("\"E0") {
             let code = &text[i + 1..(i + 6).min(text.len())];
-            if code.len() == 5 && code[1..].bytes().all(|b| b.is_ascii_digit()) && diag::codes::lookup(code).is_none() {
+            if code.len() == 5
+                && code[1..].bytes().all(|b| b.is_ascii_digit())
+                && diag::codes::lookup(code).is_none()
+            {
                 missing.push(format!("{}: {code}", path.display()));
             }
         }

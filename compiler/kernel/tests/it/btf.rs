@@ -15,7 +15,11 @@ struct Builder {
 
 impl Builder {
     fn new() -> Builder {
-        Builder { types: Vec::new(), strings: vec![0], next_id: 1 }
+        Builder {
+            types: Vec::new(),
+            strings: vec![0],
+            next_id: 1,
+        }
     }
     fn s(&mut self, name: &str) -> u32 {
         if name.is_empty() {
@@ -46,7 +50,13 @@ impl Builder {
     fn blob(&self) -> Vec<u8> {
         let mut b = Vec::new();
         b.extend_from_slice(&[0x9f, 0xeb, 1, 0]);
-        for v in [24u32, 0, self.types.len() as u32, self.types.len() as u32, self.strings.len() as u32] {
+        for v in [
+            24u32,
+            0,
+            self.types.len() as u32,
+            self.types.len() as u32,
+            self.strings.len() as u32,
+        ] {
             b.extend_from_slice(&v.to_le_bytes());
         }
         b.extend_from_slice(&self.types);
@@ -64,9 +74,14 @@ fn sample() -> Vec<u8> {
     let uint = b.int("unsigned int", 4, 0); // 2
     let chr = b.int("char", 1, 2); // 3
     let pchar = b.rec("", 2, 0, false, chr); // 4
-    // struct s { int a; unsigned int b:3; unsigned int c:5; char *p; } with kind_flag.
+                                             // struct s { int a; unsigned int b:3; unsigned int c:5; char *p; } with kind_flag.
     let st = b.rec("s", 4, 4, true, 16); // 5
-    for (name, ty, bits, size) in [("a", int, 0, 0), ("b", uint, 32, 3), ("c", uint, 35, 5), ("p", pchar, 64, 0)] {
+    for (name, ty, bits, size) in [
+        ("a", int, 0, 0),
+        ("b", uint, 32, 3),
+        ("c", uint, 35, 5),
+        ("p", pchar, 64, 0),
+    ] {
         let n = b.s(name);
         b.w(n);
         b.w(ty);
@@ -74,7 +89,7 @@ fn sample() -> Vec<u8> {
     }
     let pst = b.rec("", 2, 0, false, st); // 6
     let td = b.rec("s_t", 8, 0, false, st); // 7
-    // int f(struct s *x, char *buf)
+                                            // int f(struct s *x, char *buf)
     let proto = b.rec("", 13, 2, false, int); // 8
     for (name, ty) in [("x", pst), ("buf", pchar)] {
         let n = b.s(name);
@@ -109,7 +124,7 @@ fn sample() -> Vec<u8> {
         b.w(ty);
     }
     let _cls = b.rec("__bpf_trace_cls", 12, 0, false, cproto); // 17: static
-    // int pr(const char *fmt, ...)
+                                                               // int pr(const char *fmt, ...)
     let cchar = b.rec("", 10, 0, false, chr); // 18
     let pcc = b.rec("", 2, 0, false, cchar); // 19
     let vproto = b.rec("", 13, 2, false, int); // 20
@@ -132,12 +147,27 @@ fn sample_blob_reads() {
     let p = btf::parse(&sample(), "sample").unwrap();
     assert_eq!(p.types.len(), 24);
     let s = p.types.find_struct("s").unwrap();
-    let m: Vec<(Option<&str>, u32, Option<u32>)> =
-        s.members.iter().map(|m| (m.name.as_deref(), m.bit_offset, m.bitfield_size)).collect();
-    assert_eq!(m, [(Some("a"), 0, None), (Some("b"), 32, Some(3)), (Some("c"), 35, Some(5)), (Some("p"), 64, None)]);
+    let m: Vec<(Option<&str>, u32, Option<u32>)> = s
+        .members
+        .iter()
+        .map(|m| (m.name.as_deref(), m.bit_offset, m.bitfield_size))
+        .collect();
+    assert_eq!(
+        m,
+        [
+            (Some("a"), 0, None),
+            (Some("b"), 32, Some(3)),
+            (Some("c"), 35, Some(5)),
+            (Some("p"), 64, None)
+        ]
+    );
     let f = p.functions.iter().find(|f| f.name == "f").unwrap();
     assert_eq!(f.linkage, Linkage::Global);
-    let params: Vec<String> = f.params.iter().map(|x| format!("{}:{}", x.name, p.types.type_name(x.ty))).collect();
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .map(|x| format!("{}:{}", x.name, p.types.type_name(x.ty)))
+        .collect();
     assert_eq!(params, ["x:struct s*", "buf:char*"]);
     let pr = p.functions.iter().find(|f| f.name == "pr").unwrap();
     assert!(pr.variadic);
@@ -189,10 +219,16 @@ fn corrupt_blobs_are_diagnostics() {
     assert_eq!(btf::parse(&bad_magic, "x").unwrap_err().code, "E0306");
     let mut bad_version = good.clone();
     bad_version[2] = 9;
-    assert!(btf::parse(&bad_version, "x").unwrap_err().message.contains("version 9"));
+    assert!(btf::parse(&bad_version, "x")
+        .unwrap_err()
+        .message
+        .contains("version 9"));
     let mut unknown_kind = good.clone();
     unknown_kind[24 + 7] = 30; // the kind byte of type 1
-    assert!(btf::parse(&unknown_kind, "x").unwrap_err().message.contains("unknown BTF kind 30"));
+    assert!(btf::parse(&unknown_kind, "x")
+        .unwrap_err()
+        .message
+        .contains("unknown BTF kind 30"));
     let mut huge_len = good.clone();
     huge_len[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
     assert_eq!(btf::parse(&huge_len, "x").unwrap_err().code, "E0306");

@@ -43,7 +43,10 @@ fn exports_and_config() {
     assert!(p.meta.config_enabled("CONFIG_KPROBES"));
     assert_eq!(p.meta.config("CONFIG_HZ").unwrap().as_str(), "250");
     assert_eq!(p.meta.compiler_for(&kernel::Arch::X86_64), "gcc-12");
-    assert_eq!(p.meta.compiler_for(&kernel::Arch::Arm64), "x86_64-linux-gnu-gcc-12");
+    assert_eq!(
+        p.meta.compiler_for(&kernel::Arch::Arm64),
+        "x86_64-linux-gnu-gcc-12"
+    );
     assert!(!p.hash().is_empty());
 }
 
@@ -51,13 +54,27 @@ fn exports_and_config() {
 fn listing_fixture() {
     let p = tiny_x86();
     let got = [
-        listing::list(&p, r#"kernel.function("vfs_*")"#, false).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.function("vfs_*")"#, true).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.function("vfs_read").return"#, true).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.function("_printk")"#, true).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.trace("sched:*")"#, true).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.trace("*switch")"#, false).unwrap().join("\n"),
-        listing::list(&p, r#"kernel.trace("net:*")"#, false).unwrap().join("\n"),
+        listing::list(&p, r#"kernel.function("vfs_*")"#, false)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.function("vfs_*")"#, true)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.function("vfs_read").return"#, true)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.function("_printk")"#, true)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.trace("sched:*")"#, true)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.trace("*switch")"#, false)
+            .unwrap()
+            .join("\n"),
+        listing::list(&p, r#"kernel.trace("net:*")"#, false)
+            .unwrap()
+            .join("\n"),
     ]
     .join("\n--\n");
     expect_test::expect![[r#"
@@ -84,7 +101,12 @@ fn listing_fixture() {
 #[test]
 fn listing_rejects_other_points() {
     let p = tiny_x86();
-    for bad in ["process.function(\"x\")", "kernel.function(vfs_read)", "kernel.trace(\"a\").return", "begin"] {
+    for bad in [
+        "process.function(\"x\")",
+        "kernel.function(vfs_read)",
+        "kernel.trace(\"a\").return",
+        "begin",
+    ] {
         let d = listing::list(&p, bad, false).unwrap_err();
         assert_eq!(d.code, "E0313", "{bad}");
     }
@@ -101,9 +123,25 @@ fn type_classes() {
     assert!(matches!(t.types.class(st), TypeClass::Struct { .. }));
     assert!(t.types.is_char_string(buf), "const char * is a string");
     assert!(!t.types.is_char_string(pos));
-    assert_eq!(t.types.class(count), TypeClass::Integer { size: 8, signed: false, char: false });
-    let comm = t.types.member(t.types.find_composite("task_struct", false).unwrap(), "comm").unwrap();
-    assert!(t.types.is_char_string(comm.member.ty), "char[16] is a string");
+    assert_eq!(
+        t.types.class(count),
+        TypeClass::Integer {
+            size: 8,
+            signed: false,
+            char: false
+        }
+    );
+    let comm = t
+        .types
+        .member(
+            t.types.find_composite("task_struct", false).unwrap(),
+            "comm",
+        )
+        .unwrap();
+    assert!(
+        t.types.is_char_string(comm.member.ty),
+        "char[16] is a string"
+    );
     assert_eq!(t.types.type_name(comm.member.ty), "char[16]");
     assert_eq!(t.types.class(kernel::TypeId::VOID), TypeClass::Void);
 }

@@ -53,7 +53,10 @@ fn common_facts(k: &FetchedKernel, p: &Profile) {
     let c = &p.meta.counts;
     assert_eq!(c.functions as usize, t.functions.len());
     assert_eq!(c.types as usize, t.types.len());
-    assert!(c.functions > 30_000 && c.structs > 5_000 && c.tracepoints > 400 && c.exports > 20_000, "{c:?}");
+    assert!(
+        c.functions > 30_000 && c.structs > 5_000 && c.tracepoints > 400 && c.exports > 20_000,
+        "{c:?}"
+    );
     // vfs_read(struct file *file, char *buf, size_t count, loff_t *pos)
     let f = t.function("vfs_read").unwrap();
     let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
@@ -65,11 +68,26 @@ fn common_facts(k: &FetchedKernel, p: &Profile) {
     // sched_switch with its argument names (from __bpf_trace_sched_switch).
     let tp = t.tracepoint("sched_switch").unwrap();
     assert_eq!(tp.system, "sched");
-    let args: Vec<String> = tp.args.iter().map(|a| format!("{}:{}", a.name, t.types.type_name(a.ty))).collect();
-    assert_eq!(args, ["preempt:bool", "prev:struct task_struct*", "next:struct task_struct*", "prev_state:unsigned int"]);
+    let args: Vec<String> = tp
+        .args
+        .iter()
+        .map(|a| format!("{}:{}", a.name, t.types.type_name(a.ty)))
+        .collect();
+    assert_eq!(
+        args,
+        [
+            "preempt:bool",
+            "prev:struct task_struct*",
+            "next:struct task_struct*",
+            "prev_state:unsigned int"
+        ]
+    );
     // A DEFINE_EVENT event gets its class's argument names.
     let wk = t.tracepoint("sched_wakeup").unwrap();
-    assert_eq!((wk.system.as_str(), wk.args[0].name.as_str()), ("sched", "p"));
+    assert_eq!(
+        (wk.system.as_str(), wk.args[0].name.as_str()),
+        ("sched", "p")
+    );
     // Exports.
     assert!(t.export("register_kprobe").unwrap().gpl_only);
     assert!(!t.export("kfree").unwrap().gpl_only);
@@ -81,18 +99,34 @@ fn common_facts(k: &FetchedKernel, p: &Profile) {
     }
     let mk = std::fs::read_to_string(k.kdir.join("Makefile")).unwrap();
     assert!(!mk.contains("include /usr/src/"), "{mk}");
-    assert_eq!(p.meta.build_tree.as_deref(), Some(std::fs::canonicalize(&k.kdir).unwrap().as_path()));
+    assert_eq!(
+        p.meta.build_tree.as_deref(),
+        Some(std::fs::canonicalize(&k.kdir).unwrap().as_path())
+    );
     assert!(p.meta.config_enabled("CONFIG_DEBUG_INFO_BTF"));
-    assert!(!p.meta.has_system_map, "Debian ships a placeholder System.map");
+    assert!(
+        !p.meta.has_system_map,
+        "Debian ships a placeholder System.map"
+    );
     // -L works offline from the profile.
     let l = listing::list(p, r#"kernel.function("vfs_read")"#, true).unwrap();
-    assert_eq!(l, [r#"kernel.function("vfs_read") $file:struct file* $buf:char* $count:size_t $pos:loff_t*"#]);
+    assert_eq!(
+        l,
+        [r#"kernel.function("vfs_read") $file:struct file* $buf:char* $count:size_t $pos:loff_t*"#]
+    );
     let l = listing::list(p, r#"kernel.trace("sched:sched_switch")"#, true).unwrap();
     assert_eq!(
         l,
-        [r#"kernel.trace("sched:sched_switch") $preempt:bool $prev:struct task_struct* $next:struct task_struct* $prev_state:unsigned int"#]
+        [
+            r#"kernel.trace("sched:sched_switch") $preempt:bool $prev:struct task_struct* $next:struct task_struct* $prev_state:unsigned int"#
+        ]
     );
-    assert!(listing::list(p, r#"kernel.function("vfs_*")"#, false).unwrap().len() > 50);
+    assert!(
+        listing::list(p, r#"kernel.function("vfs_*")"#, false)
+            .unwrap()
+            .len()
+            > 50
+    );
     // The stored BTF blob is what the profile was read from.
     let blob = std::fs::read(k.btf.as_ref().unwrap()).unwrap();
     assert_eq!(blob.len() as u64, c.btf_bytes);
@@ -122,8 +156,14 @@ fn debian_arm64_on_any_host() {
     assert_eq!(p.meta.arch, Arch::Arm64);
     assert_eq!(p.meta.arch.kbuild_arch(), "arm64");
     common_facts(k, &p);
-    assert_eq!(p.meta.compiler_for(&Arch::X86_64), "aarch64-linux-gnu-gcc-12");
-    assert_eq!(p.meta.cross_compile_for(&Arch::X86_64), Some("aarch64-linux-gnu-"));
+    assert_eq!(
+        p.meta.compiler_for(&Arch::X86_64),
+        "aarch64-linux-gnu-gcc-12"
+    );
+    assert_eq!(
+        p.meta.cross_compile_for(&Arch::X86_64),
+        Some("aarch64-linux-gnu-")
+    );
     let img = std::fs::read(&k.bootable_image).unwrap();
     assert_eq!(&img[0x38..0x3c], b"ARM\x64");
     if k.release == format!("{PREFERRED}-arm64") {
@@ -148,5 +188,10 @@ fn refetch_is_cached_and_arch_checks() {
     assert_eq!(e.code, "E0305");
     // Truncated real BTF.
     let blob = std::fs::read(k.btf.as_ref().unwrap()).unwrap();
-    assert_eq!(kernel::btf::parse(&blob[..blob.len() - 1000], "cut").unwrap_err().code, "E0306");
+    assert_eq!(
+        kernel::btf::parse(&blob[..blob.len() - 1000], "cut")
+            .unwrap_err()
+            .code,
+        "E0306"
+    );
 }

@@ -43,14 +43,21 @@ fn fixture_tree_reads() {
     assert_eq!(m.cc.as_deref(), Some("$(CROSS_COMPILE)gcc-12"));
     assert_eq!(m.compiler_for(&Arch::Arm64), "x86_64-linux-gnu-gcc-12");
     assert_eq!(m.config("CONFIG_HZ").unwrap().as_str(), "250");
-    assert_eq!(m.config("CONFIG_DEFAULT_HOSTNAME").unwrap().as_str(), "(none)");
+    assert_eq!(
+        m.config("CONFIG_DEFAULT_HOSTNAME").unwrap().as_str(),
+        "(none)"
+    );
     assert!(m.config("CONFIG_MODULE_SIG_FORCE").is_none());
     assert_eq!(m.counts.exports, 4);
     assert_eq!(m.btf_source, kernel::BtfSource::None);
     // No BTF and no image: one warning that says how to get BTF.
     assert_eq!(r.warnings.len(), 1);
     assert_eq!(r.warnings[0].code, "E0307");
-    assert!(r.warnings[0].help.as_deref().unwrap().contains("linux-image-6.1.0-tiny-amd64"));
+    assert!(r.warnings[0]
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("linux-image-6.1.0-tiny-amd64"));
 }
 
 #[test]
@@ -58,7 +65,15 @@ fn symvers_fields() {
     let text = fs::read_to_string(fixture_tree().join("Module.symvers")).unwrap();
     let s = tree::parse_symvers(&text, Path::new("Module.symvers")).unwrap();
     let names: Vec<&str> = s.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["ext4_bread", "init_uts_ns", "kernel_read", "register_kprobe"]);
+    assert_eq!(
+        names,
+        [
+            "ext4_bread",
+            "init_uts_ns",
+            "kernel_read",
+            "register_kprobe"
+        ]
+    );
     assert!(s[3].gpl_only && !s[2].gpl_only);
     assert_eq!(s[0].crc, 0xdeadbeef);
     assert_eq!(s[0].module, "fs/ext4/ext4");
@@ -74,20 +89,35 @@ fn system_map_placeholder_and_real() {
     let ph = "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package\n";
     assert_eq!(tree::parse_system_map(ph, Path::new("S")).unwrap(), None);
     let real = "ffffffff81000000 T _text\nffffffff81367550 T ksys_read\n";
-    let syms = tree::parse_system_map(real, Path::new("S")).unwrap().unwrap();
+    let syms = tree::parse_system_map(real, Path::new("S"))
+        .unwrap()
+        .unwrap();
     assert_eq!(syms[1].addr, 0xffffffff81367550);
     assert_eq!((syms[1].kind, syms[1].name.as_str()), ('T', "ksys_read"));
-    assert_eq!(tree::parse_system_map("nothex T x\n", Path::new("S")).unwrap_err().code, "E0312");
+    assert_eq!(
+        tree::parse_system_map("nothex T x\n", Path::new("S"))
+            .unwrap_err()
+            .code,
+        "E0312"
+    );
 }
 
 #[test]
 fn trace_header_scan() {
     let text = fs::read_to_string(fixture_tree().join("include/trace/events/sched.h")).unwrap();
-    let known = ["sched_switch", "sched_wakeup", "pelt_cfs_tp"].into_iter().collect();
+    let known = ["sched_switch", "sched_wakeup", "pelt_cfs_tp"]
+        .into_iter()
+        .collect();
     let (mut out, mut loose) = Default::default();
     tree::scan_trace_header(&text, &known, &mut out, &mut loose);
-    assert_eq!(out["sched_switch"], ("sched".to_string(), "sched_switch".to_string()));
-    assert_eq!(out["sched_wakeup"], ("sched".to_string(), "sched_wakeup_template".to_string()));
+    assert_eq!(
+        out["sched_switch"],
+        ("sched".to_string(), "sched_switch".to_string())
+    );
+    assert_eq!(
+        out["sched_wakeup"],
+        ("sched".to_string(), "sched_wakeup_template".to_string())
+    );
     assert_eq!(loose["pelt_cfs_tp"].0, "sched");
 }
 
@@ -120,7 +150,10 @@ fn bad_trees() {
     fs::remove_file(t.join("Module.symvers")).unwrap();
     let e = tree::read(&t, None).unwrap_err();
     assert_eq!(e.code, "E0303");
-    assert!(e.help.unwrap().contains("xstap target fetch debian:6.1.0-tiny-amd64"));
+    assert!(e
+        .help
+        .unwrap()
+        .contains("xstap target fetch debian:6.1.0-tiny-amd64"));
     let _ = fs::remove_dir_all(&d);
 }
 
@@ -164,7 +197,10 @@ fn images() {
     let info = image::read_image(&gz).unwrap();
     assert_eq!(info.btf.as_ref().unwrap().0, int_btf());
     let boot = d.join("Image.boot");
-    assert_eq!(image::write_bootable(&gz, &boot).unwrap().arch, Some(Arch::Arm64));
+    assert_eq!(
+        image::write_bootable(&gz, &boot).unwrap().arch,
+        Some(Arch::Arm64)
+    );
     assert_eq!(fs::read(&boot).unwrap(), fake_arm64_image(&int_btf()));
     // A truncated gzip is a diagnostic.
     enc.truncate(enc.len() / 2);
@@ -176,7 +212,10 @@ fn images() {
     assert_eq!(image::read_image(&junk).unwrap_err().code, "E0305");
     fs::write(&junk, b"short").unwrap();
     assert_eq!(image::read_image(&junk).unwrap_err().code, "E0305");
-    assert_eq!(image::read_image(&d.join("missing")).unwrap_err().code, "E0305");
+    assert_eq!(
+        image::read_image(&d.join("missing")).unwrap_err().code,
+        "E0305"
+    );
     // A bzImage whose payload lies outside the file.
     let mut bz = vec![0u8; 2048];
     bz[0x202..0x206].copy_from_slice(b"HdrS");
@@ -225,7 +264,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xedb8_8320 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xedb8_8320
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -238,7 +281,11 @@ fn image_of_another_arch() {
     fs::write(&arm, fake_arm64_image(&int_btf())).unwrap();
     let e = tree::read(&fixture_tree(), Some(&arm)).unwrap_err();
     assert_eq!(e.code, "E0308");
-    assert!(e.message.contains("arm64") && e.message.contains("x86_64"), "{}", e.message);
+    assert!(
+        e.message.contains("arm64") && e.message.contains("x86_64"),
+        "{}",
+        e.message
+    );
     let _ = fs::remove_dir_all(&d);
 }
 
@@ -257,7 +304,13 @@ fn tree_with_raw_btf_and_store_round_trip() {
     assert_eq!(p.export("vfs_read").unwrap(), None);
     assert!(!p.tables_loaded());
     assert_eq!(p.tables().unwrap().types.len(), 2);
-    assert_eq!(p.tables().unwrap().export("register_kprobe").map(|e| e.gpl_only), Some(true));
+    assert_eq!(
+        p.tables()
+            .unwrap()
+            .export("register_kprobe")
+            .map(|e| e.gpl_only),
+        Some(true)
+    );
     assert_eq!(fs::read(p.btf_path().unwrap()).unwrap(), int_btf());
     // Saving the same content again gives the same hash.
     let again = store.save(&r.profile).unwrap();
@@ -275,7 +328,10 @@ fn tree_with_raw_btf_and_store_round_trip() {
     let e = store.load("9.9.9-nope").unwrap_err();
     assert_eq!(e.code, "E0304");
     assert!(e.notes[0].contains("6.1.0-tiny-amd64"));
-    assert!(e.help.unwrap().contains("xstap target fetch debian:9.9.9-nope"));
+    assert!(e
+        .help
+        .unwrap()
+        .contains("xstap target fetch debian:9.9.9-nope"));
     // A damaged profile.json is E0310, a damaged BTF file E0306 on first use.
     let dir = store.dir_of("6.1.0-tiny-amd64");
     fs::write(dir.join("vmlinux.btf"), &int_btf()[..30]).unwrap();
@@ -361,4 +417,30 @@ fn debian_release_arches() {
     assert!(e.help.unwrap().contains("-arm64"));
     assert_eq!(fetch_debian("../x", &home).unwrap_err().code, "E0311");
     let _ = fs::remove_dir_all(&home);
+}
+
+#[test]
+fn a_home_moves_with_its_kernels() {
+    // A tree unpacked inside the home (as `xstap target fetch` does) is
+    // stored relative to it: the moved home still finds it, same hash.
+    let home = scratch("move-a");
+    let kernels = home.join("kernels");
+    fs::create_dir_all(&kernels).unwrap();
+    let ok = std::process::Command::new("cp").arg("-r").arg(fixture_tree()).arg(kernels.join("tree")).status().unwrap();
+    assert!(ok.success());
+    let blob = home.join("kernels/vmlinux.btf");
+    fs::write(&blob, int_btf()).unwrap();
+    let r = tree::read(&kernels.join("tree"), Some(&blob)).unwrap();
+    let p = Store::new(&home).save(&r.profile).unwrap();
+    assert_eq!(p.meta.build_tree.as_deref(), Some(kernels.join("tree").as_path()));
+    let text = fs::read_to_string(Store::new(&home).dir_of(&p.meta.release).join("profile.json")).unwrap();
+    assert!(!text.contains(&home.display().to_string()), "{text}");
+    let moved = scratch("move-b");
+    fs::remove_dir_all(&moved).unwrap();
+    fs::rename(&home, &moved).unwrap();
+    let q = Store::new(&moved).load(&p.meta.release).unwrap();
+    assert_eq!(q.meta.build_tree.as_deref(), Some(moved.join("kernels/tree").as_path()));
+    assert!(q.meta.build_tree.as_ref().unwrap().join("Makefile").is_file());
+    assert_eq!(q.meta.hash, p.meta.hash);
+    let _ = fs::remove_dir_all(&moved);
 }

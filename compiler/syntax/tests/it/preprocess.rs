@@ -21,7 +21,9 @@ fn facts() -> SimpleFacts {
 fn eval(cond: &str) -> Result<bool, diag::Diagnostic> {
     let text = format!("%( {cond} %? probe a {{}} %: probe b {{}} %)");
     let p = syntax::parse(&text);
-    let Item::Cond(c) = p.tree().items().remove(0) else { panic!("not a conditional") };
+    let Item::Cond(c) = p.tree().items().remove(0) else {
+        panic!("not a conditional")
+    };
     eval_condition(&c.condition().expect("condition"), &facts())
 }
 
@@ -73,7 +75,11 @@ probe %( arch == "x86_64" %? kernel.function("a") %: kernel.function("b") %), ke
 "#;
     let p = syntax::parse(text);
     assert!(p.errors().is_empty(), "{:#?}", p.errors());
-    let conds: Vec<_> = p.syntax_node().descendants().filter_map(syntax::ast::PpCond::cast).collect();
+    let conds: Vec<_> = p
+        .syntax_node()
+        .descendants()
+        .filter_map(syntax::ast::PpCond::cast)
+        .collect();
     assert_eq!(conds.len(), 7);
     for c in &conds {
         assert!(!c.then_arm().unwrap().is_raw(), "raw arm in {}", c.syntax());
@@ -87,7 +93,9 @@ fn unparseable_arms_fall_back_to_tokens_and_resolve_reparses() {
     let text = "%( 1 == 1 %? probe ab, *b { f(x* x*y *y) } %: --ERROR-- %)\n";
     let p = syntax::parse(text);
     assert!(p.errors().is_empty(), "{:#?}", p.errors());
-    let Item::Cond(c) = p.tree().items().remove(0) else { panic!() };
+    let Item::Cond(c) = p.tree().items().remove(0) else {
+        panic!()
+    };
     assert!(!c.then_arm().unwrap().is_raw());
     assert!(c.else_arm().unwrap().is_raw());
     let r = preprocess::resolve(text, &facts());
@@ -106,14 +114,30 @@ fn resolve_reports_missing_args_only_in_live_code() {
     let text = "probe begin { %( $# >= 3 %? print(@3) %: print(@1) %) x = @4 }";
     let sub = syntax::args::substitute_args(text, &["a".into(), "b".into()]);
     let r = preprocess::resolve(&sub.text, &facts());
-    let codes: Vec<_> = r.errors.iter().map(|e| (e.code, e.message.clone())).collect();
-    assert_eq!(codes, vec![("E0204", "command line argument index 4 out of range [1-2]".to_string())]);
+    let codes: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| (e.code, e.message.clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(
+            "E0204",
+            "command line argument index 4 out of range [1-2]".to_string()
+        )]
+    );
 }
 
 #[test]
 fn argument_substitution() {
-    let s = syntax::args::substitute_args("$1 {log (@1.@2) x = $# y = @#}", &["probe foo".into(), "".into()]);
-    assert_eq!(s.text, "probe foo {log (\"probe foo\".\"\") x = 2 y = \"2\"}");
+    let s = syntax::args::substitute_args(
+        "$1 {log (@1.@2) x = $# y = @#}",
+        &["probe foo".into(), "".into()],
+    );
+    assert_eq!(
+        s.text,
+        "probe foo {log (\"probe foo\".\"\") x = 2 y = \"2\"}"
+    );
     assert!(s.errors.is_empty());
     assert!(syntax::parse(&s.text).errors().is_empty());
     assert_eq!(s.original_offset(s.text.find("{log").unwrap() as u32), 3);
@@ -122,12 +146,16 @@ fn argument_substitution() {
     let s = syntax::args::substitute_args("probe begin { x = \"$1\" # $2\n }", &[]);
     assert!(s.missing.is_empty() && s.edits.is_empty());
     let s = syntax::args::substitute_args("probe begin { x = $3 }", &[]);
-    assert_eq!(s.missing_errors(0)[0].message, "command line argument index 3 out of range [1-0]");
+    assert_eq!(
+        s.missing_errors(0)[0].message,
+        "command line argument index 3 out of range [1-0]"
+    );
 }
 
 #[test]
 fn macros_collect_and_expand() {
-    let text = "@define foo(a) %( probe @a %)\n@define two %( 2 %)\n@foo(begin) { print(@two * 3) }\n";
+    let text =
+        "@define foo(a) %( probe @a %)\n@define two %( 2 %)\n@foo(begin) { print(@two * 3) }\n";
     let p = syntax::parse(text);
     assert!(p.errors().is_empty(), "{:#?}", p.errors());
     let table = preprocess::collect_macros(&p.tree());
@@ -135,14 +163,32 @@ fn macros_collect_and_expand() {
     let ex = preprocess::expand_macros(text, &Default::default());
     assert!(ex.errors.is_empty(), "{:?}", ex.errors);
     let again = syntax::parse(&ex.text);
-    assert!(again.errors().is_empty(), "{}\n{:#?}", ex.text, again.errors());
+    assert!(
+        again.errors().is_empty(),
+        "{}\n{:#?}",
+        ex.text,
+        again.errors()
+    );
     assert_eq!(again.tree().probes().len(), 1);
-    assert!(ex.text.contains("print(2 * 3)") || ex.text.contains("print(2  * 3)"), "{}", ex.text);
+    assert!(
+        ex.text.contains("print(2 * 3)") || ex.text.contains("print(2  * 3)"),
+        "{}",
+        ex.text
+    );
     // Errors: arity, unknown, recursion.
-    let ex = preprocess::expand_macros("@define f(a) %( @a %)\nprobe begin { x = @f(1, 2) + @nope }", &Default::default());
+    let ex = preprocess::expand_macros(
+        "@define f(a) %( @a %)\nprobe begin { x = @f(1, 2) + @nope }",
+        &Default::default(),
+    );
     let codes: Vec<_> = ex.errors.iter().map(|e| e.code).collect();
-    assert!(codes.contains(&"E0208") && codes.contains(&"E0209"), "{codes:?}");
-    let ex = preprocess::expand_macros("@define r %( @r %)\nprobe begin { x = @r }", &Default::default());
+    assert!(
+        codes.contains(&"E0208") && codes.contains(&"E0209"),
+        "{codes:?}"
+    );
+    let ex = preprocess::expand_macros(
+        "@define r %( @r %)\nprobe begin { x = @r }",
+        &Default::default(),
+    );
     assert!(ex.errors.iter().any(|e| e.code == "E0210"));
     // Library macros from a .stpm file.
     let lib = syntax::parse("@define lib_x %( 42 %)\n");

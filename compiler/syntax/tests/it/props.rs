@@ -15,21 +15,28 @@ const SAMPLES: &[&str] = &[
 ];
 
 fn splice_strategy() -> impl Strategy<Value = String> {
-    (0..SAMPLES.len(), 0..SAMPLES.len(), any::<u16>(), any::<u16>(), any::<u16>()).prop_map(|(a, b, x, y, z)| {
-        let (a, b) = (SAMPLES[a], SAMPLES[b]);
-        let cut = |s: &str, at: u16| {
-            let mut i = at as usize % (s.len() + 1);
-            while !s.is_char_boundary(i) {
-                i -= 1;
-            }
-            i
-        };
-        let i = cut(a, x);
-        let j = cut(b, y);
-        let k = cut(b, z);
-        let (j, k) = (j.min(k), j.max(k));
-        format!("{}{}{}", &a[..i], &b[j..k], &a[i..])
-    })
+    (
+        0..SAMPLES.len(),
+        0..SAMPLES.len(),
+        any::<u16>(),
+        any::<u16>(),
+        any::<u16>(),
+    )
+        .prop_map(|(a, b, x, y, z)| {
+            let (a, b) = (SAMPLES[a], SAMPLES[b]);
+            let cut = |s: &str, at: u16| {
+                let mut i = at as usize % (s.len() + 1);
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let i = cut(a, x);
+            let j = cut(b, y);
+            let k = cut(b, z);
+            let (j, k) = (j.min(k), j.max(k));
+            format!("{}{}{}", &a[..i], &b[j..k], &a[i..])
+        })
 }
 
 proptest! {

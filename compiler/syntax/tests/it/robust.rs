@@ -4,7 +4,11 @@
 fn assert_deep_error(text: &str) {
     let p = syntax::parse(text);
     assert_eq!(p.syntax_node().text().len(), rowan::TextSize::of(text));
-    assert!(p.errors().iter().any(|e| e.code == syntax::codes::TOO_DEEP), "no E0113 in {:?}", &p.errors()[..p.errors().len().min(3)]);
+    assert!(
+        p.errors().iter().any(|e| e.code == syntax::codes::TOO_DEEP),
+        "no E0113 in {:?}",
+        &p.errors()[..p.errors().len().min(3)]
+    );
 }
 
 #[test]
@@ -23,10 +27,16 @@ fn deep_blocks_unary_and_conditionals() {
     let p = syntax::parse(&t);
     assert!(!p.errors().is_empty());
     assert_eq!(p.syntax_node().to_string(), t);
-    assert_deep_error(&format!("probe begin {{ x = {}1 }}", "a = ".repeat(100_000)));
+    assert_deep_error(&format!(
+        "probe begin {{ x = {}1 }}",
+        "a = ".repeat(100_000)
+    ));
     assert_deep_error(&format!("probe begin {{ x = {}1 }}", "f(".repeat(100_000)));
     assert_deep_error(&format!("probe begin {{ x = {}1 }}", "[".repeat(100_000)));
-    assert_deep_error(&format!("probe begin {{ x = {}1 }}", "a ? b : ".repeat(100_000)));
+    assert_deep_error(&format!(
+        "probe begin {{ x = {}1 }}",
+        "a ? b : ".repeat(100_000)
+    ));
     assert_deep_error(&format!("probe begin {{ {} }}", "if (1) ".repeat(100_000)));
     assert_deep_error(&format!("probe {} {{}}", "{a,".repeat(100_000)));
 }
@@ -49,7 +59,16 @@ fn binary_noise_and_unterminated_things() {
     }
     let p = syntax::parse(&s);
     assert_eq!(p.syntax_node().to_string(), s);
-    for t in ["\"abc", "/* abc", "%{ abc", "%( 1 == 1 %? probe begin {}", "probe begin {", "probe begin { f(", "probe begin { a[", "@define x %( y"] {
+    for t in [
+        "\"abc",
+        "/* abc",
+        "%{ abc",
+        "%( 1 == 1 %? probe begin {}",
+        "probe begin {",
+        "probe begin { f(",
+        "probe begin { a[",
+        "@define x %( y",
+    ] {
         let p = syntax::parse(t);
         assert!(!p.errors().is_empty(), "{t}");
         assert_eq!(p.syntax_node().to_string(), t);
@@ -65,12 +84,20 @@ fn unterminated_constructs_are_reported_at_their_start() {
         ("probe begin {}\n%( 1 == 1 %? probe a {}", "E0201", 15),
     ] {
         let p = syntax::parse(t);
-        let e = p.errors().iter().find(|e| e.code == code).unwrap_or_else(|| panic!("{code} missing for {t:?}: {:?}", p.errors()));
+        let e = p
+            .errors()
+            .iter()
+            .find(|e| e.code == code)
+            .unwrap_or_else(|| panic!("{code} missing for {t:?}: {:?}", p.errors()));
         assert_eq!(e.primary.as_ref().unwrap().span.start, at, "{t:?}");
     }
     // An unclosed brace points back at its opener.
     let p = syntax::parse("probe begin {\n  x = 1\n");
-    let e = p.errors().iter().find(|e| e.code == "E0111").expect("E0111");
+    let e = p
+        .errors()
+        .iter()
+        .find(|e| e.code == "E0111")
+        .expect("E0111");
     assert_eq!(e.secondary[0].span.start, 12);
 }
 
@@ -88,5 +115,10 @@ fn several_errors_and_resync_at_declarations() {
     assert!(p.errors().len() >= 3, "{:#?}", p.errors());
     // The last probe is intact.
     let probes = p.tree().probes();
-    assert!(probes.iter().any(|pr| pr.points().first().and_then(|pt| pt.components().first().and_then(|c| c.name())).as_deref() == Some("ok")));
+    assert!(probes.iter().any(|pr| pr
+        .points()
+        .first()
+        .and_then(|pt| pt.components().first().and_then(|c| c.name()))
+        .as_deref()
+        == Some("ok")));
 }
