@@ -87,7 +87,7 @@ const BENCH_USAGE: &str =
 /// cold (an empty cache directory) and warm (the same run again, every
 /// module a cache hit); the ratio to K x the one-target time; the front
 /// end's share (from xstap's "front end X s, builds Y s" line). The runs
-/// use a home of their own whose `targets` is the test home's, so the
+/// use a home of their own whose `targets` and `kernels` are the test home's, so the
 /// cache can be emptied without touching anyone's. Printed, never asserted.
 pub fn bench(args: &[String]) -> Result<(), String> {
     let mut kernels: Vec<String> = matrix::KERNELS.iter().map(|s| s.to_string()).collect();
@@ -134,8 +134,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let home = root.join("target/bench/cross-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    std::os::unix::fs::symlink(test_home.join("targets"), home.join("targets"))
-        .map_err(|e| e.to_string())?;
+    // Profiles name their build trees relative to the home: share both.
+    for d in ["targets", "kernels"] {
+        std::os::unix::fs::symlink(test_home.join(d), home.join(d)).map_err(|e| e.to_string())?;
+    }
     let out = home.join("out");
     println!(
         "xstap: {} (release); kernels: {}; home {}",

@@ -7,7 +7,10 @@
 //!             [stap options: -I DIR -D N=V -B N=V -g -k --disable-cache ...]
 //! ```
 //!
-//! The script is parsed once: every target is a program of its own in one
+//! First, per target, the level-1 cache: a key of the raw inputs (script
+//! text, tapset files, options, the profile's hash, the compiler); a hit
+//! places the module without loading the profile's tables or parsing
+//! anything. For the other targets the script is parsed once: every target is a program of its own in one
 //! salsa database, elaborated on its own clone of it in parallel (rayon, at
 //! the top level only), so only target-dependent queries run per kernel
 //! (probe resolution, `$var` typing, conditionals on `kernel_v`/`arch`/
@@ -147,37 +150,114 @@ pub fn main(argv: &[OsString]) -> ExitCode {
         .clone()
         .unwrap_or_else(|| "stap_module".to_string());
     sess.opts.module_name = Some(name.clone());
+    let script_text = match crate::pass34::peek_script_text(&mut sess) {
+        Ok(t) => t,
+        Err(d) => {
+            sess.report(d);
+            return sess.finish();
+        }
+    };
+    let cache = if sess.opts.disable_cache {
+        None
+    } else {
+        build::cache::default_dir().and_then(|d| build::Cache::open(d).ok())
+    };
+    let bopts = build::BuildOptions {
+        jobs: b.jobs,
+        make_vars: sess
+            .opts
+            .kbuild_defs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
+            .collect(),
+        keep: sess.opts.keep_temps,
+        cache,
+        distcc: b.distcc,
+        ..Default::default()
+    };
 
-    // Front end: the profiles load in parallel (their tables are the
-    // slow part); the script and tapsets are set once, on a session whose
-    // primary program is the first target; every other target is a program
-    // of its own in the same database (`add_target`). Then each program is
+    // Level 1 first: for each target, a key of the raw inputs (script,
+    // tapsets, options, profile hash, compiler); a hit places the module
+    // without loading the profile's tables or parsing anything.
+    let t0 = std::time::Instant::now();
+    let metas: Vec<Result<kernel::Profile, Diagnostic>> = targets
+        .par_iter()
+        .map(|kver| kernel::select::select(&home, Some(kver), None))
+        .collect();
+    let thash = crate::pass34::tapsets_hash(&crate::tapsets::dirs(&sess.opts));
+    let level1: Vec<(Option<build::CacheKey>, Option<build::BuildOutcome>)> = metas
+        .par_iter()
+        .map(|p| {
+            let (Ok(p), Some(cache)) = (p, &bopts.cache) else {
+                return (None, None);
+            };
+            let Some(kdir) = p.meta.build_tree.clone() else {
+                return (None, None);
+            };
+            let t = std::time::Instant::now();
+            let target = crate::pass34::build_target_of(p, kdir);
+            let Some(key) =
+                crate::pass34::level1_key(&sess, &script_text, &thash, &name, &target, &bopts)
+            else {
+                return (None, None);
+            };
+            let out = build::engine::output_path(&b.out_dir, &p.meta.release, &name);
+            let hit = build::fetch_level1(cache, &key, &out).map(|built| build::BuildOutcome {
+                name: name.clone(),
+                release: p.meta.release.clone(),
+                arch: target.arch.clone(),
+                wall: t.elapsed(),
+                result: Ok(built),
+            });
+            (Some(key), hit)
+        })
+        .collect();
+
+    // The front end for the rest: their tables load in parallel; the
+    // script and tapsets are set once, on a session whose primary program
+    // is the first such target; every other target is a program of its
+    // own in the same database (`add_target`). Then each program is
     // elaborated and generated on its own clone of the database, in
     // parallel: parsing and preprocessing are shared through the database,
     // only target-dependent queries run per target.
-    let t0 = std::time::Instant::now();
-    let profiles: Vec<Result<kernel::Profile, Diagnostic>> = targets
-        .par_iter()
-        .map(|kver| {
-            let p = kernel::select::select(&home, Some(kver), None)?;
-            p.tables()?;
-            Ok(p)
-        })
-        .collect();
     let mut per_target_diags: BTreeMap<String, (Diagnostic, Vec<String>)> = BTreeMap::new();
     let mut failed_front: Vec<(String, String, Diagnostic)> = Vec::new();
-    let mut loaded: Vec<(String, kernel::Profile)> = Vec::new();
-    for (kver, p) in targets.iter().zip(profiles) {
-        match p {
-            Ok(p) => loaded.push((kver.clone(), p)),
-            Err(d) => {
+    let mut hits: Vec<build::BuildOutcome> = Vec::new();
+    let mut keys: BTreeMap<String, build::CacheKey> = BTreeMap::new();
+    let mut todo: Vec<(String, kernel::Profile)> = Vec::new();
+    for ((kver, p), (key, hit)) in targets.iter().zip(metas).zip(level1) {
+        match (p, hit) {
+            (_, Some(h)) => {
+                if sess.opts.verbose > 0 {
+                    eprintln!("{kver}: level-1 cache hit, nothing parsed");
+                }
+                hits.push(h)
+            }
+            (Ok(p), None) => {
+                if let Some(k) = key {
+                    keys.insert(kver.clone(), k);
+                }
+                todo.push((kver.clone(), p));
+            }
+            (Err(d), None) => {
                 note(d.clone(), kver, &mut per_target_diags);
                 failed_front.push((kver.clone(), String::new(), d));
             }
         }
     }
-    // With no loadable profile nothing is elaborated: every row of the
-    // table says why its target failed.
+    let tables: Vec<Option<Diagnostic>> = todo.par_iter().map(|(_, p)| p.tables().err()).collect();
+    let mut loaded: Vec<(String, kernel::Profile)> = Vec::new();
+    for ((kver, p), err) in todo.into_iter().zip(tables) {
+        match err {
+            None => loaded.push((kver, p)),
+            Some(d) => {
+                note(d.clone(), &kver, &mut per_target_diags);
+                failed_front.push((kver, p.meta.arch.kbuild_arch().to_string(), d));
+            }
+        }
+    }
+    // With nothing left to elaborate, the script is not elaborated: every
+    // row of the table says how its target ended.
     let primary = loaded.first().map(|(_, p)| Ok(p.clone()));
     let Some((mut dbs, script)) = pass2::setup_with(&mut sess, true, primary) else {
         return sess.finish();
@@ -268,31 +348,27 @@ pub fn main(argv: &[OsString]) -> ExitCode {
     diag::sort_and_dedup(&mut grouped);
     pass2::refile(&mut sess, &dbs, script, grouped);
 
-    let cache = if sess.opts.disable_cache {
-        None
-    } else {
-        build::cache::default_dir().and_then(|d| build::Cache::open(d).ok())
-    };
-    let bopts = build::BuildOptions {
-        jobs: b.jobs,
-        make_vars: sess
-            .opts
-            .kbuild_defs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone().unwrap_or_default()))
-            .collect(),
-        keep: sess.opts.keep_temps,
-        cache,
-        distcc: b.distcc,
-        ..Default::default()
-    };
     let t1 = std::time::Instant::now();
-    let outcomes = if std::io::stderr().is_terminal() {
+    let mut outcomes = if jobs.is_empty() {
+        Vec::new()
+    } else if std::io::stderr().is_terminal() {
         build::build_many(jobs, &bopts, &build::IndicatifProgress::new(targets.len()))
     } else {
         build::build_many(jobs, &bopts, &build::NoProgress)
     };
     let build_time = t1.elapsed();
+    // What was built is found by its raw inputs next time.
+    if let Some(cache) = &bopts.cache {
+        for o in &outcomes {
+            let (Ok(built), Some(l1)) = (&o.result, keys.get(&o.release)) else {
+                continue;
+            };
+            if let Some(l2) = build::CacheKey::from_hex(&built.cache_key) {
+                let _ = cache.record_level1(l1, &l2);
+            }
+        }
+    }
+    outcomes.extend(hits);
     for o in &outcomes {
         if let Err(f) = &o.result {
             for l in &f.diagnostics {

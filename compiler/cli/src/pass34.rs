@@ -27,7 +27,7 @@ fn default_module_name(script_text: &str) -> String {
 }
 
 /// Hash of the tapset library: every file's path and content, in order.
-fn tapsets_hash(dirs: &[PathBuf]) -> String {
+pub(crate) fn tapsets_hash(dirs: &[PathBuf]) -> String {
     let mut files = Vec::new();
     for d in dirs {
         collect_files(d, &mut files);
@@ -57,6 +57,36 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
+}
+
+/// The level-1 cache key of building `script_text` for `target`: a hash
+/// of the raw inputs, computed before parsing. `None` when the target's
+/// compiler cannot be identified (then there is no level-1 lookup and the
+/// build itself reports the missing compiler).
+pub(crate) fn level1_key(
+    sess: &Session,
+    script_text: &str,
+    tapsets_hash: &str,
+    name: &str,
+    target: &build::BuildTarget,
+    opts: &build::BuildOptions,
+) -> Option<build::CacheKey> {
+    let (tc, ident) = build::compiler_for(target, opts).ok()?;
+    let words = option_words(sess);
+    let scripts = [("script", script_text)];
+    Some(build::cache_key_for_inputs(&build::Level1Inputs {
+        scripts: &scripts,
+        tapsets_hash,
+        module_name: name,
+        release: &target.release,
+        arch: &target.arch,
+        profile_hash: &target.profile_hash,
+        options: &words,
+        cross_compile: &tc.cross_compile,
+        compiler_identity: &ident,
+        make_vars: &opts.make_vars,
+        xstap_version: build::XSTAP_VERSION,
+    }))
 }
 
 /// Everything besides the sources that changes the generated module.
@@ -195,24 +225,8 @@ pub fn run(sess: &mut Session) {
         };
         let opts = build_options(sess);
         if let Some(cache) = &opts.cache {
-            if let Ok((tc, ident)) = build::compiler_for(&t, &opts) {
-                let dirs = tapsets::dirs(&sess.opts);
-                let thash = tapsets_hash(&dirs);
-                let words = option_words(sess);
-                let scripts = [("script", script_text.as_str())];
-                let key = build::cache_key_for_inputs(&build::Level1Inputs {
-                    scripts: &scripts,
-                    tapsets_hash: &thash,
-                    module_name: &name,
-                    release: &t.release,
-                    arch: &t.arch,
-                    profile_hash: &t.profile_hash,
-                    options: &words,
-                    cross_compile: &tc.cross_compile,
-                    compiler_identity: &ident,
-                    make_vars: &opts.make_vars,
-                    xstap_version: build::XSTAP_VERSION,
-                });
+            let thash = tapsets_hash(&tapsets::dirs(&sess.opts));
+            if let Some(key) = level1_key(sess, &script_text, &thash, &name, &t, &opts) {
                 let out = output_path(sess, &name);
                 if let Some(built) = build::fetch_level1(cache, &key, &out) {
                     if sess.opts.verbose > 0 {
@@ -317,7 +331,7 @@ fn valid_module_name(n: &str) -> bool {
 
 /// The script's text before pass 2 reads it. Standard input can be read
 /// only once, so its text replaces the `-` operand.
-fn peek_script_text(sess: &mut Session) -> Result<String, Diagnostic> {
+pub(crate) fn peek_script_text(sess: &mut Session) -> Result<String, Diagnostic> {
     match &sess.opts.script {
         Script::Inline(t) => Ok(t.clone()),
         Script::File(p) => Ok(String::from_utf8_lossy(&input::read_file(p)?).into_owned()),

@@ -118,6 +118,58 @@ fn files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+fn a_second_build_is_served_by_level_one_without_parsing() {
+    let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
+        return;
+    };
+    let out = scratch("level1");
+    // A script no other run builds, so the first run cannot hit the cache.
+    let script = format!(
+        "probe begin {{ println(\"level one {}\") exit() }}",
+        std::process::id()
+    );
+    let first = xstap_build_with(&home, &out, &script, &[K61_AMD64, K61_ARM64], None, &["-v"]);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        !first.stderr.contains("level-1 cache hit"),
+        "{}",
+        first.stderr
+    );
+    let ko = out.join(K61_AMD64).join("bt_mod.ko");
+    let built = std::fs::read(&ko).expect("module");
+    std::fs::remove_dir_all(&out).expect("clean out");
+    let second = xstap_build_with(&home, &out, &script, &[K61_AMD64, K61_ARM64], None, &["-v"]);
+    assert_eq!(second.code, Some(0), "{}\n{}", second.stdout, second.stderr);
+    for k in [K61_AMD64, K61_ARM64] {
+        assert!(row(&second, k).contains("cached"), "{}", second.stdout);
+        assert!(
+            second
+                .stderr
+                .contains(&format!("{k}: level-1 cache hit, nothing parsed")),
+            "{}",
+            second.stderr
+        );
+    }
+    assert_eq!(std::fs::read(&ko).expect("module again"), built);
+    // Another script text is another key.
+    let third = xstap_build_with(
+        &home,
+        &out,
+        &format!("{script}\n"),
+        &[K61_AMD64],
+        None,
+        &["-v"],
+    );
+    assert_eq!(third.code, Some(0), "{}\n{}", third.stdout, third.stderr);
+    assert!(
+        !third.stderr.contains("level-1 cache hit"),
+        "{}",
+        third.stderr
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn unknown_target_among_real_ones_fails_alone() {
     let Some(home) = home_with(&[K61_AMD64, K61_ARM64]) else {
         return;

@@ -196,20 +196,29 @@ fn targets_fan_out_on_database_clones_and_share_the_parse() {
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let ran = take(&log);
-    let got: Vec<Arc<ir::Program>> =
-        results.into_iter().map(|(p, d)| p.unwrap_or_else(|| panic!("{d:?}"))).collect();
+    let got: Vec<Arc<ir::Program>> = results
+        .into_iter()
+        .map(|(p, d)| p.unwrap_or_else(|| panic!("{d:?}")))
+        .collect();
     // The same programs as three sessions of one target each.
     assert_eq!(*got[0], *alone(&root, &x86));
     assert_eq!(*got[1], *alone(&root, &x86b));
     assert_eq!(*got[2], *alone(&root, &arm));
-    assert_ne!(*got[0], *got[2], "arm64 has its own macro and arm of the conditional");
+    assert_ne!(
+        *got[0], *got[2],
+        "arm64 has its own macro and arm of the conditional"
+    );
     // The two x86 targets share every file (same macros): each is parsed
     // once; arm64's macro library differs, so the files it uses are parsed
     // again, under that library, and only those.
     let n = |p: db::Program| p.tapsets(s.db()).len() + 1;
     let (x86_files, arm_files) = (n(programs[0]), n(programs[2]));
     assert_eq!(n(programs[1]), x86_files);
-    assert_eq!(ran.get("parse_file"), Some(&(x86_files + arm_files)), "{ran:?}");
+    assert_eq!(
+        ran.get("parse_file"),
+        Some(&(x86_files + arm_files)),
+        "{ran:?}"
+    );
     assert_eq!(ran.get("macro_table"), Some(&2), "{ran:?}");
     assert_eq!(ran.get("elaborate"), Some(&3), "{ran:?}");
     // Setters still work once the clones are gone.

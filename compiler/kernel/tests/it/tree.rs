@@ -426,21 +426,43 @@ fn a_home_moves_with_its_kernels() {
     let home = scratch("move-a");
     let kernels = home.join("kernels");
     fs::create_dir_all(&kernels).unwrap();
-    let ok = std::process::Command::new("cp").arg("-r").arg(fixture_tree()).arg(kernels.join("tree")).status().unwrap();
+    let ok = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(fixture_tree())
+        .arg(kernels.join("tree"))
+        .status()
+        .unwrap();
     assert!(ok.success());
     let blob = home.join("kernels/vmlinux.btf");
     fs::write(&blob, int_btf()).unwrap();
     let r = tree::read(&kernels.join("tree"), Some(&blob)).unwrap();
     let p = Store::new(&home).save(&r.profile).unwrap();
-    assert_eq!(p.meta.build_tree.as_deref(), Some(kernels.join("tree").as_path()));
-    let text = fs::read_to_string(Store::new(&home).dir_of(&p.meta.release).join("profile.json")).unwrap();
+    assert_eq!(
+        p.meta.build_tree.as_deref(),
+        Some(kernels.join("tree").as_path())
+    );
+    let text = fs::read_to_string(
+        Store::new(&home)
+            .dir_of(&p.meta.release)
+            .join("profile.json"),
+    )
+    .unwrap();
     assert!(!text.contains(&home.display().to_string()), "{text}");
     let moved = scratch("move-b");
     fs::remove_dir_all(&moved).unwrap();
     fs::rename(&home, &moved).unwrap();
     let q = Store::new(&moved).load(&p.meta.release).unwrap();
-    assert_eq!(q.meta.build_tree.as_deref(), Some(moved.join("kernels/tree").as_path()));
-    assert!(q.meta.build_tree.as_ref().unwrap().join("Makefile").is_file());
+    assert_eq!(
+        q.meta.build_tree.as_deref(),
+        Some(moved.join("kernels/tree").as_path())
+    );
+    assert!(q
+        .meta
+        .build_tree
+        .as_ref()
+        .unwrap()
+        .join("Makefile")
+        .is_file());
     assert_eq!(q.meta.hash, p.meta.hash);
     let _ = fs::remove_dir_all(&moved);
 }
