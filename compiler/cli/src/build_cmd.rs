@@ -10,12 +10,13 @@
 //! First, per target, the level-1 cache: a key of the raw inputs (script
 //! text, tapset files, options, the profile's hash, the compiler); a hit
 //! places the module without loading the profile's tables or parsing
-//! anything. For the other targets the script is parsed once: every target is a program of its own in one
-//! salsa database, elaborated on its own clone of it in parallel (rayon, at
-//! the top level only), so only target-dependent queries run per kernel
-//! (probe resolution, `$var` typing, conditionals on `kernel_v`/`arch`/
-//! `CONFIG_*`) while parsing is shared. Then the
-//! kbuild jobs run in parallel under one job budget ([`build::build_many`]),
+//! anything. For the other targets the script is parsed once: every target
+//! is a program of its own in one salsa database, elaborated on its own
+//! clone of it in parallel (rayon, at the top level only), so only
+//! target-dependent queries run per kernel (probe resolution, `$var`
+//! typing, conditionals on `kernel_v`/`arch`/`CONFIG_*`) while parsing is
+//! shared. Then the kbuild jobs run in parallel under one job budget
+//! ([`build::build_many`]),
 //! each served from the cache when possible. Modules land in
 //! `DIR/KVER/NAME.ko` with a JSON manifest beside them; a failing target
 //! never stops the others, and the exit status says whether all succeeded.
