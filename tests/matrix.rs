@@ -1,8 +1,8 @@
 //! The project's own cross-build matrix: six pinned Debian kernels (6.1 and
 //! 6.12, amd64 and arm64, plus the 6.1 cloud and rt flavours), the example
 //! scripts built for all of them with ONE `xstap build` command each, and
-//! the plain amd64/arm64 kernels of each line booted in qemu with every
-//! module of that kernel run in the same boot. Used by `cargo xtask
+//! the plain amd64/arm64 kernels of each line and the rt one booted in
+//! qemu with every module of that kernel run in the same boot. Used by `cargo xtask
 //! cross-build` and by the `matrix` test of `tests/it/`.
 //!
 //! Depends on the `xstap` binary (driven as a process, like a user would),
@@ -40,8 +40,9 @@ pub const KERNELS: &[&str] = &[
     DEB_6_12_ARM64,
 ];
 
-/// The kernels booted in qemu: the amd64 and arm64 ones of each line.
-pub const BOOTED: &[&str] = &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_12_AMD64, DEB_6_12_ARM64];
+/// The kernels booted in qemu: the amd64 and arm64 ones of each line,
+/// and the PREEMPT_RT flavour (where the runtime's locks must not sleep).
+pub const BOOTED: &[&str] = &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_1_RT_AMD64, DEB_6_12_AMD64, DEB_6_12_ARM64];
 
 /// `(module name, script)`: the seed's example, the same printing
 /// something, and the counting script.

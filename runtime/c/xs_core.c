@@ -358,7 +358,7 @@ int xs_lock(const struct xs_lockreq *r, unsigned n)
 		int ok;
 
 		for (;;) {
-			ok = r[i].write ? write_trylock(r[i].lock) : read_trylock(r[i].lock);
+			ok = r[i].write ? xs_write_trylock(r[i].lock) : xs_read_trylock(r[i].lock);
 			if (ok || ++tries >= MAXTRYLOCK)
 				break;
 			ndelay(TRYLOCKDELAY);
@@ -376,9 +376,9 @@ void xs_unlock(const struct xs_lockreq *r, unsigned n)
 {
 	while (n-- > 0) {
 		if (r[n].write)
-			write_unlock(r[n].lock);
+			xs_write_unlock(r[n].lock);
 		else
-			read_unlock(r[n].lock);
+			xs_read_unlock(r[n].lock);
 	}
 }
 

@@ -287,7 +287,7 @@ void xs_stat_dump(struct xs_sink *s, const char *name, const struct xs_stat_desc
 
 /* ---- locks on globals ---- */
 struct xs_lockreq {
-	rwlock_t *lock;
+	xs_rwlock_t *lock;
 	int write;
 };
 /* Take the locks in order with bounded trylock; 0 = contention (skipped). */

@@ -39,6 +39,29 @@
 #include <linux/cpumask.h>
 #include <linux/irqflags.h>
 #include <asm/irq_regs.h>
+
+/*
+ * The lock of a global. Probe handlers take it with preemption disabled
+ * (bounded trylock, never waiting). On PREEMPT_RT kernels rwlock_t is a
+ * sleeping lock (rtmutex based) that must not be taken there, so a raw
+ * spinlock stands in: readers then exclude each other too, which only
+ * costs concurrency, never correctness.
+ */
+#ifdef CONFIG_PREEMPT_RT
+typedef raw_spinlock_t xs_rwlock_t;
+#define XS_DEFINE_RWLOCK(name) DEFINE_RAW_SPINLOCK(name)
+#define xs_read_trylock(l) raw_spin_trylock(l)
+#define xs_write_trylock(l) raw_spin_trylock(l)
+#define xs_read_unlock(l) raw_spin_unlock(l)
+#define xs_write_unlock(l) raw_spin_unlock(l)
+#else
+typedef rwlock_t xs_rwlock_t;
+#define XS_DEFINE_RWLOCK(name) DEFINE_RWLOCK(name)
+#define xs_read_trylock(l) read_trylock(l)
+#define xs_write_trylock(l) write_trylock(l)
+#define xs_read_unlock(l) read_unlock(l)
+#define xs_write_unlock(l) write_unlock(l)
+#endif
 #endif
 
 #endif /* XS_SYS_H */

@@ -1353,7 +1353,7 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
                 }
             }
         }
-        let _ = writeln!(h, "extern rwlock_t {};", gi.lock);
+        let _ = writeln!(h, "extern xs_rwlock_t {};", gi.lock);
     }
     h.push('\n');
     for (i, f) in p.functions.iter().enumerate() {
@@ -1396,7 +1396,7 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
             body.replace(" }", &format!(", .scalar = {} }}", scalar as i32))
         };
         let _ = writeln!(s, "/* global {} */", gl.name);
-        let _ = writeln!(s, "DEFINE_RWLOCK({});", gi.lock);
+        let _ = writeln!(s, "XS_DEFINE_RWLOCK({});", gi.lock);
         let name = c_string(&gl.name);
         match &gl.kind {
             GlobalKind::Scalar { ty, init } => {

@@ -19,7 +19,7 @@
 
 /* global ticks */
 extern int64_t xs_g0_ticks;
-extern rwlock_t xs_gl0;
+extern xs_rwlock_t xs_gl0;
 
 void xs_f0_exit(struct xs_context *c);
 int64_t xs_f1_fib(struct xs_context *c, int64_t a0);
@@ -51,7 +51,7 @@ module_param(xs_target, long, 0444);
 MODULE_PARM_DESC(xs_target, "the target process id (target())");
 
 /* global ticks */
-DEFINE_RWLOCK(xs_gl0);
+XS_DEFINE_RWLOCK(xs_gl0);
 int64_t xs_g0_ticks;
 
 static int xs_globals_alloc(void)

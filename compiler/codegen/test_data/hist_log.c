@@ -17,11 +17,11 @@
 /* global h */
 extern struct xs_stat *xs_g0_h;
 extern struct xs_stat_desc xs_gd0;
-extern rwlock_t xs_gl0;
+extern xs_rwlock_t xs_gl0;
 /* global l */
 extern struct xs_stat *xs_g1_l;
 extern struct xs_stat_desc xs_gd1;
-extern rwlock_t xs_gl1;
+extern xs_rwlock_t xs_gl1;
 
 void xs_f0_exit(struct xs_context *c);
 int xs_funcs_init(void);
@@ -43,11 +43,11 @@ module_param(xs_target, long, 0444);
 MODULE_PARM_DESC(xs_target, "the target process id (target())");
 
 /* global h */
-DEFINE_RWLOCK(xs_gl0);
+XS_DEFINE_RWLOCK(xs_gl0);
 struct xs_stat *xs_g0_h;
 struct xs_stat_desc xs_gd0 = { .hist = XS_HIST_LOG, .start = 0, .interval = 1, .buckets = XS_HIST_LOG_BUCKETS, .shift = 0, .scalar = 1 };
 /* global l */
-DEFINE_RWLOCK(xs_gl1);
+XS_DEFINE_RWLOCK(xs_gl1);
 struct xs_stat *xs_g1_l;
 struct xs_stat_desc xs_gd1 = { .hist = XS_HIST_LINEAR, .start = 0LL, .interval = 25LL, .buckets = 11, .shift = 0, .scalar = 1 };
 

@@ -14,17 +14,17 @@
 
 /* global a */
 extern struct xs_map xs_g0_a;
-extern rwlock_t xs_gl0;
+extern xs_rwlock_t xs_gl0;
 /* global s */
 extern struct xs_map xs_g1_s;
 extern struct xs_stat_desc xs_gd1;
-extern rwlock_t xs_gl1;
+extern xs_rwlock_t xs_gl1;
 /* global w */
 extern struct xs_map xs_g2_w;
-extern rwlock_t xs_gl2;
+extern xs_rwlock_t xs_gl2;
 /* global done */
 extern int64_t xs_g3_done;
-extern rwlock_t xs_gl3;
+extern xs_rwlock_t xs_gl3;
 
 void xs_f0_exit(struct xs_context *c);
 int xs_funcs_init(void);
@@ -46,17 +46,17 @@ module_param(xs_target, long, 0444);
 MODULE_PARM_DESC(xs_target, "the target process id (target())");
 
 /* global a */
-DEFINE_RWLOCK(xs_gl0);
+XS_DEFINE_RWLOCK(xs_gl0);
 struct xs_map xs_g0_a = { .name = "a", .nkeys = 1, .ktype = { XS_T_STR }, .vtype = XS_T_LONG, .cap = MAXMAPENTRIES, .wrap = 0, .sdesc = NULL };
 /* global s */
-DEFINE_RWLOCK(xs_gl1);
+XS_DEFINE_RWLOCK(xs_gl1);
 struct xs_stat_desc xs_gd1 = { .hist = XS_HIST_NONE, .start = 0, .interval = 1, .buckets = 0, .shift = 0, .scalar = 0 };
 struct xs_map xs_g1_s = { .name = "s", .nkeys = 2, .ktype = { XS_T_LONG, XS_T_STR }, .vtype = XS_T_STAT, .cap = MAXMAPENTRIES, .wrap = 0, .sdesc = &xs_gd1 };
 /* global w */
-DEFINE_RWLOCK(xs_gl2);
+XS_DEFINE_RWLOCK(xs_gl2);
 struct xs_map xs_g2_w = { .name = "w", .nkeys = 1, .ktype = { XS_T_LONG }, .vtype = XS_T_LONG, .cap = 3, .wrap = 1, .sdesc = NULL };
 /* global done */
-DEFINE_RWLOCK(xs_gl3);
+XS_DEFINE_RWLOCK(xs_gl3);
 int64_t xs_g3_done;
 
 static int xs_globals_alloc(void)

@@ -16,10 +16,10 @@
 
 /* global n */
 extern int64_t xs_g0_n;
-extern rwlock_t xs_gl0;
+extern xs_rwlock_t xs_gl0;
 /* global ticks */
 extern int64_t xs_g1_ticks;
-extern rwlock_t xs_gl1;
+extern xs_rwlock_t xs_gl1;
 
 void xs_f0_exit(struct xs_context *c);
 int xs_funcs_init(void);
@@ -53,10 +53,10 @@ module_param(xs_target, long, 0444);
 MODULE_PARM_DESC(xs_target, "the target process id (target())");
 
 /* global n */
-DEFINE_RWLOCK(xs_gl0);
+XS_DEFINE_RWLOCK(xs_gl0);
 int64_t xs_g0_n;
 /* global ticks */
-DEFINE_RWLOCK(xs_gl1);
+XS_DEFINE_RWLOCK(xs_gl1);
 int64_t xs_g1_ticks;
 
 static int xs_globals_alloc(void)

@@ -16,7 +16,7 @@
 /* global reads */
 extern struct xs_map xs_g0_reads;
 extern struct xs_stat_desc xs_gd0;
-extern rwlock_t xs_gl0;
+extern xs_rwlock_t xs_gl0;
 
 void xs_f0_exit(struct xs_context *c);
 void xs_f1_execname(struct xs_context *c, char *ret);
@@ -44,7 +44,7 @@ module_param(xs_target, long, 0444);
 MODULE_PARM_DESC(xs_target, "the target process id (target())");
 
 /* global reads */
-DEFINE_RWLOCK(xs_gl0);
+XS_DEFINE_RWLOCK(xs_gl0);
 struct xs_stat_desc xs_gd0 = { .hist = XS_HIST_NONE, .start = 0, .interval = 1, .buckets = 0, .shift = 0, .scalar = 0 };
 struct xs_map xs_g0_reads = { .name = "reads", .nkeys = 1, .ktype = { XS_T_STR }, .vtype = XS_T_STAT, .cap = MAXMAPENTRIES, .wrap = 0, .sdesc = &xs_gd0 };
 
