@@ -494,7 +494,7 @@ fn loader_chapter_lists_every_option() {
     let usage = &usage[..usage.find("exit status").unwrap()];
     let options: Vec<&str> = usage
         .lines()
-        .filter_map(|l| l.trim_start().split_whitespace().next())
+        .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.starts_with('-'))
         .collect();
     assert!(

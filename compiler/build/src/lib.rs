@@ -28,7 +28,6 @@
 
 // Diagnostics are the error type of every fallible step; they are built
 // once per failure, so their size does not matter.
-#![allow(clippy::result_large_err)]
 
 pub mod cache;
 pub mod codes;

@@ -7,7 +7,7 @@
 //! stdout when the user script has errors.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use diag::{Diagnostic, Severity};
 use syntax::preprocess::{MacroTable, SimpleFacts};
@@ -97,7 +97,7 @@ fn library_files(sess: &mut Session) -> (Vec<PathBuf>, Vec<PathBuf>) {
 }
 
 /// Reads a library file into the session's sources; problems are warnings.
-fn read_library_file(sess: &mut Session, path: &PathBuf) -> Option<diag::FileId> {
+fn read_library_file(sess: &mut Session, path: &Path) -> Option<diag::FileId> {
     let bytes = match input::read_file(path) {
         Ok(b) => b,
         Err(d) => {

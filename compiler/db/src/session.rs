@@ -581,7 +581,7 @@ pub fn list_points(
                         continue;
                     }
                     let used = elab::match_components(&spec.components, &n.components);
-                    if !used.iter().any(|&u| u == spec.components.len()) {
+                    if !used.contains(&spec.components.len()) {
                         continue;
                     }
                     alias_hit = true;

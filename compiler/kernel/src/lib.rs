@@ -20,7 +20,6 @@
 
 // Diagnostic is the error type of every fallible function by design (see
 // STYLE.md); it is large, and boxing it everywhere would only add noise.
-#![allow(clippy::result_large_err)]
 
 pub mod btf;
 pub mod errors;

@@ -2047,10 +2047,7 @@ fn dwarf_value(p: &mut Parser<'_>, st: &mut State) -> Option<CompletedMarker> {
         None
     };
     let v = value(p, st);
-    let v = match v {
-        Some(v) => Some(components(p, st, v)),
-        None => None,
-    };
+    let v = v.map(|v| components(p, st, v));
     match amp {
         Some(m) => Some(m.complete(p, PREFIX_EXPR)),
         None => v,
@@ -2364,13 +2361,11 @@ fn symbol(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
             );
         };
         match name {
-            "printf" | "sprintf" => {
-                if args.first().is_none_or(|a| !is_string_literal(a)) {
-                    bad(
-                        p,
-                        format!("`{name}` needs a literal format string as its first argument"),
-                    );
-                }
+            "printf" | "sprintf" if args.first().is_none_or(|a| !is_string_literal(a)) => {
+                bad(
+                    p,
+                    format!("`{name}` needs a literal format string as its first argument"),
+                );
             }
             "printd" | "printdln" | "sprintd" | "sprintdln" => {
                 if args.first().is_none_or(|a| !is_string_literal(a)) {
@@ -2385,10 +2380,8 @@ fn symbol(p: &mut Parser<'_>, st: &mut State) -> CompletedMarker {
                     );
                 }
             }
-            "print" | "sprint" => {
-                if args.is_empty() {
-                    bad(p, format!("`{name}` needs at least one argument"));
-                }
+            "print" | "sprint" if args.is_empty() => {
+                bad(p, format!("`{name}` needs at least one argument"));
             }
             _ => {}
         }
