@@ -138,7 +138,7 @@ fn library_macros(sess: &mut Session, stpm: &[PathBuf]) -> MacroTable {
     table
 }
 
-fn parse_tapset(sess: &mut Session, path: &PathBuf, facts: &SimpleFacts, library: &MacroTable) {
+fn parse_tapset(sess: &mut Session, path: &Path, facts: &SimpleFacts, library: &MacroTable) {
     let Some(id) = read_library_file(sess, path) else {
         return;
     };
