@@ -116,6 +116,7 @@ pub fn parse(
     let checks = CheckOptions {
         guru: opts.guru,
         user_script: role == Role::User,
+        compatible: opts.compatible.map(|v| (v.major, v.minor)),
     };
     let tree = program.tree();
     diags.extend(

@@ -92,6 +92,19 @@ pub(crate) fn setup_with(
         }
         d
     }));
+    // `--compatible` forbids later syntax in the user's script, whatever
+    // the pass (the elaborator itself accepts every version's syntax).
+    if let Some(v) = sess.opts.compatible {
+        let tree = syntax::parse(&subst.text).tree();
+        let errs = syntax::validate::check_compatible(
+            syntax::ast::AstNode::syntax(&tree),
+            (v.major, v.minor),
+        );
+        sess.report_all(
+            errs.into_iter()
+                .map(|d| crate::frontend::refile(d, file, |o| subst.original_offset(o))),
+        );
+    }
     let name = sess.sources.name(file).to_owned();
     dbs.set_script(&name, &subst.text);
     Some((dbs, Some(file)))

@@ -76,6 +76,7 @@ pub mod codes {
     pub const EMPTY_SCRIPT: &str = "E0124";
     pub const BAD_ALIAS: &str = "E0125";
     pub const BAD_TARGET_SUFFIX: &str = "E0126";
+    pub const NEEDS_NEWER_COMPAT: &str = "E0127";
 
     pub const PP_UNTERMINATED: &str = "E0201";
     pub const PP_MALFORMED: &str = "E0202";
@@ -114,6 +115,7 @@ pub mod codes {
         EMPTY_SCRIPT,
         BAD_ALIAS,
         BAD_TARGET_SUFFIX,
+        NEEDS_NEWER_COMPAT,
         PP_UNTERMINATED,
         PP_MALFORMED,
         PP_BAD_CONDITION,

@@ -21,6 +21,8 @@ pub struct CheckOptions {
     /// The file is the user's script (not a tapset): guru checks and the
     /// empty-script check apply.
     pub user_script: bool,
+    /// `--compatible=MAJOR.MINOR`: reject the syntax later releases added.
+    pub compatible: Option<(u32, u32)>,
 }
 
 fn range_span(n: &SyntaxNode) -> diag::Span {
@@ -84,8 +86,104 @@ pub fn check_script(
             .with_help("add a probe, e.g. `probe begin { println(\"hello\") exit() }`"),
         );
     }
+    if let Some(v) = opts.compatible {
+        errors.extend(check_compatible(root, v));
+    }
     errors.extend(check_macros(file, library));
     diag::sort_and_dedup(&mut errors);
+    errors
+}
+
+/// Whether `n` is a target expression before autocast (2.6): a `$var`,
+/// `@cast`, `@var` or `@entry`, possibly with members, indexes and a
+/// pretty-print suffix already applied.
+fn is_target_rooted(n: &SyntaxNode) -> bool {
+    match n.kind() {
+        TARGET_VAR => true,
+        AT_EXPR => {
+            let Some(at) = ast::AtExpr::cast(n.clone()) else {
+                return false;
+            };
+            match at.op().as_str() {
+                "@cast" | "@var" => true,
+                // `@entry($var)`: as rooted as its operand.
+                "@entry" => at
+                    .args()
+                    .first()
+                    .is_some_and(|a| is_target_rooted(a.syntax())),
+                _ => false,
+            }
+        }
+        MEMBER_EXPR | INDEX_EXPR | PRETTY_EXPR | PAREN_EXPR => {
+            n.first_child().is_some_and(|c| is_target_rooted(&c))
+        }
+        _ => false,
+    }
+}
+
+fn is_histogram(n: &SyntaxNode) -> bool {
+    n.kind() == AT_EXPR
+        && ast::AtExpr::cast(n.clone())
+            .is_some_and(|a| matches!(a.op().as_str(), "@hist_log" | "@hist_linear"))
+}
+
+/// The syntax `--compatible=VERSION` forbids: autocast (2.6) and string
+/// literals glued across a comment (2.0).
+pub fn check_compatible(root: &SyntaxNode, v: (u32, u32)) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let err = |sp: diag::Span, what: &str, since: &str| {
+        Diagnostic::error(
+            codes::NEEDS_NEWER_COMPAT,
+            format!("{what} needs SystemTap {since} or later"),
+        )
+        .with_primary(sp, format!("not in --compatible={}.{}", v.0, v.1))
+        .with_help(format!(
+            "use `--compatible={since}` or later, or drop `--compatible`"
+        ))
+    };
+    for n in root.descendants() {
+        if n.ancestors()
+            .any(|a| matches!(a.kind(), MACRO_BODY | TOKEN_SOUP | MACRO_ARG))
+        {
+            continue;
+        }
+        if v < (2, 6) {
+            let base = n.first_child();
+            let autocast = match n.kind() {
+                MEMBER_EXPR | PRETTY_EXPR => !base.as_ref().is_some_and(is_target_rooted),
+                // `name[i]` and `@hist_*(v)[i]` are array and histogram reads.
+                INDEX_EXPR => !base.as_ref().is_some_and(|b| {
+                    b.kind() == NAME_REF || is_histogram(b) || is_target_rooted(b)
+                }),
+                PREFIX_EXPR => {
+                    n.children_with_tokens()
+                        .next()
+                        .is_some_and(|t| t.kind() == AMP)
+                        && !base.as_ref().is_some_and(is_target_rooted)
+                }
+                _ => false,
+            };
+            if autocast {
+                errors.push(err(range_span(&n), "a member, index, `&` or pretty-print suffix on a non-target expression (autocast)", "2.6"));
+            }
+        }
+        if v < (2, 0) && n.kind() == LITERAL {
+            let toks: Vec<_> = n
+                .children_with_tokens()
+                .filter(|t| t.kind() != WHITESPACE)
+                .collect();
+            for w in toks.windows(3) {
+                if w[0].kind() == STRING && w[1].kind() == COMMENT && w[2].kind() == STRING {
+                    let r = n.text_range();
+                    errors.push(err(
+                        span(r.start().into(), r.end().into()),
+                        "string literals glued across a comment",
+                        "2.0",
+                    ));
+                }
+            }
+        }
+    }
     errors
 }
 

@@ -176,4 +176,15 @@ Example:\n\n```stap\nprobe @hello = begin { }\n```\n\nFix: use a plain dotted na
 follow, and `&` cannot be applied twice.\n\n\
 Example:\n\n```stap\nprobe begin { print($p$->x) }\n```\n\nFix: put the pretty-print suffix last.",
     },
+    Code {
+        code: "E0127",
+        title: "syntax of a later SystemTap than `--compatible` allows",
+        explanation: "With `--compatible=VERSION` a script is read as that SystemTap release \
+read it. Before 2.6 there is no autocast: `->member`, `[index]`, `&` and the `$`/`$$` \
+suffixes apply only to target variables (`$var`, `@cast`, `@var`), not to any \
+expression. Before 2.0 a comment between two string literals keeps them apart (they \
+are not glued into one).\n\n\
+Example:\n\n```stap\n// xstap --compatible=2.5\nprobe begin { x = 0; print(x->member) }\n```\n\n\
+Fix: raise `--compatible` (or drop it), or use `@cast(x, \"type\")->member`.",
+    },
 ];

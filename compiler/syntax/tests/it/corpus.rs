@@ -45,6 +45,7 @@ pub fn pass1(text: &str, guru: bool) -> Vec<diag::Diagnostic> {
     let opts = CheckOptions {
         guru,
         user_script: true,
+        compatible: None,
     };
     let lib = preprocess::MacroTable::new();
     errs.extend(check_script(&parse.tree(), &opts, &lib));
