@@ -431,6 +431,90 @@ void xs_kread_str(struct xs_context *c, char *dst, xs_long addr, const char *loc
 	dst[i] = '\0';
 }
 
+void xs_kwrite(struct xs_context *c, xs_long addr, unsigned size, xs_long v, const char *loc)
+{
+#ifndef XS_USERSPACE
+	unsigned long a = (unsigned long)addr;
+
+	/* x86_64 and arm64 kernels live in the upper half of the address space. */
+	if ((long)a >= 0 || a + size < a)
+		goto fault;
+	pagefault_disable();
+	switch (size) {
+	case 1: {
+		u8 x = (u8)v;
+
+		__put_kernel_nofault((void *)a, &x, u8, efault);
+		break;
+	}
+	case 2: {
+		u16 x = (u16)v;
+
+		__put_kernel_nofault((void *)a, &x, u16, efault);
+		break;
+	}
+	case 4: {
+		u32 x = (u32)v;
+
+		__put_kernel_nofault((void *)a, &x, u32, efault);
+		break;
+	}
+	case 8: {
+		u64 x = (u64)v;
+
+		__put_kernel_nofault((void *)a, &x, u64, efault);
+		break;
+	}
+	default:
+		pagefault_enable();
+		xs_errorf(c, loc, "cannot write %u bytes to a target variable", size);
+		return;
+	}
+	pagefault_enable();
+	return;
+efault:
+	pagefault_enable();
+fault:
+#endif
+	xs_errorf(c, loc, "kernel write fault at 0x%lx", (unsigned long)addr);
+}
+
+void xs_set_arg(struct xs_context *c, unsigned n, xs_long v, const char *loc)
+{
+#ifndef XS_USERSPACE
+	if (c->regs && !c->is_return) {
+#if defined(CONFIG_X86_64)
+		switch (n) {
+		case 0: c->regs->di = (unsigned long)v; return;
+		case 1: c->regs->si = (unsigned long)v; return;
+		case 2: c->regs->dx = (unsigned long)v; return;
+		case 3: c->regs->cx = (unsigned long)v; return;
+		case 4: c->regs->r8 = (unsigned long)v; return;
+		case 5: c->regs->r9 = (unsigned long)v; return;
+		default: break;
+		}
+#elif defined(CONFIG_ARM64)
+		if (n < 8) {
+			c->regs->regs[n] = (u64)v;
+			return;
+		}
+#endif
+	}
+#endif
+	xs_errorf(c, loc, "cannot write function argument %u here", n);
+}
+
+void xs_set_retval(struct xs_context *c, xs_long v, const char *loc)
+{
+#ifndef XS_USERSPACE
+	if (c->regs && c->is_return) {
+		regs_set_return_value(c->regs, (unsigned long)v);
+		return;
+	}
+#endif
+	xs_error(c, "$return can only be written in a .return probe", loc);
+}
+
 xs_long xs_arg(struct xs_context *c, unsigned n, const char *loc)
 {
 #ifndef XS_USERSPACE

@@ -304,6 +304,17 @@ xs_long xs_arg(struct xs_context *c, unsigned n, const char *loc);
 /* Tapset API: $return in a .return probe. */
 xs_long xs_retval(struct xs_context *c, const char *loc);
 xs_long xs_extend(xs_long v, unsigned size, int sign);
+/* Guru mode: store the low `size` bytes of v at kernel address addr without
+ * faulting (pagefault-disabled stores with exception-table fixups, what
+ * copy_to_kernel_nofault does; that function is not exported). Addresses
+ * outside the kernel half of the address space are refused. Error on a
+ * fault. */
+void xs_kwrite(struct xs_context *c, xs_long addr, unsigned size, xs_long v, const char *loc);
+/* Guru mode: set function argument n (0-based) at a kprobe, in the saved
+ * registers (x86_64: di si dx cx r8 r9; arm64: x0-x7). */
+void xs_set_arg(struct xs_context *c, unsigned n, xs_long v, const char *loc);
+/* Guru mode: set $return in a .return probe. */
+void xs_set_retval(struct xs_context *c, xs_long v, const char *loc);
 
 /* ---- regular expressions (DFAs compiled by xstap) ---- */
 struct xs_dfa {

@@ -1003,11 +1003,84 @@ impl<'g> Fcx<'g> {
                     t
                 }
             }
-            LValue::Target(_) => {
-                self.g.unsupported(e.loc, "writing to a target variable");
-                "0LL".to_string()
+            LValue::Target(t) => {
+                if ty != Type::Long || op == AssignOp::Concat {
+                    self.g
+                        .unsupported(e.loc, "writing a string to a target variable");
+                    return "0LL".to_string();
+                }
+                let v = self.expr(value);
+                let v = self.materialize(v, Type::Long);
+                let nv = if op == AssignOp::Set {
+                    v
+                } else {
+                    let old = self.target(t, e);
+                    let nv = self.combine(op, &old, &v, &e.loc);
+                    self.materialize(nv, Type::Long)
+                };
+                self.target_write(t, &nv, e);
+                nv
             }
         }
+    }
+
+    /// Store a long into the place a target expression names (guru mode):
+    /// a function argument or `$return` in the saved registers, or kernel
+    /// memory (`$p->field`) with a fault-safe store.
+    fn target_write(&mut self, t: &TargetExpr, v: &str, e: &Expr) {
+        let loc = self.g.loc(&e.loc, "target variable");
+        if t.path.iter().any(|s| matches!(s, TargetStep::Bits { .. })) {
+            self.g.unsupported(e.loc, "writing to a bit field");
+            return;
+        }
+        if !is_scalar(&t.ty) {
+            self.g.unsupported(
+                e.loc,
+                &format!("writing a `{}` value to a target variable", t.ty.spelling),
+            );
+            return;
+        }
+        if t.path.is_empty() {
+            match &t.base {
+                TargetBase::Param(n) => {
+                    if self.entry_mode == EntryMode::Return {
+                        self.g
+                            .unsupported(e.loc, "writing a function parameter in a .return probe");
+                        return;
+                    }
+                    self.line(format!("xs_set_arg(c, {n}, {v}, {loc});"));
+                    self.check();
+                }
+                TargetBase::Return => {
+                    self.line(format!("xs_set_retval(c, {v}, {loc});"));
+                    self.check();
+                }
+                TargetBase::TracepointArg(_) => {
+                    self.g.unsupported(e.loc, "writing a tracepoint argument");
+                }
+                TargetBase::Address(_) => {
+                    self.g
+                        .unsupported(e.loc, "writing to a @cast value without a member");
+                }
+            }
+            return;
+        }
+        if self.entry_mode == EntryMode::Return && matches!(t.base, TargetBase::Param(_)) {
+            self.g.unsupported(
+                e.loc,
+                "writing through a function parameter in a .return probe",
+            );
+            return;
+        }
+        let (cur, is_loc) = self.target_place(t, &loc);
+        if !is_loc {
+            self.g
+                .unsupported(e.loc, "writing to a target value that is not in memory");
+            return;
+        }
+        let size = t.ty.size.clamp(1, 8);
+        self.line(format!("xs_kwrite(c, {cur}, {size}, {v}, {loc});"));
+        self.check();
     }
 
     fn incdec(&mut self, target: &LValue, inc: bool, prefix: bool, e: &Expr) -> String {
@@ -1048,9 +1121,17 @@ impl<'g> Fcx<'g> {
                 }
                 t
             }
-            LValue::Target(_) => {
-                self.g.unsupported(e.loc, "writing to a target variable");
-                "0LL".to_string()
+            LValue::Target(tg) => {
+                let old = self.target(tg, e);
+                let old = self.materialize(old, Type::Long);
+                let nv = self.temp_long();
+                self.line(format!("{nv} = (int64_t)((uint64_t){old} {delta});"));
+                self.target_write(tg, &nv, e);
+                if prefix {
+                    nv
+                } else {
+                    old
+                }
             }
         }
     }
@@ -1063,7 +1144,22 @@ impl<'g> Fcx<'g> {
         };
         let mut vals = Vec::new();
         for (i, a) in args.iter().enumerate() {
-            let v = self.expr(a);
+            let mut v = self.expr(a);
+            if v.is_empty() {
+                // A value-less expression (a call of a function without a
+                // return type) as an argument: the checked program is
+                // inconsistent; never emit `f(c, )`.
+                self.g.bug(format!(
+                    "argument {} of `{}` at {} has no value",
+                    i + 1,
+                    f.name,
+                    self.g.pos(&a.loc)
+                ));
+                v = match f.locals.get(i).map(|l| l.ty) {
+                    Some(Type::String) => "\"\"".to_string(),
+                    _ => "0LL".to_string(),
+                };
+            }
             // Later arguments with effects may change variables read earlier.
             let later = args[i + 1..].iter().any(has_effects);
             let v = if later { self.materialize(v, a.ty) } else { v };
@@ -1243,6 +1339,13 @@ impl<'g> Fcx<'g> {
 
     fn target(&mut self, t: &TargetExpr, e: &Expr) -> String {
         let loc = self.g.loc(&e.loc, "target variable");
+        let (cur, is_loc) = self.target_place(t, &loc);
+        self.target_value(t, cur, is_loc, &loc)
+    }
+
+    /// Evaluate a target expression's base and path: `(cur, is_loc)`, where
+    /// `cur` holds the value itself or, when `is_loc`, its address.
+    fn target_place(&mut self, t: &TargetExpr, loc: &str) -> (String, bool) {
         // The state: a value (in `cur`) or the address of a location.
         let cur = self.temp_long();
         let mut is_loc = false;
@@ -1307,14 +1410,12 @@ impl<'g> Fcx<'g> {
                 }
             }
         }
-        let scalar = matches!(
-            t.ty.kind,
-            CTypeKind::Integer
-                | CTypeKind::Pointer
-                | CTypeKind::CharPointer
-                | CTypeKind::Enum
-                | CTypeKind::Bool
-        );
+        (cur, is_loc)
+    }
+
+    /// Turn the place of a target expression into its script value.
+    fn target_value(&mut self, t: &TargetExpr, cur: String, is_loc: bool, loc: &str) -> String {
+        let scalar = is_scalar(&t.ty);
         match t.convert {
             TargetConvert::Address => cur,
             TargetConvert::Long | TargetConvert::Pretty { .. } => {
@@ -1364,6 +1465,17 @@ impl<'g> Fcx<'g> {
             }
         }
     }
+}
+
+fn is_scalar(t: &ir::CType) -> bool {
+    matches!(
+        t.kind,
+        CTypeKind::Integer
+            | CTypeKind::Pointer
+            | CTypeKind::CharPointer
+            | CTypeKind::Enum
+            | CTypeKind::Bool
+    )
 }
 
 /// A script identifier as a C identifier fragment.

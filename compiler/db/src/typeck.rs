@@ -1485,7 +1485,7 @@ impl Tc<'_> {
                 name,
                 name_span,
                 args,
-            } => self.call(cx, name, *name_span, args, sp),
+            } => self.call(cx, name, *name_span, args, sp, expect),
             ExprKind::Print { name, args } => self.print(cx, name, args, sp),
             ExprKind::Target(t) => self.target(cx, t, sp),
             ExprKind::Entry(x) => {
@@ -1996,6 +1996,7 @@ impl Tc<'_> {
         name_span: Span,
         args: &[Expr],
         sp: Span,
+        expect: Ty,
     ) -> ir::Expr {
         let Some(&fi) = self
             .r
@@ -2071,6 +2072,15 @@ impl Tc<'_> {
                 self.unify_var(VarRef::FnLocal(fi, i), at, a.span);
             }
             out.push(e);
+        }
+        // Like stap, a function whose return type is still unknown takes the
+        // type its call's context expects (an embedded-C function passed
+        // as a string argument returns a string).
+        if self.funcs[fi].ret == Ty::Unknown && matches!(expect, Ty::Long | Ty::Str) {
+            let ft = &mut self.funcs[fi];
+            ft.ret = expect;
+            ft.ret_first = Some(sp);
+            self.changed = true;
         }
         let ret = self.funcs[fi].ret;
         if let Some(&c) = self.cret.get(&fi).filter(|_| !self.cret_bad.contains(&fi)) {
