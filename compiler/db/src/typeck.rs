@@ -2038,6 +2038,24 @@ impl Tc<'_> {
                 );
             }
         }
+        // A tapset function marked `/* guru */` (it writes kernel memory or
+        // does something else only guru mode allows) may be called by the
+        // user's script only with -g.
+        if cx.file == self.env.script && !self.env.guru {
+            if let FuncBody::Embedded { code, .. } = &self.r.functions[fi].decl.body {
+                if code.contains("/* guru */") {
+                    self.err(
+                        Diagnostic::error("E0523", format!("`{name}` requires guru mode"))
+                            .with_primary(name_span, "a guru-only tapset function")
+                            .with_secondary(
+                                self.r.functions[fi].decl.span,
+                                "marked `/* guru */` here",
+                            )
+                            .with_help("run with -g (guru mode) if you trust what it does"),
+                    );
+                }
+            }
+        }
         let np = self.funcs[fi].nparams;
         if args.len() != np {
             self.err(

@@ -78,3 +78,34 @@ fn check_files() {
         failures.join("\n")
     );
 }
+
+/// A tapset function marked `/* guru */` needs -g when the script calls
+/// it; other tapset code and guru-mode scripts may call it.
+#[test]
+fn guru_marked_tapset_functions_need_guru_mode() {
+    let lib = "function poke:long (addr:long) %{ /* guru */ STAP_RETURN(0); %}\n\
+               function wrapped:long () { return poke(0) }\n";
+    let elaborate = |script: &str, guru: bool| {
+        let mut s = db::Session::new();
+        s.set_target(&kernel::fixtures::tiny_x86());
+        s.set_tapset_roots(vec![crate::tapset_dir()]);
+        s.add_tapset_text("guru_lib.stp", lib);
+        s.set_options(db::SessionOptions {
+            guru,
+            ..Default::default()
+        });
+        s.set_script("test.stp", script);
+        let (_, diags) = s.elaborate();
+        diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        elaborate("probe begin { println(poke(0)) }", false),
+        ["E0523"]
+    );
+    assert!(elaborate("probe begin { println(poke(0)) }", true).is_empty());
+    assert!(elaborate("probe begin { println(wrapped()) }", false).is_empty());
+}

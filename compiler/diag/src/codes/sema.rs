@@ -316,6 +316,21 @@ Fix: run with `-g` if you really mean it.",
 Fix: run with `-g`, or use a tapset function.",
     },
     Code {
+        code: "E0523",
+        title: "a guru-only tapset function",
+        explanation: "Tapset functions whose embedded C is marked `/* guru */` change kernel state \
+(`set_kernel_long`, `set_kernel_string`, ...); a script may call them only in guru mode \
+(`-g`), like SystemTap.
+
+Example:
+
+```stap
+probe begin { set_kernel_long(0, 0) }
+```
+
+Fix: run with `-g` if you mean it.",
+    },
+    Code {
         code: "E0520",
         title: "local assigned but never read",
         explanation: "Warning: a local variable is assigned but its value is never used. Often a spelling mistake.
