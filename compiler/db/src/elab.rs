@@ -565,14 +565,23 @@ impl Elab<'_> {
         if let Some(&i) = self.priv_globals.get(&(file, name.to_string())) {
             return Some(i);
         }
+        // The user's globals are the script's own: tapset code never sees
+        // them, so a tapset function's local `i` stays local even when the
+        // script declares a global `i` (as in SystemTap).
+        let visible = |i: usize, globals: &[GlobalSym]| {
+            file == self.env.script || globals[i].file != self.env.script
+        };
         if let Some(&i) = self.pub_globals.get(name) {
-            return Some(i);
+            return visible(i, &self.globals).then_some(i);
         }
         let files = self.env.index.globals.get(name)?.clone();
         for f in files {
             self.include(f);
         }
-        self.pub_globals.get(name).copied()
+        self.pub_globals
+            .get(name)
+            .copied()
+            .filter(|&i| visible(i, &self.globals))
     }
 
     fn note_global(&mut self, file: FileId, name: &str, locals: &[String]) -> Option<usize> {

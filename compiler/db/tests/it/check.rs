@@ -109,3 +109,31 @@ fn guru_marked_tapset_functions_need_guru_mode() {
     assert!(elaborate("probe begin { println(poke(0)) }", true).is_empty());
     assert!(elaborate("probe begin { println(wrapped()) }", false).is_empty());
 }
+
+/// The script's globals are its own: a tapset function's local of the same
+/// name stays local (SystemTap semantics), while tapset globals remain
+/// visible to the script.
+#[test]
+fn script_globals_do_not_capture_tapset_locals() {
+    let lib = "global lib_count\n\
+               function label:string (n:long) { sym = sprintf(\"<%d>\", n); lib_count++; return sym }\n";
+    let mut s = db::Session::new();
+    s.set_target(&kernel::fixtures::tiny_x86());
+    s.set_tapset_roots(vec![crate::tapset_dir()]);
+    s.add_tapset_text("labels.stp", lib);
+    s.set_script(
+        "test.stp",
+        "global sym[1]\nprobe begin { sym[0] = 1; println(label(sym[0]), lib_count) }\n",
+    );
+    let (p, diags) = s.elaborate();
+    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let p = p.expect("a program");
+    // Two globals: the script's `sym` and the tapset's `lib_count`.
+    assert_eq!(
+        p.globals.len(),
+        2,
+        "{:?}",
+        p.globals.iter().map(|g| &g.name).collect::<Vec<_>>()
+    );
+}
