@@ -94,6 +94,8 @@ enum xs_kind {
 	XS_KIND_KPROBE,
 	XS_KIND_KRETPROBE,
 	XS_KIND_TRACEPOINT,
+	XS_KIND_PROCFS,
+	XS_KIND_NETFILTER,
 };
 
 /*
@@ -101,6 +103,7 @@ enum xs_kind {
  *   pp          the probe point string, as pp() returns it
  *   kind        enum xs_kind
  *   regs        struct pt_regs * at the probe (kprobe, kretprobe, profile), else NULL
+ *   (netfilter: tp_args[] hold $hooknum $skb $in $out $verdict)
  *   is_return   1 in a .return probe
  *   ri          struct kretprobe_instance * in a .return probe, else NULL
  *   tp_args, tp_nargs   tracepoint arguments as longs
@@ -352,6 +355,34 @@ uint64_t xs_hz_ns(uint64_t n);
 int xs_tracepoint_register(const char *name, void *probe, void *data, struct tracepoint **out);
 void xs_tracepoint_unregister(struct tracepoint *tp, void *probe, void *data);
 void xs_tracepoint_sync(void);
+#endif
+
+/* ---- procfs files and netfilter hooks (xs_events.c) ---- */
+#if !defined(XS_USERSPACE) && defined(XS_NEED_PROCFS)
+/* One file under /proc/systemtap/MODULE/, with the handlers of its read
+ * and/or write probe (NULL when absent). read fills buf (cap bytes) and
+ * returns the length; write gets the data written (len bytes, NUL
+ * terminated) and returns 0 or a negative errno. */
+struct xs_procfs_file {
+	const char *path;
+	umode_t mode;
+	int (*read)(char *buf, unsigned cap);
+	int (*write)(const char *buf, unsigned len);
+	unsigned bufsize;
+	struct proc_dir_entry *pde;
+};
+/* Create the files (process context); a failure is reported, not fatal. */
+int xs_procfs_start(struct xs_procfs_file *files, unsigned n);
+/* Remove them, waiting for handlers in flight; idempotent. */
+void xs_procfs_stop(void);
+#endif
+#if !defined(XS_USERSPACE) && defined(XS_NEED_NETFILTER)
+/* Register the hooks in every network namespace (process context). */
+int xs_netfilter_start(struct nf_hook_ops *ops, unsigned n);
+/* Unregister them, waiting for hooks in flight; idempotent. */
+void xs_netfilter_stop(void);
+/* The hook's return value for a script's $verdict: NF_DROP or NF_ACCEPT. */
+unsigned int xs_nf_verdict(xs_long v);
 #endif
 
 /* ---- session helpers the generated glue calls ---- */

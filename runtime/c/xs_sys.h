@@ -39,6 +39,19 @@
 #include <linux/cpumask.h>
 #include <linux/irqflags.h>
 #include <asm/irq_regs.h>
+#ifdef XS_NEED_PROCFS
+#include <linux/version.h>
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/namei.h>
+#include <linux/mutex.h>
+#endif
+#ifdef XS_NEED_NETFILTER
+#include <linux/netfilter.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <net/net_namespace.h>
+#endif
 
 /*
  * The lock of a global. Probe handlers take it with preemption disabled

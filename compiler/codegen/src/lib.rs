@@ -110,6 +110,11 @@ pub const RUNTIME: &[(&str, &str, bool)] = &[
         include_str!("../../../runtime/c/xs_map.c"),
         true,
     ),
+    (
+        "xs_events.c",
+        include_str!("../../../runtime/c/xs_events.c"),
+        true,
+    ),
 ];
 
 /// The user-space shim: build `units` minus `transport.c`, plus these, with
@@ -154,6 +159,25 @@ const TIMER_SYMBOLS: &[&str] = &[
 ];
 const KPROBE_SYMBOLS: &[&str] = &["register_kprobe", "unregister_kprobe"];
 const KRETPROBE_SYMBOLS: &[&str] = &["register_kretprobe", "unregister_kretprobe"];
+const PROCFS_SYMBOLS: &[&str] = &[
+    "filp_close",
+    "filp_open",
+    "iterate_dir",
+    "kern_path",
+    "kvfree",
+    "path_put",
+    "proc_create_data",
+    "proc_mkdir",
+    "proc_remove",
+    "remove_proc_entry",
+    "simple_read_from_buffer",
+];
+const NETFILTER_SYMBOLS: &[&str] = &[
+    "nf_register_net_hooks",
+    "nf_unregister_net_hooks",
+    "register_pernet_subsys",
+    "unregister_pernet_subsys",
+];
 const TRACEPOINT_SYMBOLS: &[&str] = &[
     "for_each_kernel_tracepoint",
     "synchronize_rcu",
@@ -573,11 +597,10 @@ fn kind_c(k: &PointKind) -> &'static str {
         PointKind::Kprobe { .. } => "XS_KIND_KPROBE",
         PointKind::Kretprobe { .. } => "XS_KIND_KRETPROBE",
         PointKind::Tracepoint { .. } | PointKind::Never => "XS_KIND_TRACEPOINT",
+        PointKind::Procfs { .. } => "XS_KIND_PROCFS",
+        PointKind::Netfilter { .. } => "XS_KIND_NETFILTER",
         // Not generated yet: `unsupported` reports them.
-        PointKind::Procfs { .. }
-        | PointKind::Netfilter { .. }
-        | PointKind::Process { .. }
-        | PointKind::Uprobe { .. } => "XS_KIND_TRACEPOINT",
+        PointKind::Process { .. } | PointKind::Uprobe { .. } => "XS_KIND_TRACEPOINT",
     }
 }
 
@@ -622,6 +645,57 @@ struct ProbeOut {
     ends: Vec<(i64, String)>,
     errors: Vec<(i64, String)>,
     armed: bool,
+    /// procfs handlers of this probe.
+    pfs: Vec<PfsHandler>,
+    /// netfilter hooks of this probe: (hook, pf, priority, C function).
+    nf: Vec<(String, String, i64, String)>,
+}
+
+/// One procfs probe point's handler, for the glue's file table.
+struct PfsHandler {
+    path: String,
+    write: bool,
+    umask: Option<u32>,
+    maxsize: Option<u64>,
+    func: String,
+    loc: ir::Loc,
+}
+
+/// A netfilter hook or family name as C: known names as their numbers, a
+/// number as itself, another C identifier (guru mode) as written.
+fn nf_name_c(name: &str, hook: bool) -> Option<String> {
+    const HOOKS: &[(&str, i64)] = &[
+        ("NF_INET_PRE_ROUTING", 0),
+        ("NF_INET_LOCAL_IN", 1),
+        ("NF_INET_FORWARD", 2),
+        ("NF_INET_LOCAL_OUT", 3),
+        ("NF_INET_POST_ROUTING", 4),
+        ("NF_IP_PRE_ROUTING", 0),
+        ("NF_IP_LOCAL_IN", 1),
+        ("NF_IP_FORWARD", 2),
+        ("NF_IP_LOCAL_OUT", 3),
+        ("NF_IP_POST_ROUTING", 4),
+        ("NF_ARP_IN", 0),
+        ("NF_ARP_OUT", 1),
+        ("NF_ARP_FORWARD", 2),
+    ];
+    const PFS: &[(&str, i64)] = &[
+        ("NFPROTO_IPV4", 2),
+        ("NFPROTO_IPV6", 10),
+        ("NFPROTO_ARP", 3),
+        ("NFPROTO_BRIDGE", 7),
+        ("PF_INET", 2),
+        ("PF_INET6", 10),
+    ];
+    let name = name.trim();
+    let table = if hook { HOOKS } else { PFS };
+    if let Some((_, v)) = table.iter().find(|(n, _)| *n == name) {
+        return Some(v.to_string());
+    }
+    if let Ok(v) = name.parse::<i64>() {
+        return Some(v.to_string());
+    }
+    valid_ident(name).then(|| name.to_string())
 }
 
 fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeOut {
@@ -653,7 +727,27 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     if is_ret {
         fx.entry_mode = EntryMode::Return;
     }
+    let live_points = || {
+        pr.points
+            .iter()
+            .filter(|pt| !matches!(pt.kind, PointKind::Never))
+    };
+    // A netfilter body may set `$verdict` (context slot 4).
+    fx.ctx_args_writable = live_points().count() > 0
+        && live_points().all(|pt| matches!(pt.kind, PointKind::Netfilter { .. }));
+    // procfs: the `$value` local is set by the point's handler before the
+    // body runs (empty for a read, the data for a write), not by the body.
+    let all_procfs = live_points().count() > 0
+        && live_points().all(|pt| matches!(pt.kind, PointKind::Procfs { .. }));
+    let pfs_value = pr
+        .locals
+        .iter()
+        .position(|l| l.name == "$value" && l.ty == Type::String)
+        .filter(|_| all_procfs);
     for (i, l) in pr.locals.iter().enumerate() {
+        if Some(i) == pfs_value {
+            continue;
+        }
         let f = fx.local(i as u32);
         match l.ty {
             Type::String => fx.line(format!("{f}[0] = '\\0';")),
@@ -795,6 +889,9 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let mut ends = Vec::new();
     let mut errors = Vec::new();
     let mut armed = false;
+    let mut pfs = Vec::new();
+    let mut nf = Vec::new();
+    let value_field = pfs_value.map(|i| format!("L->{}", fx.local_field(i as u32)));
     // Kprobes go in one table with one handler (wildcards expand to many).
     let mut kps: Vec<(usize, String, String, u64, bool)> = Vec::new();
     for (k, pt) in pr.points.iter().enumerate() {
@@ -818,8 +915,76 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
                 }
             }
             PointKind::Never => {}
-            PointKind::Procfs { .. } => g.unsupported(pr.loc, "a procfs probe"),
-            PointKind::Netfilter { .. } => g.unsupported(pr.loc, "a netfilter probe"),
+            PointKind::Procfs {
+                path,
+                write,
+                umask,
+                maxsize,
+            } => {
+                let func = format!("xs_probe{idx}_pfs{k}");
+                let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
+                if *write {
+                    let _ = writeln!(s, "int {func}(const char *buf, unsigned len)\n{{");
+                    let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\n\t(void)len;\n\tif (!c)\n\t\treturn 0;");
+                    let _ = writeln!(s, "\tc->point = {k};");
+                    if let Some(v) = &value_field {
+                        let _ = writeln!(s, "\t{{\n\t\tstruct {pre}_locals *L = &{pre}_l[c->cpu];\n\n\t\txs_strlcpy({v}, buf);\n\t}}");
+                    }
+                    let _ = writeln!(s, "\t{pre}_run(c);\n\treturn 0;\n}}");
+                    protos.push(format!(
+                        "#ifndef XS_USERSPACE\nint {func}(const char *buf, unsigned len);\n#endif"
+                    ));
+                } else {
+                    let _ = writeln!(s, "int {func}(char *buf, unsigned cap)\n{{");
+                    let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\tstruct {pre}_locals *L;\n\tunsigned n = 0;\n\n\tif (!c)\n\t\treturn 0;");
+                    let _ = writeln!(s, "\tc->point = {k};\n\tL = &{pre}_l[c->cpu];\n\t(void)L;");
+                    if let Some(v) = &value_field {
+                        let _ = writeln!(s, "\t{v}[0] = '\\0';");
+                    }
+                    let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});");
+                    if let Some(v) = &value_field {
+                        // What the reader gets: `$value` after the body.
+                        let _ = writeln!(s, "\t\tn = strnlen({v}, MAXSTRINGLEN - 1);\n\t\tif (n > cap)\n\t\t\tn = cap;\n\t\tmemcpy(buf, {v}, n);");
+                    }
+                    let _ = writeln!(s, "\t}}\n\txs_leave(c);\n\treturn (int)n;\n}}");
+                    protos.push(format!(
+                        "#ifndef XS_USERSPACE\nint {func}(char *buf, unsigned cap);\n#endif"
+                    ));
+                }
+                let _ = writeln!(s, "#endif");
+                pfs.push(PfsHandler {
+                    path: path.clone(),
+                    write: *write,
+                    umask: *umask,
+                    maxsize: *maxsize,
+                    func,
+                    loc: pr.loc,
+                });
+            }
+            PointKind::Netfilter { hook, pf, priority } => {
+                let (Some(hook_c), Some(pf_c)) = (nf_name_c(hook, true), nf_name_c(pf, false))
+                else {
+                    g.error_at(
+                        "E0606",
+                        pr.loc,
+                        format!("netfilter hook `{hook}` or protocol family `{pf}` is not a name or number C accepts"),
+                        "use a hook such as NF_INET_PRE_ROUTING and a family such as NFPROTO_IPV4, or their numbers",
+                    );
+                    continue;
+                };
+                let func = format!("xs_probe{idx}_nf{k}");
+                let _ = writeln!(s, "\n#ifndef XS_USERSPACE");
+                let _ = writeln!(s, "unsigned int {func}(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)\n{{");
+                let _ = writeln!(s, "\tstruct xs_context *c = xs_enter({pp}, {kind});\n\txs_long v;\n\n\t(void)priv;\n\tif (!c)\n\t\treturn NF_ACCEPT;");
+                let _ = writeln!(s, "\tc->tp_args[0] = (xs_long)state->hook;\n\tc->tp_args[1] = (xs_long)(uintptr_t)skb;\n\tc->tp_args[2] = (xs_long)(uintptr_t)state->in;\n\tc->tp_args[3] = (xs_long)(uintptr_t)state->out;\n\tc->tp_args[4] = NF_ACCEPT;\n\tc->tp_nargs = 5;");
+                let _ = writeln!(s, "\tc->point = {k};\n\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
+                let _ = writeln!(
+                    s,
+                    "\tv = c->tp_args[4];\n\txs_leave(c);\n\treturn xs_nf_verdict(v);\n}}\n#endif"
+                );
+                protos.push(format!("#ifndef XS_USERSPACE\nunsigned int {func}(void *priv, struct sk_buff *skb, const struct nf_hook_state *state);\n#endif"));
+                nf.push((hook_c, pf_c, *priority, func));
+            }
             PointKind::Process { .. } => g.unsupported(pr.loc, "a process event probe"),
             PointKind::Uprobe { .. } => g.unsupported(pr.loc, "a user-space function probe"),
             PointKind::Timer {
@@ -1042,6 +1207,8 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         ends,
         errors,
         armed,
+        pfs,
+        nf,
     }
 }
 
@@ -1283,9 +1450,13 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     let mut need_tp = false;
     let mut need_kp = false;
     let mut need_krp = false;
+    let mut need_procfs = false;
+    let mut need_nf = false;
     for pr in &p.probes {
         for pt in &pr.points {
             match pt.kind {
+                PointKind::Procfs { .. } => need_procfs = true,
+                PointKind::Netfilter { .. } => need_nf = true,
                 PointKind::Timer { .. } | PointKind::Profile => need_timers = true,
                 PointKind::Tracepoint { .. } => need_tp = true,
                 PointKind::Kprobe { .. } => need_kp = true,
@@ -1299,6 +1470,12 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     }
     if need_tp {
         config.push_str("#define XS_NEED_TRACEPOINTS 1\n");
+    }
+    if need_procfs {
+        config.push_str("#define XS_NEED_PROCFS 1\n");
+    }
+    if need_nf {
+        config.push_str("#define XS_NEED_NETFILTER 1\n");
     }
     for (name, val) in &p.defines {
         if !valid_ident(name) || val.contains('\n') || val.contains('\r') {
@@ -1544,6 +1721,88 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     let ends = sorted(probe_outs.iter().flat_map(|po| po.ends.clone()).collect());
     let errors = sorted(probe_outs.iter().flat_map(|po| po.errors.clone()).collect());
 
+    // procfs files (a read and a write probe of one path share a file) and
+    // netfilter hooks, armed after the begin probes, disarmed first.
+    let mut files: BTreeMap<&str, (Option<&PfsHandler>, Option<&PfsHandler>)> = BTreeMap::new();
+    for h in probe_outs.iter().flat_map(|po| po.pfs.iter()) {
+        let slot = files.entry(h.path.as_str()).or_default();
+        let side = if h.write { &mut slot.1 } else { &mut slot.0 };
+        if side.is_some() {
+            g.error_at(
+                "E0607",
+                h.loc,
+                format!(
+                    "a second procfs(\"{}\").{} probe",
+                    h.path,
+                    if h.write { "write" } else { "read" }
+                ),
+                "merge the bodies into one probe, or give the files different names",
+            );
+        }
+        *side = Some(h);
+    }
+    let mut arm_extra = String::new();
+    let mut disarm_extra = String::new();
+    if !files.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n#ifndef XS_USERSPACE\nstatic struct xs_procfs_file xs_pfs_table[{}] = {{",
+            files.len()
+        );
+        for (path, (r, w)) in &files {
+            // stap's defaults: readable by all for a read probe, writable by
+            // the owner for a write probe; `.umask(N)` clears bits.
+            let mut mode = 0u32;
+            if let Some(r) = r {
+                mode |= 0o444 & !r.umask.unwrap_or(0);
+            }
+            if let Some(w) = w {
+                mode |= 0o200 & !w.umask.unwrap_or(0);
+            }
+            let bufsize = match r.and_then(|r| r.maxsize) {
+                Some(m) => format!("{}", m.clamp(1, 1 << 20)),
+                None => "MAXSTRINGLEN".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "\t{{ .path = {}, .mode = 0{mode:o}, .read = {}, .write = {}, .bufsize = {bufsize} }},",
+                c_string(path),
+                r.map(|h| h.func.as_str()).unwrap_or("NULL"),
+                w.map(|h| h.func.as_str()).unwrap_or("NULL"),
+            );
+        }
+        s.push_str("};\n#endif\n");
+        let _ = writeln!(
+            arm_extra,
+            "#ifndef XS_USERSPACE\n\t\txs_procfs_start(xs_pfs_table, {});\n#endif",
+            files.len()
+        );
+        disarm_extra.push_str("#ifndef XS_USERSPACE\n\txs_procfs_stop();\n#endif\n");
+    }
+    let nfs: Vec<&(String, String, i64, String)> =
+        probe_outs.iter().flat_map(|po| po.nf.iter()).collect();
+    if !nfs.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n#ifndef XS_USERSPACE\nstatic struct nf_hook_ops xs_nf_table[{}] = {{",
+            nfs.len()
+        );
+        for (hook, pf, prio, func) in &nfs {
+            let prio = (*prio).clamp(i32::MIN as i64 + 1, i32::MAX as i64 - 1);
+            let _ = writeln!(
+                s,
+                "\t{{ .hook = {func}, .pf = {pf}, .hooknum = {hook}, .priority = {prio} }},"
+            );
+        }
+        s.push_str("};\n#endif\n");
+        let _ = writeln!(
+            arm_extra,
+            "#ifndef XS_USERSPACE\n\t\txs_netfilter_start(xs_nf_table, {});\n#endif",
+            nfs.len()
+        );
+        disarm_extra.push_str("#ifndef XS_USERSPACE\n\txs_netfilter_stop();\n#endif\n");
+    }
+
     s.push_str("\nstatic int xs_allocated;\n\nint xs_session_start(void)\n{\n\tint rc;\n\n");
     s.push_str("\tatomic_set(&xs_session_state, XS_STARTING);\n\txs_allocated = 1;\n");
     s.push_str("\trc = xs_contexts_alloc();\n\tif (rc)\n\t\treturn rc;\n");
@@ -1563,10 +1822,12 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
             let _ = writeln!(s, "\t\txs_probe{i}_arm();");
         }
     }
+    s.push_str(&arm_extra);
     s.push_str("\t}\n\treturn 0;\n}\n");
 
     s.push_str("\nvoid xs_session_stop(void)\n{\n");
     s.push_str("\tatomic_cmpxchg(&xs_session_state, XS_STARTING, XS_STOPPING);\n\tatomic_cmpxchg(&xs_session_state, XS_RUNNING, XS_STOPPING);\n");
+    s.push_str(&disarm_extra);
     for (i, po) in probe_outs.iter().enumerate().rev() {
         if po.armed {
             let _ = writeln!(s, "\txs_probe{i}_disarm();");
@@ -1592,7 +1853,11 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     s.push_str("\txs_dump_globals();\n\txs_report_summary();\n\tatomic_set(&xs_session_state, XS_DONE);\n}\n");
 
     s.push_str("\nstatic int __init xs_module_init(void)\n{\n\treturn xs_transport_init();\n}\n");
-    s.push_str("\nstatic void __exit xs_module_exit(void)\n{\n\txs_transport_exit();\n\tif (!xs_allocated)\n\t\treturn;\n");
+    s.push_str("\nstatic void __exit xs_module_exit(void)\n{\n\txs_transport_exit();\n");
+    // Files and hooks go before the data their handlers use (idempotent:
+    // normally xs_session_stop removed them already).
+    s.push_str(&disarm_extra);
+    s.push_str("\tif (!xs_allocated)\n\t\treturn;\n");
     for i in (0..probe_outs.len()).rev() {
         let _ = writeln!(s, "\txs_probe{i}_free();");
     }
@@ -1645,6 +1910,12 @@ pub fn generate(program: &Program) -> (Option<CModule>, Vec<Diagnostic>) {
     }
     if need_tp {
         syms.extend(TRACEPOINT_SYMBOLS);
+    }
+    if need_procfs {
+        syms.extend(PROCFS_SYMBOLS);
+    }
+    if need_nf {
+        syms.extend(NETFILTER_SYMBOLS);
     }
     let required_symbols = syms.into_iter().map(String::from).collect();
     (

@@ -61,6 +61,8 @@ pub(crate) struct Fcx<'g> {
     pub entries: Vec<Expr>,
     /// File-scope C this body needs (regex automata), emitted before it.
     pub statics: Vec<String>,
+    /// The context's argument slots are places (a netfilter body's `$verdict`).
+    pub ctx_args_writable: bool,
 }
 
 fn cstr(s: &str) -> String {
@@ -178,6 +180,7 @@ impl<'g> Fcx<'g> {
             entry_mode: EntryMode::None,
             entries: Vec::new(),
             statics: Vec::new(),
+            ctx_args_writable: false,
         }
     }
 
@@ -1054,6 +1057,9 @@ impl<'g> Fcx<'g> {
                 TargetBase::Return => {
                     self.line(format!("xs_set_retval(c, {v}, {loc});"));
                     self.check();
+                }
+                TargetBase::TracepointArg(n) if self.ctx_args_writable => {
+                    self.line(format!("if ({n} < c->tp_nargs) c->tp_args[{n}] = {v};"));
                 }
                 TargetBase::TracepointArg(_) => {
                     self.g.unsupported(e.loc, "writing a tracepoint argument");

@@ -377,6 +377,30 @@ fn resolve_netfilter(
     }])
 }
 
+/// The target variables of a netfilter probe (the hook function's
+/// arguments and its verdict), as [`ir::TargetBase::TracepointArg`] slots
+/// (see [`ir::PointKind::Netfilter`]): `(base, type, the value points to
+/// the type)`. `None` for an unknown name or a type missing from BTF.
+pub fn netfilter_var(tables: &Tables, name: &str) -> Option<(ir::TargetBase, TypeId, bool)> {
+    let int = || tables.types.find_typedef("u32");
+    let netdev = || tables.types.find_composite("net_device", false);
+    Some(match name {
+        "hooknum" => (ir::TargetBase::TracepointArg(0), int()?, false),
+        "skb" => (
+            ir::TargetBase::TracepointArg(1),
+            tables.types.find_composite("sk_buff", false)?,
+            true,
+        ),
+        "in" => (ir::TargetBase::TracepointArg(2), netdev()?, true),
+        "out" => (ir::TargetBase::TracepointArg(3), netdev()?, true),
+        "verdict" => (ir::TargetBase::TracepointArg(4), int()?, false),
+        _ => return None,
+    })
+}
+
+/// The names [`netfilter_var`] knows, for help lines.
+pub const NETFILTER_VARS: &str = "$hooknum $skb $in $out $verdict";
+
 /// Whether a netfilter hook or family name is a known one (or a number).
 pub fn netfilter_name_known(name: &str, hook: bool) -> bool {
     let table = if hook { NF_HOOKS } else { NF_PFS };

@@ -1944,6 +1944,20 @@ impl Tc<'_> {
                 }
                 let e = self.target(cx, t, target.span);
                 match e.kind {
+                    // Of a netfilter hook's variables only the verdict is a
+                    // place (slot 4); memory behind `$skb->...` is too.
+                    ir::ExprKind::Target(te)
+                        if matches!(te.base, ir::TargetBase::TracepointArg(n) if n != 4)
+                            && te.path.is_empty()
+                            && matches!(&cx.point, Some(p) if matches!(p.resolved.kind, ir::PointKind::Netfilter { .. })) =>
+                    {
+                        self.err(
+                            Diagnostic::error("E0504", "only `$verdict` of a netfilter hook's variables can be assigned to")
+                                .with_primary(target.span, "read-only here")
+                                .with_help("set `$verdict` (e.g. 0 for NF_DROP, 1 for NF_ACCEPT), or write through a pointer (`$skb->mark = 1`)"),
+                        );
+                        ir::LValue::Local(LocalId(0))
+                    }
                     ir::ExprKind::Target(te) => ir::LValue::Target(te),
                     _ => ir::LValue::Local(LocalId(0)),
                 }
@@ -2355,6 +2369,24 @@ impl Tc<'_> {
                 };
                 let pp = point.resolved.pp.clone();
                 match &point.resolved.ctx {
+                    PointCtx::None
+                        if matches!(point.resolved.kind, ir::PointKind::Netfilter { .. }) =>
+                    {
+                        match points::netfilter_var(tables, name) {
+                            Some(v) => v,
+                            None => {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0409",
+                                        format!("unknown target variable `${name}` in `{pp}`"),
+                                    )
+                                    .with_primary(sp, "not a netfilter hook variable")
+                                    .with_help(format!("available: {}", points::NETFILTER_VARS)),
+                                );
+                                return self.lit_long(0, sp);
+                            }
+                        }
+                    }
                     PointCtx::None | PointCtx::Procfs { .. } => {
                         self.err(
                             Diagnostic::error("E0410", format!("target variable `${name}` is not available in `{pp}`"))

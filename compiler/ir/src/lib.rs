@@ -201,6 +201,12 @@ pub enum PointKind {
     /// `netfilter.hook("NAME").pf("FAMILY")` (`.priority("N")`): a netfilter
     /// hook; `hook` and `pf` are the names as written (`NF_INET_PRE_ROUTING`,
     /// `NFPROTO_IPV4`), numbers in guru mode.
+    ///
+    /// The body's target variables are [`TargetBase::TracepointArg`] slots:
+    /// 0 `$hooknum`, 1 `$skb`, 2 `$in`, 3 `$out` (the hook function's
+    /// arguments), 4 `$verdict` (starts as NF_ACCEPT; the only slot a guru
+    /// body may assign with an empty path). Codegen fills the slots before
+    /// the body and returns slot 4 as the hook's verdict after it.
     Netfilter {
         hook: String,
         pf: String,

@@ -53,4 +53,24 @@ automaton to 2000 states.\n\n\
 Example:\n\n```stap\nprobe begin { if (\"abc\" =~ \"(ab\") println(\"?\") }\n```\n\n\
 Fix: balance the parentheses and brackets, or simplify the expression.",
     },
+    Code {
+        code: "E0606",
+        title: "netfilter hook or family that C cannot name",
+        explanation: "A `netfilter.hook(\"H\").pf(\"F\")` probe (guru mode accepts names \
+outside the known sets) names a hook or protocol family that is neither a known name, a number, \
+nor a C identifier, so the generated registration could not spell it.\n\n\
+Example:\n\n```stap\nprobe netfilter.hook(\"PRE ROUTING\").pf(\"NFPROTO_IPV4\") { }\n```\n\n\
+Fix: use NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_FORWARD, NF_INET_LOCAL_OUT, \
+NF_INET_POST_ROUTING (or NF_ARP_*) and NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_ARP, NFPROTO_BRIDGE, \
+or their numbers.",
+    },
+    Code {
+        code: "E0607",
+        title: "two procfs probes of the same kind for one file",
+        explanation: "Two `procfs(\"PATH\").read` probes (or two `.write` probes) name the same \
+file under /proc/systemtap/MODULE/. A file has one read handler and one write handler; which \
+probe should answer a reader would be ambiguous.\n\n\
+Example:\n\n```stap\nprobe procfs(\"x\").read { $value = \"a\" }\nprobe procfs(\"x\").read { $value = \"b\" }\n```\n\n\
+Fix: merge the two bodies into one probe, or use two file names.",
+    },
 ];
