@@ -42,7 +42,13 @@ pub const KERNELS: &[&str] = &[
 
 /// The kernels booted in qemu: the amd64 and arm64 ones of each line,
 /// and the PREEMPT_RT flavour (where the runtime's locks must not sleep).
-pub const BOOTED: &[&str] = &[DEB_6_1_AMD64, DEB_6_1_ARM64, DEB_6_1_RT_AMD64, DEB_6_12_AMD64, DEB_6_12_ARM64];
+pub const BOOTED: &[&str] = &[
+    DEB_6_1_AMD64,
+    DEB_6_1_ARM64,
+    DEB_6_1_RT_AMD64,
+    DEB_6_12_AMD64,
+    DEB_6_12_ARM64,
+];
 
 /// `(module name, script)`: the seed's example, the same printing
 /// something, and the counting script.
