@@ -355,6 +355,10 @@ fn compile(bin: &Path, release: &str, s: &Script, out: &Path) -> Result<PathBuf,
         .arg(&s.name)
         .arg("-p4")
         .current_dir(out);
+    // `args: -g ...`: extra compiler options (guru mode, -D, ...).
+    for (_, v) in s.directives.iter().filter(|(k, _)| k == "args") {
+        cmd.args(v.split_whitespace());
+    }
     if let Some(h) = std::env::var_os("XSTAP_TEST_HOME") {
         cmd.env("XSTAP_HOME", h);
     }

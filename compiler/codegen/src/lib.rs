@@ -854,7 +854,23 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         let _ = writeln!(s, "out: ;");
     }
     let _ = writeln!(s, "}}\n");
-    let _ = writeln!(s, "{unused}static void {pre}_run(struct xs_context *c)\n{{");
+    // procfs reads and netfilter hooks run the body themselves (they need
+    // the context after the body), so only other points call _run.
+    let run_used = pr.points.iter().any(|pt| {
+        !matches!(
+            pt.kind,
+            PointKind::Never | PointKind::Netfilter { .. } | PointKind::Procfs { write: false, .. }
+        )
+    });
+    let run_unused = if run_used {
+        ""
+    } else {
+        "__attribute__((unused)) "
+    };
+    let _ = writeln!(
+        s,
+        "{run_unused}static void {pre}_run(struct xs_context *c)\n{{"
+    );
     let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});\n\t}}");
     let _ = writeln!(s, "\txs_leave(c);\n}}");
     if has_entries {

@@ -280,7 +280,14 @@ fn modules_build_with_kbuild_for_6_1_arm64() {
 
 /// The kernel-only programs also build for 6.12 (newer kbuild, stricter
 /// default warnings such as -Wmissing-prototypes).
-const KERNEL_CASES: &[&str] = &["vfs_read_count", "target_vars", "sched_switch"];
+const KERNEL_CASES: &[&str] = &[
+    "vfs_read_count",
+    "target_vars",
+    "sched_switch",
+    "procfs",
+    "netfilter",
+    "target_writes",
+];
 
 #[test]
 fn kernel_modules_build_with_kbuild_for_6_12_amd64() {

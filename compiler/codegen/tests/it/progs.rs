@@ -698,8 +698,251 @@ fn funcs_timers() -> Program {
     p
 }
 
+/// probe timer.s(1) { exit() }: the e2e test runs these programs too.
+fn exit_after_1s() -> Probe {
+    probe(
+        vec![point(
+            "timer.s(1)",
+            PointKind::Timer {
+                unit: TimerUnit::S,
+                interval: 1,
+                randomize: 0,
+            },
+        )],
+        vec![],
+        vec![exit()],
+    )
+}
+
+fn ctype(spelling: &str, size: u32, signed: bool, kind: CTypeKind) -> CType {
+    CType {
+        spelling: spelling.into(),
+        size,
+        signed,
+        kind,
+    }
+}
+
+fn target(base: TargetBase, path: Vec<TargetStep>, ty: CType) -> TargetExpr {
+    TargetExpr {
+        base,
+        path,
+        ty,
+        convert: TargetConvert::Long,
+    }
+}
+
+/// global last = "none"
+/// probe procfs("state").read { $value = sprintf("last=%s\n", last) }
+/// probe procfs("state").write { last = $value }
+/// probe procfs("sub/info").umask(0044).read.maxsize(64) { $value = "x\n" }
+/// probe timer.s(1) { exit() }
+fn procfs() -> Program {
+    let mut p = program("pfs", "pfs.stp");
+    p.globals.push(global(
+        "last",
+        GlobalKind::Scalar {
+            ty: Type::String,
+            init: Some(Literal::Str("none".into())),
+        },
+    ));
+    let pfs = |path: &str, write: bool, umask: Option<u32>, maxsize: Option<u64>| {
+        point(
+            &format!(
+                "procfs(\"{path}\"){}.{}",
+                umask.map(|u| format!(".umask({u:o})")).unwrap_or_default(),
+                if write { "write" } else { "read" }
+            ),
+            PointKind::Procfs {
+                path: path.into(),
+                write,
+                umask,
+                maxsize,
+            },
+        )
+    };
+    p.probes.push(probe(
+        vec![pfs("state", false, None, None)],
+        vec![("$value", Type::String)],
+        vec![ex(assign(
+            LValue::Local(LocalId(0)),
+            AssignOp::Set,
+            sprintf("last=%s\n", vec![gv(0, Type::String)]),
+        ))],
+    ));
+    p.probes.push(probe(
+        vec![pfs("state", true, None, None)],
+        vec![("$value", Type::String)],
+        vec![ex(assign(
+            LValue::Global(GlobalId(0)),
+            AssignOp::Set,
+            lv(0, Type::String),
+        ))],
+    ));
+    p.probes.push(probe(
+        vec![pfs("sub/info", false, Some(0o044), Some(64))],
+        vec![("$value", Type::String)],
+        vec![set_local(0, s("x\n"))],
+    ));
+    p.probes.push(exit_after_1s());
+    p
+}
+
+/// global n
+/// probe netfilter.hook("NF_INET_LOCAL_OUT").pf("NFPROTO_IPV4").priority(-1) {
+///   n++; if ($hooknum == 99) $verdict = 0 /* NF_DROP; never here */
+/// }
+/// probe timer.s(1) { exit() }
+fn netfilter() -> Program {
+    let mut p = program("nf", "nf.stp");
+    p.guru = true;
+    p.globals.push(scalar("n", Type::Long));
+    let hooknum = e(
+        ExprKind::Target(Box::new(target(
+            TargetBase::TracepointArg(0),
+            vec![],
+            ctype("u32", 4, false, CTypeKind::Integer),
+        ))),
+        Type::Long,
+    );
+    let verdict = target(
+        TargetBase::TracepointArg(4),
+        vec![],
+        ctype("u32", 4, false, CTypeKind::Integer),
+    );
+    p.probes.push(probe(
+        vec![point(
+            "netfilter.hook(\"NF_INET_LOCAL_OUT\").pf(\"NFPROTO_IPV4\").priority(\"-1\")",
+            PointKind::Netfilter {
+                hook: "NF_INET_LOCAL_OUT".into(),
+                pf: "NFPROTO_IPV4".into(),
+                priority: -1,
+            },
+        )],
+        vec![],
+        vec![
+            ex(e(
+                ExprKind::IncDec {
+                    target: LValue::Global(GlobalId(0)),
+                    increment: true,
+                    prefix: false,
+                },
+                Type::Long,
+            )),
+            st(StmtKind::If {
+                cond: cmp(CmpOp::Eq, hooknum, n(99)),
+                then: Box::new(ex(assign(
+                    LValue::Target(Box::new(verdict)),
+                    AssignOp::Set,
+                    n(0),
+                ))),
+                els: None,
+            }),
+        ],
+    ));
+    p.probes.push(exit_after_1s());
+    p
+}
+
+/// (The conditions never hold: the e2e test loads these programs too.)
+/// probe kernel.function("ksys_write") { if ($fd == 12345) { $fd = 2; $count += 1 } }
+/// probe kernel.function("deactivate_super") { if ($s == 1) $s->s_maxbytes = 22 }
+/// probe timer.s(1) { exit() }
+fn target_writes() -> Program {
+    let mut p = program("tw", "tw.stp");
+    p.guru = true;
+    let fd = target(
+        TargetBase::Param(0),
+        vec![],
+        ctype("unsigned int", 4, false, CTypeKind::Integer),
+    );
+    let count = target(
+        TargetBase::Param(2),
+        vec![],
+        ctype("size_t", 8, false, CTypeKind::Integer),
+    );
+    p.probes.push(probe(
+        vec![point(
+            "kernel.function(\"ksys_write\")",
+            PointKind::Kprobe {
+                symbol: "ksys_write".into(),
+                offset: 0,
+            },
+        )],
+        vec![],
+        vec![st(StmtKind::If {
+            cond: cmp(
+                CmpOp::Eq,
+                e(ExprKind::Target(Box::new(fd.clone())), Type::Long),
+                n(12345),
+            ),
+            then: Box::new(st(StmtKind::Block(block(vec![
+                ex(assign(LValue::Target(Box::new(fd)), AssignOp::Set, n(2))),
+                ex(assign(
+                    LValue::Target(Box::new(count)),
+                    AssignOp::Bin(BinOp::Add),
+                    n(1),
+                )),
+            ])))),
+            els: None,
+        })],
+    ));
+    let maxbytes = target(
+        TargetBase::Param(0),
+        vec![TargetStep::Deref { offset: 32 }],
+        ctype("loff_t", 8, true, CTypeKind::Integer),
+    );
+    p.probes.push(probe(
+        vec![point(
+            "kernel.function(\"deactivate_super\")",
+            PointKind::Kprobe {
+                symbol: "deactivate_super".into(),
+                offset: 0,
+            },
+        )],
+        vec![],
+        vec![st(StmtKind::If {
+            cond: cmp(
+                CmpOp::Eq,
+                e(
+                    ExprKind::Target(Box::new(target(
+                        TargetBase::Param(0),
+                        vec![],
+                        ctype("struct super_block *", 8, false, CTypeKind::Pointer),
+                    ))),
+                    Type::Long,
+                ),
+                n(1),
+            ),
+            then: Box::new(ex(assign(
+                LValue::Target(Box::new(maxbytes)),
+                AssignOp::Set,
+                n(22),
+            ))),
+            els: None,
+        })],
+    ));
+    p.probes.push(exit_after_1s());
+    p
+}
+
 pub fn cases() -> Vec<Case> {
     vec![
+        Case {
+            name: "procfs",
+            program: procfs(),
+            userspace: false,
+        },
+        Case {
+            name: "netfilter",
+            program: netfilter(),
+            userspace: false,
+        },
+        Case {
+            name: "target_writes",
+            program: target_writes(),
+            userspace: false,
+        },
         Case {
             name: "hello",
             program: hello(),
