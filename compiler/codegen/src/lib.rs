@@ -14,7 +14,20 @@
 //! - `xs_probe_N.c`: one per probe (its body, locals, registration), so an
 //!   edit of one probe body changes one unit;
 //! - the runtime: `xs_sys.h`, `xs_runtime.h`, `xs_core.c`, `xs_format.c`,
-//!   `xs_map.c`, `transport.h`, `transport.c`.
+//!   `xs_map.c`, `xs_events.c`, `transport.h`, `transport.c`.
+//!
+//! Event sources without a kernel probe: a procfs probe point becomes a
+//! handler function in its probe's unit and a row of the glue's
+//! `xs_pfs_table` (a read and a write probe of one path share a file); a
+//! netfilter point becomes a hook function and a row of `xs_nf_table`.
+//! The glue creates the files and registers the hooks after the begin
+//! probes and removes them first at stop and again (idempotently) at module
+//! exit, before any data their handlers use is freed.
+//!
+//! Guru writes to target variables: a parameter or `$return` is stored in
+//! the saved registers (`xs_set_arg`, `xs_set_retval`), a place reached
+//! through a pointer with a fault-safe store (`xs_kwrite`), a netfilter
+//! probe's `$verdict` in its context slot.
 //!
 //! Invariants: output is deterministic (same program, same bytes); a program
 //! that yields error diagnostics yields no module; bad input never panics.

@@ -305,3 +305,8 @@ pub fn program(name: &str, file: &str) -> Program {
         ..Default::default()
     }
 }
+/// `p` declared at `line:col`.
+pub fn at_probe(mut p: Probe, line: u32, col: u32) -> Probe {
+    p.loc = loc(line, col);
+    p
+}

@@ -458,3 +458,107 @@ fn bench_generate_many_probes() {
         bytes / 1024
     );
 }
+
+#[test]
+fn procfs_and_netfilter_conflicts_are_diagnosed() {
+    use ir::*;
+    let mut p = b::program("bad", "bad.stp");
+    let read = |path: &str| {
+        b::probe(
+            vec![b::point(
+                &format!("procfs(\"{path}\").read"),
+                PointKind::Procfs {
+                    path: path.into(),
+                    write: false,
+                    umask: None,
+                    maxsize: None,
+                },
+            )],
+            vec![("$value", Type::String)],
+            vec![b::set_local(0, b::s("x"))],
+        )
+    };
+    p.probes.push(read("f"));
+    p.probes.push(b::at_probe(read("f"), 4, 1));
+    p.probes.push(b::probe(
+        vec![b::point(
+            "netfilter.hook(\"PRE ROUTING\").pf(\"NFPROTO_IPV4\")",
+            PointKind::Netfilter {
+                hook: "PRE ROUTING".into(),
+                pf: "NFPROTO_IPV4".into(),
+                priority: 0,
+            },
+        )],
+        vec![],
+        vec![],
+    ));
+    let (m, diags) = generate(&p);
+    assert!(m.is_none());
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["E0606", "E0607"], "{diags:#?}");
+    assert_eq!(diags[1].notes, vec!["at bad.stp:4:1".to_string()]);
+    for d in &diags {
+        assert!(
+            diag::codes::lookup(d.code).is_some(),
+            "{} is not registered",
+            d.code
+        );
+        assert!(d.help.is_some());
+    }
+}
+
+#[test]
+fn target_writes_outside_registers_and_memory_are_diagnosed() {
+    use ir::*;
+    let mut p = b::program("bad", "bad.stp");
+    p.guru = true;
+    // A tracepoint argument is not a place; a string cannot be stored.
+    let tp = TargetExpr {
+        base: TargetBase::TracepointArg(0),
+        path: vec![],
+        ty: CType {
+            spelling: "int".into(),
+            size: 4,
+            signed: true,
+            kind: CTypeKind::Integer,
+        },
+        convert: TargetConvert::Long,
+    };
+    p.probes.push(b::probe(
+        vec![b::point(
+            "kernel.trace(\"sched:sched_process_exit\")",
+            PointKind::Tracepoint {
+                system: "sched".into(),
+                name: "sched_process_exit".into(),
+                args: vec![],
+            },
+        )],
+        vec![],
+        vec![
+            b::ex(b::at(
+                b::assign(LValue::Target(Box::new(tp.clone())), AssignOp::Set, b::n(1)),
+                2,
+                3,
+            )),
+            b::ex(b::at(
+                b::assign(LValue::Target(Box::new(tp)), AssignOp::Set, b::s("x")),
+                3,
+                3,
+            )),
+        ],
+    ));
+    let (m, diags) = generate(&p);
+    assert!(m.is_none());
+    let msgs: Vec<String> = diags
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "E0601 writing a tracepoint argument is not supported by the code generator yet",
+            "E0601 writing a string to a target variable is not supported by the code generator yet",
+        ],
+        "{diags:#?}"
+    );
+}
