@@ -263,6 +263,30 @@ void xs_strcat(char *dst, const char *src)
 	dst[i] = '\0';
 }
 
+void xs_strlcpy_n(char *dst, const char *src, unsigned cap)
+{
+	unsigned i;
+
+	if (dst == src || !cap)
+		return;
+	for (i = 0; i + 1 < cap && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
+void xs_strcat_n(char *dst, const char *src, unsigned cap)
+{
+	unsigned i = 0, j;
+
+	if (!cap)
+		return;
+	while (i + 1 < cap && dst[i])
+		i++;
+	for (j = 0; i + 1 < cap && src[j]; i++, j++)
+		dst[i] = src[j];
+	dst[i] = '\0';
+}
+
 void xs_concat(char *dst, const char *a, const char *b)
 {
 	xs_strlcpy(dst, a);

@@ -175,6 +175,11 @@ void xs_concat(char *dst, const char *a, const char *b);
 int xs_strcmp(const char *a, const char *b);
 /* Tapset API: append to a MAXSTRINGLEN buffer. */
 void xs_strcat(char *dst, const char *src);
+/* The same for a buffer of cap bytes (a procfs read probe's $value with
+ * .maxsize(N)); src is read up to cap - 1 bytes. */
+void xs_strlcpy_n(char *dst, const char *src, unsigned cap);
+void xs_strcat_n(char *dst, const char *src, unsigned cap);
+#define XS_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* ---- arithmetic ---- */
 xs_long xs_div(struct xs_context *c, xs_long a, xs_long b, const char *loc);

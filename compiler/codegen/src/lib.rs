@@ -757,6 +757,20 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
         .iter()
         .position(|l| l.name == "$value" && l.ty == Type::String)
         .filter(|_| all_procfs);
+    // `.maxsize(N)` on a read point: `$value` gets a buffer of N bytes.
+    let maxsize = live_points()
+        .filter_map(|pt| match pt.kind {
+            PointKind::Procfs {
+                write: false,
+                maxsize: Some(m),
+                ..
+            } => Some(m.clamp(1, 1 << 20)),
+            _ => None,
+        })
+        .max();
+    if let (Some(v), Some(m)) = (pfs_value, maxsize) {
+        fx.big_local = Some((v as u32, format!("XS_MAX(MAXSTRINGLEN, {m})")));
+    }
     for (i, l) in pr.locals.iter().enumerate() {
         if Some(i) == pfs_value {
             continue;
@@ -803,7 +817,14 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     let _ = writeln!(s, "#include \"xs_prog.h\"\n");
     let _ = writeln!(s, "struct {pre}_locals {{");
     for (i, l) in pr.locals.iter().enumerate() {
-        let _ = writeln!(s, "\t{}", ctype_decl(l.ty, &fx.local_field(i as u32)));
+        match &fx.big_local {
+            Some((b, size)) if *b == i as u32 => {
+                let _ = writeln!(s, "\tchar {}[{size}];", fx.local_field(i as u32));
+            }
+            _ => {
+                let _ = writeln!(s, "\t{}", ctype_decl(l.ty, &fx.local_field(i as u32)));
+            }
+        }
     }
     for t in &fx.temps {
         let _ = writeln!(s, "\t{t}");
@@ -973,7 +994,7 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
                     let _ = writeln!(s, "\tif (xs_lock({lock_arr}, {nlocks})) {{\n\t\t{pre}_body(c);\n\t\txs_unlock({lock_arr}, {nlocks});");
                     if let Some(v) = &value_field {
                         // What the reader gets: `$value` after the body.
-                        let _ = writeln!(s, "\t\tn = strnlen({v}, MAXSTRINGLEN - 1);\n\t\tif (n > cap)\n\t\t\tn = cap;\n\t\tmemcpy(buf, {v}, n);");
+                        let _ = writeln!(s, "\t\tn = strnlen({v}, sizeof({v}) - 1);\n\t\tif (n > cap)\n\t\t\tn = cap;\n\t\tmemcpy(buf, {v}, n);");
                     }
                     let _ = writeln!(s, "\t}}\n\txs_leave(c);\n\treturn (int)n;\n}}");
                     protos.push(format!(

@@ -63,6 +63,10 @@ pub(crate) struct Fcx<'g> {
     pub statics: Vec<String>,
     /// The context's argument slots are places (a netfilter body's `$verdict`).
     pub ctx_args_writable: bool,
+    /// A string local with a buffer larger than MAXSTRINGLEN: (local, C
+    /// size expression). A procfs read probe's `$value` with `.maxsize(N)`;
+    /// `=` and `.=` on it fill the whole buffer.
+    pub big_local: Option<(u32, String)>,
 }
 
 fn cstr(s: &str) -> String {
@@ -181,6 +185,7 @@ impl<'g> Fcx<'g> {
             entries: Vec::new(),
             statics: Vec::new(),
             ctx_args_writable: false,
+            big_local: None,
         }
     }
 
@@ -956,7 +961,21 @@ impl<'g> Fcx<'g> {
                     _ => unreachable!(),
                 };
                 let v = self.expr(value);
-                if ty == Type::String {
+                let big = match (target, &self.big_local) {
+                    (LValue::Local(l), Some((b, size))) if l.0 == *b => Some(size.clone()),
+                    _ => None,
+                };
+                if let Some(size) = big.filter(|_| ty == Type::String) {
+                    let v = if v == dst {
+                        self.materialize(v, Type::String)
+                    } else {
+                        v
+                    };
+                    match op {
+                        AssignOp::Concat => self.line(format!("xs_strcat_n({dst}, {v}, {size});")),
+                        _ => self.line(format!("xs_strlcpy_n({dst}, {v}, {size});")),
+                    }
+                } else if ty == Type::String {
                     match op {
                         AssignOp::Concat => {
                             let v = if v == dst {

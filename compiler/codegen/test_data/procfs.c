@@ -268,7 +268,7 @@ int xs_probe0_pfs0(char *buf, unsigned cap)
 	if (xs_lock(xs_p0_locks, 1)) {
 		xs_p0_body(c);
 		xs_unlock(xs_p0_locks, 1);
-		n = strnlen(L->l0__value, MAXSTRINGLEN - 1);
+		n = strnlen(L->l0__value, sizeof(L->l0__value) - 1);
 		if (n > cap)
 			n = cap;
 		memcpy(buf, L->l0__value, n);
@@ -362,7 +362,7 @@ void xs_probe1_free(void)
 #include "xs_prog.h"
 
 struct xs_p2_locals {
-	char l0__value[MAXSTRINGLEN];
+	char l0__value[XS_MAX(MAXSTRINGLEN, 64)];
 	int64_t unused_;
 };
 
@@ -374,7 +374,7 @@ static void xs_p2_body(struct xs_context *c)
 
 	(void)L;
 	XS_ACT(c, 1, "near statement at pfs.stp:1:1", out);
-	xs_strlcpy(L->l0__value, "x\n");
+	xs_strcat_n(L->l0__value, "x\n", XS_MAX(MAXSTRINGLEN, 64));
 out: ;
 }
 
@@ -403,7 +403,7 @@ int xs_probe2_pfs0(char *buf, unsigned cap)
 	if (xs_lock(NULL, 0)) {
 		xs_p2_body(c);
 		xs_unlock(NULL, 0);
-		n = strnlen(L->l0__value, MAXSTRINGLEN - 1);
+		n = strnlen(L->l0__value, sizeof(L->l0__value) - 1);
 		if (n > cap)
 			n = cap;
 		memcpy(buf, L->l0__value, n);

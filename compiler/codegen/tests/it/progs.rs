@@ -735,7 +735,7 @@ fn target(base: TargetBase, path: Vec<TargetStep>, ty: CType) -> TargetExpr {
 /// global last = "none"
 /// probe procfs("state").read { $value = sprintf("last=%s\n", last) }
 /// probe procfs("state").write { last = $value }
-/// probe procfs("sub/info").umask(0044).read.maxsize(64) { $value = "x\n" }
+/// probe procfs("sub/info").umask(0044).read.maxsize(64) { $value .= "x\n" }
 /// probe timer.s(1) { exit() }
 fn procfs() -> Program {
     let mut p = program("pfs", "pfs.stp");
@@ -782,7 +782,11 @@ fn procfs() -> Program {
     p.probes.push(probe(
         vec![pfs("sub/info", false, Some(0o044), Some(64))],
         vec![("$value", Type::String)],
-        vec![set_local(0, s("x\n"))],
+        vec![ex(assign(
+            LValue::Local(LocalId(0)),
+            AssignOp::Concat,
+            s("x\n"),
+        ))],
     ));
     p.probes.push(exit_after_1s());
     p
