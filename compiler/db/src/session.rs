@@ -650,6 +650,19 @@ pub fn list_points(
                                 }
                             }
                             PointCtx::Procfs { .. } => line.push_str(" $value:string"),
+                            PointCtx::None if matches!(p.kind, ir::PointKind::Netfilter { .. }) => {
+                                for v in crate::points::NETFILTER_VARS.split(' ') {
+                                    if let Some((_, ty, ptr)) =
+                                        crate::points::netfilter_var(&tables, &v[1..])
+                                    {
+                                        let star = if ptr { "*" } else { "" };
+                                        line.push_str(&format!(
+                                            " {v}:{}{star}",
+                                            tables.types.type_name(ty)
+                                        ));
+                                    }
+                                }
+                            }
                             PointCtx::None => {}
                         }
                     }
