@@ -10,8 +10,10 @@
  * a hook outlives the module's data:
  *  - proc_remove() waits for readers and writers inside our handlers and
  *    releases files still open, so no handler runs after it returns;
- *  - nf_unregister_net_hooks() waits for hook functions in flight
- *    (synchronize_net) in every network namespace.
+ *  - nf_unregister_net_hooks() swaps our hooks out (the old hook tables
+ *    are freed after an RCU grace period), so a hook function may still
+ *    be running when it returns: xs_netfilter_stop() then waits with
+ *    synchronize_net() (hooks run under rcu_read_lock).
  *
  * procfs files live in /proc/systemtap/MODULE/ (stap's layout). The
  * /proc/systemtap directory is shared with other modules (stap's too): it
@@ -344,6 +346,7 @@ void xs_netfilter_stop(void)
 	if (!xs_nf_on)
 		return;
 	unregister_pernet_subsys(&xs_nf_pernet);
+	synchronize_net();
 	xs_nf_on = 0;
 }
 

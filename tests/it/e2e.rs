@@ -789,7 +789,7 @@ fn line_patterns() {
     assert_eq!(&v[..], b"..vermagic=6.1.0-99-amd64 SMP..");
     assert_eq!(
         scripts().len(),
-        12,
-        "tests/data/e2e/scripts holds the twelve compiled-script cases"
+        15,
+        "tests/data/e2e/scripts holds the fifteen compiled-script cases"
     );
 }

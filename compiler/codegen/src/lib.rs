@@ -189,6 +189,7 @@ const NETFILTER_SYMBOLS: &[&str] = &[
     "nf_register_net_hooks",
     "nf_unregister_net_hooks",
     "register_pernet_subsys",
+    "synchronize_net",
     "unregister_pernet_subsys",
 ];
 const TRACEPOINT_SYMBOLS: &[&str] = &[

@@ -367,6 +367,7 @@ proc_remove
 register_pernet_subsys
 simple_read_from_buffer
 smp_call_function_single
+synchronize_net
 unregister_pernet_subsys
 vfree
 */
