@@ -2026,7 +2026,24 @@ impl Tc<'_> {
             let mut d = Diagnostic::error("E0401", format!("unknown function `{name}`"))
                 .with_primary(name_span, "not defined in the script or the tapset library");
             let known = self.r.known_functions.iter().cloned();
-            if let Some(s) = crate::elab::best_match(name, cands.into_iter().chain(known)) {
+            // The print family is syntax, not functions, but a misspelt
+            // `printlnn(...)` means one of them.
+            const PRINTS: &[&str] = &[
+                "print",
+                "println",
+                "printf",
+                "printd",
+                "printdln",
+                "sprint",
+                "sprintln",
+                "sprintf",
+                "sprintd",
+                "sprintdln",
+            ];
+            let prints = PRINTS.iter().map(|p| p.to_string());
+            if let Some(s) =
+                crate::elab::best_match(name, cands.into_iter().chain(known).chain(prints))
+            {
                 d = d.with_note(format!("did you mean `{s}`?"));
             }
             self.err(d.with_help(
