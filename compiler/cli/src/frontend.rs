@@ -116,7 +116,9 @@ pub fn parse(
     let checks = CheckOptions {
         guru: opts.guru,
         user_script: role == Role::User,
-        compatible: opts.compatible.map(|v| (v.major, v.minor)),
+        // `--compatible` governs the user's script; the tapset library is
+        // xstap's own and always uses the current language.
+        compatible: opts.compatible.filter(|_| role == Role::User).map(|v| (v.major, v.minor)),
     };
     let tree = program.tree();
     diags.extend(
