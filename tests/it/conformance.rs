@@ -10,9 +10,9 @@ use xstap_tests::conformance::{self, Env, Report};
 const PARSEOK_FLOOR: f64 = 1.0;
 /// parseko: share of the tests run that must fail with an E00xx/E01xx/E02xx
 /// diagnostic (E08xx for the scripts that drive staprun).
-/// Measured 108/110 (98.2 %): `autocast01.stp` and `twentyseven.stp` need
-/// `--compatible` (< 3.0, < 2.0) to change what the parser accepts.
-const PARSEKO_FLOOR: f64 = 0.98;
+/// Measured 110/110 since `--compatible` gates autocast (< 2.6) and string
+/// gluing across comments (< 2.0).
+const PARSEKO_FLOOR: f64 = 1.0;
 
 #[test]
 fn parse_conformance() {
