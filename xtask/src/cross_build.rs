@@ -3,7 +3,8 @@
 //! kernels (in parallel) into the test home, builds the example scripts for
 //! all of them with one `xstap build` per script, prints xstap's summary
 //! tables and the time of every step; with `--boot`, boots the amd64 and
-//! arm64 kernels of each line in qemu and prints what the modules printed.
+//! arm64 kernels of each line and the rt one in qemu and prints what the
+//! modules printed.
 //! Exits non-zero when anything failed.
 
 use std::path::PathBuf;
