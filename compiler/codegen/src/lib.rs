@@ -1250,7 +1250,7 @@ fn gen_probe(g: &Gen<'_>, idx: usize, pr: &ir::Probe, funcs: &[Usage]) -> ProbeO
     ProbeOut {
         unit: CUnit {
             file_name: format!("xs_probe_{idx}.c"),
-            contents: s,
+            contents: fix_line_resets(&s, &format!("xs_probe_{idx}.c")),
             compile: true,
         },
         protos,

@@ -853,9 +853,21 @@ impl<'g> Fcx<'g> {
             }
             ExprKind::Call { func, args } => self.call(*func, args, e),
             ExprKind::EmbeddedC { code } => {
-                // Guru embedded C in a probe or function body: evaluated once, here.
+                // Guru embedded C in a probe or function body: evaluated once,
+                // here, under a `#line` of the script, so that the C
+                // compiler's errors in it point at the user's code.
                 let t = self.temp_long();
+                let file = self
+                    .g
+                    .p
+                    .files
+                    .get(e.loc.file as usize)
+                    .map(String::as_str)
+                    .unwrap_or("<input>");
+                self.out
+                    .push_str(&format!("#line {} {}\n", e.loc.line.max(1), c_string(file)));
                 self.line(format!("{t} = (xs_long)({});", code.trim()));
+                self.out.push_str("#line XS_RESET_LINE\n");
                 t
             }
             ExprKind::Print { kind, format, args } => self.print(*kind, format, args, e),
