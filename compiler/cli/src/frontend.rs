@@ -118,7 +118,10 @@ pub fn parse(
         user_script: role == Role::User,
         // `--compatible` governs the user's script; the tapset library is
         // xstap's own and always uses the current language.
-        compatible: opts.compatible.filter(|_| role == Role::User).map(|v| (v.major, v.minor)),
+        compatible: opts
+            .compatible
+            .filter(|_| role == Role::User)
+            .map(|v| (v.major, v.minor)),
     };
     let tree = program.tree();
     diags.extend(

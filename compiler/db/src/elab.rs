@@ -19,7 +19,7 @@ use std::sync::Arc;
 use diag::{Diagnostic, FileId, Span};
 
 use crate::hir::*;
-use crate::points::{PointCtx, PointError, ResolvedPoint};
+use crate::points::{PointCtx, ResolvedPoint};
 
 /// Which file defines which public name (tapset files only).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -75,7 +75,7 @@ pub struct Env<'a> {
     pub items: &'a dyn Fn(FileId) -> Arc<FileItems>,
     pub index: &'a TapsetIndex,
     /// Resolve one built-in point (cached by the caller).
-    pub resolve: &'a dyn Fn(&[Component]) -> Result<Arc<Vec<ResolvedPoint>>, PointError>,
+    pub resolve: &'a dyn Fn(&[Component]) -> crate::PointResult,
     /// Release of the target, for messages.
     pub release: &'a str,
 }
@@ -339,7 +339,7 @@ impl Elab<'_> {
             }
             for spec in expand_braces(spec) {
                 let mut chain = Vec::new();
-                let got = self.expand_point(&spec, &mut chain, 0, spec.text());
+                let got = self.expand_point(&spec, &mut chain, spec.text());
                 if !got.is_empty() {
                     any = true;
                     if spec.sufficient {
@@ -378,7 +378,6 @@ impl Elab<'_> {
         &mut self,
         spec: &PointSpec,
         chain: &mut Vec<usize>,
-        depth: u32,
         derivation: String,
     ) -> Vec<(Vec<DerivedPoint>, Vec<Stmt>, Vec<Stmt>)> {
         let mut out = Vec::new();
@@ -444,7 +443,7 @@ impl Elab<'_> {
                             t2.condition = spec.condition.clone();
                         }
                         let der = format!("{} <- {}", t2.text(), derivation);
-                        let got = self.expand_point(&t2, chain, depth + 1, der);
+                        let got = self.expand_point(&t2, chain, der);
                         if own_sufficient && got.iter().any(|g| !g.0.is_empty()) {
                             sufficient_done = true;
                         }

@@ -62,6 +62,9 @@ pub struct FuncDecl {
     pub private: bool,
 }
 
+// One per function, never in bulk: the size of an inline `Stmt` costs
+// nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FuncBody {
     Script(Stmt),

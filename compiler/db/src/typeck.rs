@@ -1641,8 +1641,7 @@ impl Tc<'_> {
     }
 
     fn stat_ref(&mut self, cx: &mut Cx, of: &Expr) -> ir::LValue {
-        let lv = self.lvalue(cx, of, Ty::Stats, true);
-        lv
+        self.lvalue(cx, of, Ty::Stats, true)
     }
 
     fn binary(&mut self, cx: &mut Cx, op: BinOpH, lhs: &Expr, rhs: &Expr, sp: Span) -> ir::Expr {
