@@ -229,20 +229,6 @@ impl Derived {
     }
 }
 
-/// Names the language gives meaning to without any declaration.
-pub const PRINT_FAMILY: &[&str] = &[
-    "print",
-    "println",
-    "printf",
-    "printd",
-    "printdln",
-    "sprint",
-    "sprintln",
-    "sprintf",
-    "sprintd",
-    "sprintdln",
-];
-
 impl Elab<'_> {
     fn include(&mut self, f: FileId) {
         if !self.included.insert(f) {

@@ -2027,19 +2027,7 @@ impl Tc<'_> {
             let known = self.r.known_functions.iter().cloned();
             // The print family is syntax, not functions, but a misspelt
             // `printlnn(...)` means one of them.
-            const PRINTS: &[&str] = &[
-                "print",
-                "println",
-                "printf",
-                "printd",
-                "printdln",
-                "sprint",
-                "sprintln",
-                "sprintf",
-                "sprintd",
-                "sprintdln",
-            ];
-            let prints = PRINTS.iter().map(|p| p.to_string());
+            let prints = syntax::PRINT_FUNCTIONS.iter().map(|p| p.to_string());
             if let Some(s) =
                 crate::elab::best_match(name, cands.into_iter().chain(known).chain(prints))
             {
