@@ -53,14 +53,17 @@
 #include <net/net_namespace.h>
 #endif
 
+#endif
+
 /*
  * The lock of a global. Probe handlers take it with preemption disabled
  * (bounded trylock, never waiting). On PREEMPT_RT kernels rwlock_t is a
  * sleeping lock (rtmutex based) that must not be taken there, so a raw
  * spinlock stands in: readers then exclude each other too, which only
- * costs concurrency, never correctness.
+ * costs concurrency, never correctness. The user-space shim has the
+ * rwlock_t side.
  */
-#ifdef CONFIG_PREEMPT_RT
+#if !defined(XS_USERSPACE) && defined(CONFIG_PREEMPT_RT)
 typedef raw_spinlock_t xs_rwlock_t;
 #define XS_DEFINE_RWLOCK(name) DEFINE_RAW_SPINLOCK(name)
 #define xs_read_trylock(l) raw_spin_trylock(l)
@@ -74,7 +77,6 @@ typedef rwlock_t xs_rwlock_t;
 #define xs_write_trylock(l) write_trylock(l)
 #define xs_read_unlock(l) read_unlock(l)
 #define xs_write_unlock(l) write_unlock(l)
-#endif
 #endif
 
 #endif /* XS_SYS_H */

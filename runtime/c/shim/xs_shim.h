@@ -84,12 +84,6 @@ static inline int read_trylock(rwlock_t *l)
 }
 static inline void write_unlock(rwlock_t *l) { l->writers = 0; }
 static inline void read_unlock(rwlock_t *l) { l->readers--; }
-typedef rwlock_t xs_rwlock_t;
-#define XS_DEFINE_RWLOCK(name) DEFINE_RWLOCK(name)
-#define xs_read_trylock(l) read_trylock(l)
-#define xs_write_trylock(l) write_trylock(l)
-#define xs_read_unlock(l) read_unlock(l)
-#define xs_write_unlock(l) write_unlock(l)
 
 #define preempt_disable() do { } while (0)
 #define preempt_enable() do { } while (0)
